@@ -1,0 +1,89 @@
+"""JSON API /api/v1: bearer-token auth, JSON errors with a stable code and a pt-BR message."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import csrf
+from app.services import app_settings, users
+from app.services.audit import Actor
+from app.services.errors import DomainError, ValidationError
+from app.web.common import db_session
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def error(status: int, code: str, message: str, **extra):
+    body = {"error": {"code": code, "message": message, **extra}}
+    return jsonify(body), status
+
+
+@bp.before_request
+def _authenticate():
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    user = users.user_for_token(db_session(), token)
+    if user is None:
+        return error(401, "unauthorized", "Token de API ausente, inválido ou revogado.")
+    db_session().commit()  # last_used_at
+    g.api_user = user
+
+
+def api_actor() -> Actor:
+    return Actor.for_user(g.api_user, via="api")
+
+
+def require_roles(*roles: str):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not g.api_user.has_role(*roles):
+                return error(403, "forbidden", "Seu perfil não permite esta operação.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def require_credit(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        app_settings.require_credit_analysis(db_session())
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError("O corpo da requisição deve ser um objeto JSON.", code="invalid_json")
+    return data
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    extra = {}
+    if isinstance(exc, ValidationError) and exc.field_errors:
+        extra["fields"] = exc.field_errors
+    db_session().rollback()
+    return error(exc.http_status, exc.code, exc.message, **extra)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    messages = {404: "Recurso não encontrado.", 405: "Método não permitido.", 413: "Requisição grande demais.",
+                400: "Requisição inválida."}
+    return error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"),
+                 messages.get(exc.code or 0, exc.description or "Erro."))
+
+
+def register_api(app: Flask) -> None:
+    from . import settings_api  # noqa: F401  (routes attach to bp)
+
+    csrf.exempt(bp)  # token auth, no cookies: CSRF does not apply
+    app.register_blueprint(bp)

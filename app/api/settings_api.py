@@ -1,0 +1,86 @@
+"""API: who am I, branches, integrations (read), the global switch."""
+
+from __future__ import annotations
+
+from flask import g, jsonify
+from sqlalchemy import select
+
+from app.models import BureauIntegration
+from app.services import app_settings, branches
+from app.services.errors import ValidationError
+from app.web.common import db_session
+
+from . import api_actor, bp, json_body, require_roles
+
+
+def branch_json(b) -> dict:
+    return {"id": b.id, "name": b.name, "cnpj": b.cnpj, "state": b.state, "city": b.city, "active": b.active,
+            "bureau_integration_id": b.bureau_integration_id}
+
+
+@bp.get("/me")
+def me():
+    u = g.api_user
+    return jsonify({"id": u.id, "username": u.username, "name": u.name, "role": u.role,
+                    "credit_analysis_enabled": app_settings.credit_analysis_enabled(db_session())})
+
+
+@bp.get("/branches")
+def list_branches():
+    return jsonify({"items": [branch_json(b) for b in branches.list_branches(db_session())]})
+
+
+def _branch_input(data: dict) -> branches.BranchInput:
+    fields = ("name", "cnpj", "street", "number", "complement", "district", "city", "state", "zip")
+    integ = data.get("bureau_integration_id")
+    return branches.BranchInput(**{f: str(data.get(f) or "") for f in fields}, active=bool(data.get("active", True)),
+                                bureau_integration_id=int(integ) if integ not in (None, "") else None)
+
+
+@bp.post("/branches")
+@require_roles("admin")
+def create_branch():
+    s = db_session()
+    b = branches.save_branch(s, api_actor(), _branch_input(json_body()))
+    s.commit()
+    return jsonify(branch_json(b)), 201
+
+
+@bp.put("/branches/<int:branch_id>")
+@require_roles("admin")
+def update_branch(branch_id: int):
+    s = db_session()
+    b = branches.save_branch(s, api_actor(), _branch_input(json_body()), branch_id=branch_id)
+    s.commit()
+    return jsonify(branch_json(b))
+
+
+@bp.get("/integrations")
+@require_roles("admin")
+def list_integrations():
+    rows = db_session().scalars(select(BureauIntegration).order_by(BureauIntegration.id)).all()
+    # Never the secret nor the token: only whether a token is cached and until when.
+    return jsonify({"items": [{
+        "id": i.id, "name": i.name, "provider": i.provider, "environment": i.environment, "base_url": i.base_url,
+        "client_id": i.client_id, "auto_include_remove": i.auto_include_remove,
+        "restriction_code_pf": i.restriction_code_pf, "restriction_code_pj": i.restriction_code_pj,
+        "token_expires_at": i.token_expires_at.isoformat() if i.token_expires_at else None,
+    } for i in rows]})
+
+
+@bp.get("/settings/credit-analysis")
+def get_credit_analysis():
+    return jsonify({"enabled": app_settings.credit_analysis_enabled(db_session())})
+
+
+@bp.put("/settings/credit-analysis")
+@require_roles("admin")
+def put_credit_analysis():
+    data = json_body()
+    if not isinstance(data.get("enabled"), bool):
+        raise ValidationError("Informe 'enabled' como true ou false.", field_errors={"enabled": "booleano"})
+    s = db_session()
+    app_settings.set_credit_analysis(s, api_actor(), data["enabled"])
+    s.commit()
+    return jsonify({"enabled": data["enabled"]})
+

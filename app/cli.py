@@ -1,0 +1,208 @@
+"""The `creditdesk` command: set-up, users and tokens, the simulator, the scheduler, the demo."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from app.db import transaction
+from app.services.audit import Actor
+
+
+def _create_app():
+    from app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main():
+    """credit-desk: bureau de crédito e cobrança para provedores e distribuidores."""
+
+
+def services():
+    return current_app.extensions["credit_desk"]
+
+
+@main.command("init-db")
+@with_appcontext
+def init_db():
+    """Apply the Alembic migrations to DATABASE_URL."""
+    from app.migrations.runner import upgrade
+
+    url = current_app.config["DATABASE_URL"]
+    upgrade(url)
+    click.echo(f"Banco de dados migrado: {_safe_url(url)}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command("create-user")
+@click.option("--username", prompt="Usuário")
+@click.option("--name", default="")
+@click.option("--role", type=click.Choice(["admin", "finance", "crm", "viewer"]), prompt="Perfil")
+@click.option("--email", default=None)
+@click.password_option("--password", prompt="Senha")
+@with_appcontext
+def create_user(username, name, role, email, password):
+    """Create a user (password hashed; at least 10 characters)."""
+    from app.services import users
+    from app.services.errors import DomainError
+
+    try:
+        with transaction(services().session_factory) as s:
+            user = users.create_user(s, Actor.system("cli"), username=username, name=name or username,
+                                     password=password, role=role, email=email)
+    except DomainError as exc:
+        raise click.ClickException(_domain_message(exc)) from exc
+    click.echo(f"Usuário {user.username} criado com perfil {user.role}.")
+
+
+def _domain_message(exc) -> str:
+    fields = getattr(exc, "field_errors", {}) or {}
+    return exc.message + "".join(f"\n  {k}: {v}" for k, v in fields.items())
+
+
+@main.command("create-token")
+@click.option("--username", required=True)
+@click.option("--name", default="cli")
+@with_appcontext
+def create_token(username, name):
+    """Create an API token for a user and print it once."""
+    from sqlalchemy import select
+
+    from app.models import User
+    from app.services import users
+
+    with transaction(services().session_factory) as s:
+        user = s.scalar(select(User).where(User.username == username.lower()))
+        if user is None:
+            raise click.ClickException(f"Usuário {username} não encontrado.")
+        _, clear = users.create_api_token(s, Actor.system("cli"), user, name)
+    click.echo(clear)
+
+
+@main.command("seed-demo")
+@with_appcontext
+def seed_demo():
+    """Create demo branches, integrations, users and data (idempotent)."""
+    from app.demo_seed import seed
+
+    seed(services(), echo=click.echo)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
+@click.option("--threads", default=8, type=int)
+def serve(host, port, threads):
+    """Serve the web app with waitress (the demo; production uses gunicorn, see README)."""
+    from waitress import serve as waitress_serve
+
+    from app import create_app
+
+    app = create_app()
+    click.echo(f"credit-desk em http://{host}:{port}")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="credit-desk")
+
+
+@main.command("simulator")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5050, type=int)
+@click.argument("extra", nargs=-1, type=click.UNPROCESSED)
+def simulator(host, port, extra):
+    """Run the Crédito na Medida simulator alone (see `python -m integrations.simulator --help`)."""
+    os.execv(sys.executable, [sys.executable, "-m", "integrations.simulator", "--host", host, "--port",
+                              str(port), *extra])
+
+
+@main.command("scheduler")
+@click.option("--list", "list_only", is_flag=True, help="Only list the jobs and exit.")
+@with_appcontext
+def scheduler_cmd(list_only):
+    """Run the job scheduler (ONE process per installation)."""
+    import logging
+
+    from scheduler.registry import JOBS
+    from scheduler.runner import load_jobs, run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    load_jobs()
+    if list_only:
+        for spec in JOBS.values():
+            click.echo(f"{spec.id}: {spec.trigger} {spec.trigger_args} — {spec.description}")
+        return
+    click.echo(f"Agendador iniciado com {len(JOBS)} tarefas.")
+    run_forever(services())
+
+
+@main.command("demo")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
+@click.option("--simulator-port", default=lambda: int(os.environ.get("SIMULATOR_PORT", "5050")), type=int)
+@with_appcontext
+def demo(port, simulator_port):
+    """Migrate, seed, and run simulator + scheduler + web app on 127.0.0.1 until Ctrl-C."""
+    from app.demo_seed import seed
+    from app.migrations.runner import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"])
+    seed(services(), echo=click.echo)
+    instance = current_app.config["INSTANCE_DIR"]
+    env = dict(os.environ, PORT=str(port), SIMULATOR_URL=f"http://127.0.0.1:{simulator_port}")
+    exe = [sys.executable, "-m", "app.cli"]
+    commands = {
+        "simulador": [sys.executable, "-m", "integrations.simulator", "--host", "127.0.0.1", "--port",
+                      str(simulator_port), "--notice-seconds", "45",
+                      "--storage", os.path.join(instance, "simulator.sqlite3")],
+        "agendador": [*exe, "scheduler"],
+        "web": [*exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
+    }
+    procs: dict[str, subprocess.Popen] = {}
+    try:
+        for name, cmd in commands.items():
+            procs[name] = subprocess.Popen(cmd, env=env)
+            click.echo(f"[demo] {name} iniciado (pid {procs[name].pid})")
+        click.echo(f"[demo] Abra http://127.0.0.1:{port}/ — Ctrl-C encerra tudo.")
+        while all(p.poll() is None for p in procs.values()):
+            time.sleep(0.5)
+        dead = [n for n, p in procs.items() if p.poll() is not None]
+        click.echo(f"[demo] processo encerrado inesperadamente: {', '.join(dead)}; parando os demais.", err=True)
+    except KeyboardInterrupt:
+        click.echo("\n[demo] encerrando…")
+    finally:
+        _stop_all(procs)
+
+
+def _stop_all(procs: dict[str, subprocess.Popen]) -> None:
+    for p in procs.values():
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for name, p in procs.items():
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        click.echo(f"[demo] {name} parado.")
+
+
+def register_cli(app: Flask) -> None:
+    """Expose the same commands under `flask` too (the group is also the console script)."""
+    for name, cmd in main.commands.items():
+        app.cli.add_command(cmd, name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Settings read from the environment. Nothing here touches the network or the database."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "sim"}
+
+
+def _instance_secret(instance_dir: Path, name: str, make) -> str:
+    """Development fallback: a key generated once and kept in instance/, never in git."""
+    path = instance_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config dict from the environment (overrides win, used by tests)."""
+    env = os.environ
+    overrides = dict(overrides or {})
+    instance_dir = Path(overrides.get("INSTANCE_DIR") or env.get("CREDITDESK_INSTANCE", DEFAULT_INSTANCE))
+    production = env.get("CREDITDESK_ENV", "development") == "production"
+
+    def secret(var: str, filename: str, make) -> str:
+        if var in overrides:
+            return overrides[var]
+        if env.get(var):
+            return env[var]
+        if production:
+            raise RuntimeError(f"{var} must be set in production")
+        return _instance_secret(instance_dir, filename, make)
+
+    from cryptography.fernet import Fernet
+
+    cfg = {
+        "ENV_NAME": "production" if production else "development",
+        "INSTANCE_DIR": str(instance_dir),
+        "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{instance_dir / 'credit-desk.sqlite3'}"),
+        "SQL_ECHO": _bool(env.get("SQL_ECHO")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Secure cookies need HTTPS; the demo on 127.0.0.1 is plain HTTP.
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), default=production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), default=production),
+        "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_LIFETIME_S", "28800")),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SIMULATOR_URL": env.get("SIMULATOR_URL", "http://127.0.0.1:5050"),
+        "COMMERCE_SIMULATOR_URL": env.get("COMMERCE_SIMULATOR_URL", "http://127.0.0.1:5050/commerce"),
+        "BUREAU_CONNECT_TIMEOUT": float(env.get("BUREAU_CONNECT_TIMEOUT", "3.05")),
+        "BUREAU_READ_TIMEOUT": float(env.get("BUREAU_READ_TIMEOUT", "20")),
+        "BUREAU_MAX_ATTEMPTS": int(env.get("BUREAU_MAX_ATTEMPTS", "4")),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
+        "TIMEZONE": "America/Sao_Paulo",
+        "TESTING": False,
+    }
+    cfg["SECRET_KEY"] = secret("SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(48))
+    cfg["ENCRYPTION_KEY"] = secret("ENCRYPTION_KEY", "encryption_key", lambda: Fernet.generate_key().decode())
+    cfg.update(overrides)
+    return cfg

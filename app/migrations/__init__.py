@@ -1,0 +1,1 @@
+"""Alembic migrations, driven from code (see app.migrations.runner)."""

@@ -1,0 +1,44 @@
+"""Web blueprints (pt-BR UI). Each area registers itself here."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_login import current_user
+
+from app.services import app_settings
+
+from .common import db_session
+from .formatting import register_filters
+from .navigation import nav_items, query_with
+
+
+def register_web(app: Flask) -> None:
+    from . import audit_views, auth, branches, home, integrations, users
+
+    for module in (auth, home, branches, integrations, users, audit_views):
+        app.register_blueprint(module.bp)
+    register_filters(app)
+    app.jinja_env.globals.update(nav_items=nav_items, query_with=query_with)
+
+    @app.context_processor
+    def _nav_context():
+        enabled = True
+        if current_user.is_authenticated:
+            enabled = app_settings.credit_analysis_enabled(db_session())
+        return {"credit_enabled": enabled}
+
+    @app.errorhandler(403)
+    def _forbidden(_e):
+        return render_template("errors/403.html"), 403
+
+    @app.errorhandler(404)
+    def _not_found(_e):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(400)
+    def _bad_request(e):
+        return render_template("errors/400.html", message=getattr(e, "description", "")), 400
+
+    @app.errorhandler(413)
+    def _too_large(_e):
+        return render_template("errors/400.html", message="Arquivo ou requisição grande demais."), 413

@@ -1,0 +1,75 @@
+"""Auditoria: every consultation, negativation, removal and settings change (admin only)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from flask import Blueprint, Response, render_template, request
+from sqlalchemy import select
+
+from app.models import User
+from app.services import audit
+from app.services.clock import to_br
+from app.services.documents import InvalidDocument, normalize_document
+
+from .common import db_session, page_args, roles_required
+
+bp = Blueprint("audit", __name__, url_prefix="/auditoria")
+
+
+def _date(name: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _filter() -> tuple[audit.AuditFilter, str | None]:
+    doc_raw = (request.args.get("document") or "").strip()
+    doc, warning = None, None
+    if doc_raw:
+        try:
+            doc = normalize_document(doc_raw).number
+        except InvalidDocument as exc:
+            warning = exc.message
+    user_raw = request.args.get("user_id", "")
+    return audit.AuditFilter(
+        user_id=int(user_raw) if user_raw.isdigit() else None, document=doc,
+        action_prefix=(request.args.get("action") or None), date_from=_date("from"), date_to=_date("to"),
+    ), warning
+
+
+@bp.route("/")
+@roles_required("admin")
+def index():
+    s = db_session()
+    flt, warning = _filter()
+    page, size = page_args()
+    rows = list(audit.search(s, flt, limit=size + 1, offset=(page - 1) * size))
+    users = s.scalars(select(User).order_by(User.username)).all()
+    return render_template("audit/index.html", events=rows[:size], has_next=len(rows) > size, page=page,
+                           users=users, warning=warning, args=request.args)
+
+
+@bp.route("/exportar.csv")
+@roles_required("admin")
+def export():
+    flt, _ = _filter()
+    s = db_session()
+
+    def generate():
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter=";")
+        writer.writerow(["data_hora", "usuario", "acao", "entidade", "id", "filial", "documento", "resumo"])
+        yield "\ufeff" + buf.getvalue()  # BOM: Excel in pt-BR opens UTF-8 correctly
+        for e in audit.search(s, flt, limit=None):
+            buf.seek(0)
+            buf.truncate()
+            writer.writerow([to_br(e.at).isoformat(timespec="seconds"), e.actor, e.action, e.entity_type,
+                             e.entity_id or "", e.branch_id or "", e.document or "", e.summary])
+            yield buf.getvalue()
+
+    return Response(generate(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=auditoria.csv"})

@@ -1,0 +1,48 @@
+"""Jinja filters for pt-BR money, dates and documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask import Flask
+
+from app.services.clock import to_br
+
+
+def brl(value) -> str:
+    if value is None:
+        return "—"
+    q = Decimal(value).quantize(Decimal("0.01"))
+    sign = "-" if q < 0 else ""
+    whole, cents = f"{abs(q):.2f}".split(".")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    return f"{sign}R$ {'.'.join(groups)},{cents}"
+
+
+def date_br(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        return to_br(value).strftime("%d/%m/%Y %H:%M")
+    return value.strftime("%d/%m/%Y")
+
+
+def document_formatted(value: str | None) -> str:
+    if not value:
+        return "—"
+    from app.services.documents import InvalidDocument, normalize_document
+
+    try:
+        return normalize_document(value).formatted
+    except InvalidDocument:
+        return value
+
+
+def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["brl"] = brl
+    app.jinja_env.filters["date_br"] = date_br
+    app.jinja_env.filters["doc"] = document_formatted

@@ -1,0 +1,5 @@
+"""Adapter for the Crédito na Medida credit bureau."""
+
+from integrations.credito_na_medida.client import CreditoNaMedidaClient
+
+__all__ = ["CreditoNaMedidaClient"]

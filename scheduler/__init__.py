@@ -1,0 +1,1 @@
+"""APScheduler in its own process (`creditdesk scheduler`), never inside web workers."""
