@@ -6,6 +6,7 @@ from .branches import Branch, BureauIntegration
 from .locks import JobLock
 from .parties import Contact, CustomerStatus, Party, Stage
 from .settings import AppSetting
+from .titles import Payment, Title, TitleStatus
 from .users import ApiToken, Role, User
 
 __all__ = [
@@ -19,7 +20,10 @@ __all__ = [
     "JobLock",
     "CustomerStatus",
     "Party",
+    "Payment",
     "Role",
     "Stage",
+    "Title",
+    "TitleStatus",
     "User",
 ]
