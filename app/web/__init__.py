@@ -10,6 +10,7 @@ from app.services import app_settings
 from .common import db_session
 from .formatting import register_filters
 from .navigation import nav_items, query_with
+from .party_tabs import tabs_for
 
 
 def register_web(app: Flask) -> None:
@@ -19,6 +20,10 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     register_filters(app)
     app.jinja_env.globals.update(nav_items=nav_items, query_with=query_with)
+
+    @app.template_global()
+    def party_tabs(party):
+        return tabs_for(party, current_user.role, app_settings.credit_analysis_enabled(db_session()))
 
     @app.context_processor
     def _nav_context():

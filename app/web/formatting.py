@@ -42,7 +42,26 @@ def document_formatted(value: str | None) -> str:
         return value
 
 
+# Roles that work with the whole number (finance negativates, admin audits, crm consults).
+FULL_DOCUMENT_ROLES = {"admin", "finance", "crm"}
+
+
+def document_for_role(value: str | None, role: str | None) -> str:
+    """LGPD minimisation: read-only roles see a masked CPF/CNPJ."""
+    if not value:
+        return "—"
+    if role in FULL_DOCUMENT_ROLES:
+        return document_formatted(value)
+    from app.services.documents import InvalidDocument, normalize_document
+
+    try:
+        return normalize_document(value).masked
+    except InvalidDocument:
+        return "***"
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["brl"] = brl
     app.jinja_env.filters["date_br"] = date_br
     app.jinja_env.filters["doc"] = document_formatted
+    app.jinja_env.filters["doc_for_role"] = document_for_role

@@ -330,13 +330,13 @@ class CreditoNaMedidaClient:
         raise error
 
     def _transport_failure(self, call: _Call, exc: requests.RequestException) -> Exception:
-        if not _never_sent(exc):
-            call.reached = True
+        may_have_arrived = not _never_sent(exc)
+        call.reached = call.reached or may_have_arrived
         kind = "timeout" if isinstance(exc, requests.Timeout) else "connection error"
         error = BureauUnavailable(
             f"{call.label}: {kind}: {exc}", outcome_unknown=call.side_effects and call.reached
         )
-        if call.reached and not call.resend_safe:
+        if may_have_arrived and not call.resend_safe:
             return error  # e.g. a read timeout on a charged consultation: do not pay twice
         return _Transient(error)
 
