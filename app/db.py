@@ -31,8 +31,15 @@ def make_engine(url: str, echo: bool = False, **kwargs) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        @event.listens_for(engine, "checkout")
+        def _sqlite_checkout(dbapi_conn, _record, _proxy):
+            # A pool reset may have restored the driver's implicit transactions; we issue BEGIN ourselves.
+            dbapi_conn.isolation_level = None
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
+            if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+                return  # each statement is its own transaction (used by tests to read like READ COMMITTED)
             conn.exec_driver_sql("BEGIN")
 
         return engine

@@ -1,9 +1,9 @@
 """In-memory CreditBureau for service unit tests: deterministic, inspectable, no I/O.
 
-    bureau = FakeBureau(today=lambda: date(2026, 11, 23))
-    bureau.fail_next(BureauUnavailable("down", outcome_unknown=True))
-    ... call the service ...
-    assert [name for name, _ in bureau.calls] == ["negativate", "negativate"]
+bureau = FakeBureau(today=lambda: date(2026, 11, 23))
+bureau.fail_next(BureauUnavailable("down", outcome_unknown=True))
+... call the service ...
+assert [name for name, _ in bureau.calls] == ["negativate", "negativate"]
 """
 
 from __future__ import annotations
@@ -171,7 +171,9 @@ class FakeBureau:
         if current.status != "removed":  # removing twice answers the first removal (idempotent)
             current = self._update(protocol, status="removed", removed_at=self.clock())
         removed_at = current.removed_at or self.clock()
-        receipt = RemovalReceipt(protocol, "removed", removed_at, raw=_raw(protocol=protocol, status="removed"))
+        receipt = RemovalReceipt(
+            protocol, "removed", removed_at, raw=_raw(protocol=protocol, status="removed")
+        )
         self._removals[idempotency_key] = ((protocol, reason), receipt)
         return receipt
 

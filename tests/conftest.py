@@ -158,7 +158,15 @@ def client(app):
 
 @pytest.fixture
 def session(services):
-    with services.session_factory() as s:
+    """A session for assertions and set-up that sees every commit of the app at once.
+
+    Autocommit: on SQLite (WAL) an open read transaction would keep an old snapshot, unlike
+    PostgreSQL's READ COMMITTED; with it both behave alike. Call session.commit() after changes.
+    """
+    from sqlalchemy.orm import Session
+
+    with Session(bind=services.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                 expire_on_commit=False, autoflush=True) as s:
         yield s
 
 

@@ -1,9 +1,14 @@
 """Every mapped class, imported here so that Alembic and create_all see the whole schema."""
 
+from . import party_search  # noqa: F401  (search indexes on parties)
 from .audit import AuditEvent
 from .base import Base
+from .branch_policy import BranchPolicy
 from .branches import Branch, BureauIntegration
+from .consultation_policy import ConsultationPolicy
+from .consultations import Consultation, ConsultationStatus
 from .locks import JobLock
+from .negativations import Negativation, NegativationEvent, NegativationTitle
 from .parties import Contact, CustomerStatus, Party, Stage
 from .settings import AppSetting
 from .titles import Payment, Title, TitleStatus
@@ -15,9 +20,16 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Branch",
+    "BranchPolicy",
     "BureauIntegration",
+    "Consultation",
+    "ConsultationPolicy",
+    "ConsultationStatus",
     "Contact",
     "JobLock",
+    "Negativation",
+    "NegativationEvent",
+    "NegativationTitle",
     "CustomerStatus",
     "Party",
     "Payment",

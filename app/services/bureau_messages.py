@@ -14,14 +14,18 @@ from integrations.bureau import (
 )
 
 
-def describe(exc: BureauError) -> str:
+def describe(exc: BureauError, operation: str = "call") -> str:
+    """operation: "consultation" (charged, no idempotency key), "negativation", "removal" or "call"."""
     detail = f" Mensagem do bureau: {exc.message}" if getattr(exc, "message", None) else ""
     if isinstance(exc, AuthenticationError):
         return "O bureau recusou as credenciais (client_id/client_secret). Confira-as na integração." + detail
     if isinstance(exc, RateLimited):
         return "O bureau limitou o número de requisições. Tente novamente em instantes."
     if isinstance(exc, BureauUnavailable):
-        if getattr(exc, "outcome_unknown", False):
+        if getattr(exc, "outcome_unknown", False) and operation == "consultation":
+            return ("O bureau não respondeu a tempo e a consulta pode ter sido registrada (e cobrada). "
+                    "Verifique o relatório antes de consultar de novo.")
+        if getattr(exc, "outcome_unknown", False) and operation in {"negativation", "removal"}:
             return ("O bureau não respondeu a tempo. A operação será confirmada automaticamente "
                     "com a mesma chave, sem risco de envio em dobro.")
         return "O bureau está indisponível no momento (sem resposta ou erro do servidor). Tente novamente."

@@ -187,7 +187,8 @@ def test_connection(services, actor: audit.Actor, integration_id: int) -> Connec
             raise NotFound("Integração não encontrada.")
         bureau = services.bureau_for(integration)
     try:
-        token = bureau.get_token()
+        # A cached token proves nothing about credentials just edited: always ask for a new one.
+        token = bureau.get_token(force_refresh=True)
         reasons = bureau.restriction_reasons("PF")
         report = ConnectionReport(True, f"Conexão bem-sucedida: token obtido e {len(reasons)} códigos de "
                                         "restrição recebidos.", token.expires_at, len(reasons))

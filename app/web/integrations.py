@@ -132,7 +132,8 @@ def edit(integration_id: int):
 def fetch_codes(integration_id: int):
     try:
         fetched = bureau_settings.fetch_reasons(services(), actor(), integration_id)
-        flash(f"Códigos recebidos do bureau: {len(fetched['PF'])} para CPF e {len(fetched['PJ'])} para CNPJ. "
+        counts = {pt: sum(1 for r in fetched[pt] if r["kind"] == "inclusion") for pt in ("PF", "PJ")}
+        flash(f"Códigos de restrição recebidos do bureau: {counts['PF']} para CPF e {counts['PJ']} para CNPJ. "
               "Escolha um de cada e salve.", "success")
     except DomainError as exc:
         flash_domain_error(exc)

@@ -117,7 +117,8 @@ class _Call:
 
 
 class CreditoNaMedidaClient:
-    """Crédito na Medida over HTTPS. Safe to share within a thread; build one per process or job."""
+    """Crédito na Medida over HTTPS. Build one per process, job or request: it holds a
+    requests.Session, which is not guaranteed thread-safe. The token is shared through the store."""
 
     def __init__(
         self,

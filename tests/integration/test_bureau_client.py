@@ -45,7 +45,9 @@ CONSULTATION = {
     "name": "Maria da Silva",
     "score": 612,
     "risk_class": "C",
-    "restrictions": [{"creditor": "Loja X", "amount": "123.45", "occurred_on": "2025-03-10", "kind": "PEFIN"}],
+    "restrictions": [
+        {"creditor": "Loja X", "amount": "123.45", "occurred_on": "2025-03-10", "kind": "PEFIN"}
+    ],
     "restrictions_total": "123.45",
     "queried_at": "2026-11-23T10:00:00-03:00",
 }
@@ -93,7 +95,11 @@ def bureau(store, clock, sleeps):
 
 
 def add_token(rsps, value="tok-1", expires_in=3600):
-    rsps.add(responses.POST, TOKEN_URL, json={"access_token": value, "token_type": "Bearer", "expires_in": expires_in})
+    rsps.add(
+        responses.POST,
+        TOKEN_URL,
+        json={"access_token": value, "token_type": "Bearer", "expires_in": expires_in},
+    )
 
 
 def calls_to(rsps, url):
@@ -128,7 +134,10 @@ def test_token_request_uses_basic_auth_and_client_credentials(rsps, bureau):
     assert token == AccessToken("tok-1", NOW + timedelta(hours=1))
     request = rsps.calls[0].request
     assert request.body == "grant_type=client_credentials"
-    assert request.headers["Authorization"] == "Basic " + base64.b64encode(f"client-1:{SECRET}".encode()).decode()
+    assert (
+        request.headers["Authorization"]
+        == "Basic " + base64.b64encode(f"client-1:{SECRET}".encode()).decode()
+    )
     assert request.headers["User-Agent"].startswith("credit-desk/")
     assert request.headers["Accept"] == "application/json"
 
@@ -143,7 +152,9 @@ def test_restriction_reasons(rsps, bureau):
 
     reasons = bureau.restriction_reasons("PF")
 
-    assert [(r.code, r.description, r.kind) for r in reasons] == [("12", "Mensalidade em atraso", "inclusion")]
+    assert [(r.code, r.description, r.kind) for r in reasons] == [
+        ("12", "Mensalidade em atraso", "inclusion")
+    ]
     request = calls_to(rsps, REASONS_URL)[0].request
     assert request.url == f"{REASONS_URL}?person_type=PF"
     assert request.headers["Authorization"] == "Bearer tok-1"
@@ -183,8 +194,14 @@ def test_negativation_status(rsps, bureau):
     rsps.add(
         responses.GET,
         f"{NEG_URL}/N-1",
-        json={"protocol": "N-1", "status": "active", "notice_until": "2026-12-03",
-              "activated_at": "2026-12-04T03:00:00Z", "removed_at": None, "message": None},
+        json={
+            "protocol": "N-1",
+            "status": "active",
+            "notice_until": "2026-12-03",
+            "activated_at": "2026-12-04T03:00:00Z",
+            "removed_at": None,
+            "message": None,
+        },
     )
 
     status = bureau.negativation_status("N-1")
@@ -221,8 +238,12 @@ def test_bad_arguments_fail_before_any_http(rsps, bureau):
 
 def test_404_on_status_is_not_found(rsps, bureau):
     add_token(rsps)
-    rsps.add(responses.GET, f"{NEG_URL}/N-404", json={"error": "not_found", "message": "Protocolo desconhecido"},
-             status=404)
+    rsps.add(
+        responses.GET,
+        f"{NEG_URL}/N-404",
+        json={"error": "not_found", "message": "Protocolo desconhecido"},
+        status=404,
+    )
 
     with pytest.raises(NotFound) as info:
         bureau.negativation_status("N-404")
@@ -251,7 +272,11 @@ def test_other_4xx_are_rejections_with_the_bureau_message_and_never_retried(rsps
         bureau.negativate(negativation_request(), KEY)
 
     error = info.value
-    assert (error.status, error.code, error.message) == (status, "rejected", "Dívida vencida há mais de 5 anos")
+    assert (error.status, error.code, error.message) == (
+        status,
+        "rejected",
+        "Dívida vencida há mais de 5 anos",
+    )
     assert json.loads(error.body) == body and error.retryable is False
     assert len(calls_to(rsps, NEG_URL)) == 1 and sleeps == []
 
@@ -331,7 +356,9 @@ def test_401_refreshes_the_token_once_and_repeats_the_call(rsps, bureau):
 def test_401_twice_is_an_authentication_error(rsps, bureau, sleeps):
     add_token(rsps, "tok-1")
     add_token(rsps, "tok-2")
-    rsps.add(responses.GET, REASONS_URL, json={"error": "invalid_token", "message": "Token revogado"}, status=401)
+    rsps.add(
+        responses.GET, REASONS_URL, json={"error": "invalid_token", "message": "Token revogado"}, status=401
+    )
 
     with pytest.raises(AuthenticationError) as info:
         bureau.restriction_reasons("PJ")
@@ -342,8 +369,12 @@ def test_401_twice_is_an_authentication_error(rsps, bureau, sleeps):
 
 
 def test_invalid_client_is_permanent_and_not_retried(rsps, bureau, sleeps):
-    rsps.add(responses.POST, TOKEN_URL, json={"error": "invalid_client", "message": "Credenciais inválidas"},
-             status=401)
+    rsps.add(
+        responses.POST,
+        TOKEN_URL,
+        json={"error": "invalid_client", "message": "Credenciais inválidas"},
+        status=401,
+    )
 
     with pytest.raises(AuthenticationError) as info:
         bureau.consult("12345678909", "CPF")
@@ -362,9 +393,10 @@ class GatedStore(InMemoryTokenStore):
         self.local = threading.local()
 
     def load(self):
+        token = super().load()  # read first, then wait: both callers must have seen the empty store
         if not getattr(self.local, "locked", False):
             self.barrier.wait()
-        return super().load()
+        return token
 
     @contextmanager
     def refresh_lock(self):
@@ -379,8 +411,10 @@ class GatedStore(InMemoryTokenStore):
 def test_refresh_lock_gives_one_token_request_for_concurrent_callers(rsps, clock, sleeps):
     store = GatedStore()
     # Two clients sharing one store stand for two processes sharing the integration row.
-    clients = [CreditoNaMedidaClient(BASE, "client-1", SECRET, store, sleep=sleeps.append, clock=clock)
-               for _ in range(2)]
+    clients = [
+        CreditoNaMedidaClient(BASE, "client-1", SECRET, store, sleep=sleeps.append, clock=clock)
+        for _ in range(2)
+    ]
     add_token(rsps, "tok-1")
 
     with ThreadPoolExecutor(max_workers=2) as pool:

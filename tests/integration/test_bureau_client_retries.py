@@ -61,7 +61,9 @@ def bureau(sleeps):
 
 @pytest.fixture
 def token(rsps):
-    rsps.add(responses.POST, TOKEN_URL, json={"access_token": "tok-1", "token_type": "Bearer", "expires_in": 3600})
+    rsps.add(
+        responses.POST, TOKEN_URL, json={"access_token": "tok-1", "token_type": "Bearer", "expires_in": 3600}
+    )
 
 
 def calls_to(rsps, url):
@@ -89,7 +91,9 @@ def refused():
 
 
 def test_429_waits_for_retry_after_then_succeeds(rsps, bureau, token, sleeps):
-    rsps.add(responses.GET, STATUS_URL, json={"error": "rate_limited"}, status=429, headers={"Retry-After": "2"})
+    rsps.add(
+        responses.GET, STATUS_URL, json={"error": "rate_limited"}, status=429, headers={"Retry-After": "2"}
+    )
     rsps.add(responses.GET, STATUS_URL, json=RECEIPT)
 
     assert bureau.negativation_status("N-1").protocol == "N-1"
@@ -151,7 +155,14 @@ def test_5xx_exhausted_after_exactly_max_attempts(rsps, bureau, token, sleeps):
 
 def test_backoff_never_exceeds_backoff_max(rsps, token, sleeps):
     client = CreditoNaMedidaClient(
-        BASE, "c", SECRET, max_attempts=8, backoff_initial=1, backoff_max=2, sleep=sleeps.append, clock=lambda: NOW
+        BASE,
+        "c",
+        SECRET,
+        max_attempts=8,
+        backoff_initial=1,
+        backoff_max=2,
+        sleep=sleeps.append,
+        clock=lambda: NOW,
     )
     rsps.add(responses.GET, STATUS_URL, status=503)
 
@@ -227,10 +238,20 @@ def test_consultation_is_retried_when_it_never_arrived(rsps, bureau, token):
     rsps.add(responses.POST, CONSULT_URL, body=requests.ConnectTimeout("connect timed out"))
     rsps.add(responses.POST, CONSULT_URL, status=503)
     rsps.add(responses.POST, CONSULT_URL, status=429, headers={"Retry-After": "1"})
-    rsps.add(responses.POST, CONSULT_URL, json={"protocol": "C-1", "document": "12345678909", "name": "M",
-                                                "score": 1, "risk_class": "E", "restrictions": [],
-                                                "restrictions_total": "0.00",
-                                                "queried_at": "2026-11-23T10:00:00-03:00"})
+    rsps.add(
+        responses.POST,
+        CONSULT_URL,
+        json={
+            "protocol": "C-1",
+            "document": "12345678909",
+            "name": "M",
+            "score": 1,
+            "risk_class": "E",
+            "restrictions": [],
+            "restrictions_total": "0.00",
+            "queried_at": "2026-11-23T10:00:00-03:00",
+        },
+    )
 
     assert bureau.consult("12345678909", "CPF").restrictions == ()
 
@@ -297,8 +318,12 @@ def test_malformed_token_response(rsps, bureau):
 
 
 def _errors_from_every_failure_path(rsps, bureau):
-    rsps.add(responses.POST, TOKEN_URL, json={"error": "invalid_client", "message": "Credenciais inválidas"},
-             status=401)
+    rsps.add(
+        responses.POST,
+        TOKEN_URL,
+        json={"error": "invalid_client", "message": "Credenciais inválidas"},
+        status=401,
+    )
     rsps.add(responses.POST, TOKEN_URL, status=503)
     rsps.add(responses.POST, TOKEN_URL, body=requests.ConnectionError("reset"))
     rsps.add(responses.POST, TOKEN_URL, body="{}")
@@ -317,8 +342,12 @@ def test_secret_never_appears_in_reprs_or_errors(rsps, sleeps):
 
     errors = _errors_from_every_failure_path(rsps, bureau)
 
-    assert [type(e) for e in errors] == [AuthenticationError, BureauUnavailable, BureauUnavailable,
-                                         MalformedResponse]
+    assert [type(e) for e in errors] == [
+        AuthenticationError,
+        BureauUnavailable,
+        BureauUnavailable,
+        MalformedResponse,
+    ]
     texts = [repr(bureau), str(bureau)]
     for error in errors:
         texts += [str(error), repr(error), error.message, error.body or "", str(error.__cause__ or "")]

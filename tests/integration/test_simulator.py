@@ -60,7 +60,9 @@ def negativation_payload(*titles: tuple[str, str], creditor_cnpj: str = CREDITOR
             },
         },
         "creditor": {"cnpj": creditor_cnpj, "name": "Provedor Exemplo Ltda - Filial Centro"},
-        "titles": [{"number": number, "due_date": days_ago(90), "amount": amount} for number, amount in titles],
+        "titles": [
+            {"number": number, "due_date": days_ago(90), "amount": amount} for number, amount in titles
+        ],
         "total_amount": str(sum(Decimal(amount) for _, amount in titles)),
     }
 
@@ -106,7 +108,9 @@ class Bureau:
         return self.post("/v1/negativations", payload, key or str(uuid.uuid4()), **kwargs)
 
     def remove(self, protocol: str, reason: str = "payment", key: str | None = None) -> requests.Response:
-        return self.post(f"/v1/negativations/{protocol}/removal", {"reason": reason}, key or str(uuid.uuid4()))
+        return self.post(
+            f"/v1/negativations/{protocol}/removal", {"reason": reason}, key or str(uuid.uuid4())
+        )
 
     def stats(self) -> dict[str, Any]:
         return self.session.get(f"{self.base_url}/_sim/stats", timeout=TIMEOUT).json()
@@ -395,7 +399,9 @@ def test_missing_idempotency_key_is_422(bureau):
     created = bureau.negativate(negativation_payload()).json()
 
     without_key = bureau.post("/v1/negativations", negativation_payload())
-    removal_without_key = bureau.post(f"/v1/negativations/{created['protocol']}/removal", {"reason": "payment"})
+    removal_without_key = bureau.post(
+        f"/v1/negativations/{created['protocol']}/removal", {"reason": "payment"}
+    )
 
     for response in (without_key, removal_without_key):
         assert response.status_code == 422

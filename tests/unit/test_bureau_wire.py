@@ -196,10 +196,18 @@ def test_parse_consultation_types():
         (body(restrictions_total="1e3"), "money in exponent form"),
         (body(restrictions_total="NaN"), "money not a number"),
         (body(queried_at="2026-11-23T10:00:00"), "instant without offset"),
-        (body(restrictions=[{"creditor": "X", "amount": "1.00", "occurred_on": "10/03/2025", "kind": "A"}]),
-         "date in pt-BR format"),
-        (body(restrictions=[{"creditor": "X", "amount": "1.00", "occurred_on": "2025-02-30", "kind": "A"}]),
-         "impossible date"),
+        (
+            body(
+                restrictions=[{"creditor": "X", "amount": "1.00", "occurred_on": "10/03/2025", "kind": "A"}]
+            ),
+            "date in pt-BR format",
+        ),
+        (
+            body(
+                restrictions=[{"creditor": "X", "amount": "1.00", "occurred_on": "2025-02-30", "kind": "A"}]
+            ),
+            "impossible date",
+        ),
         (body(restrictions=["oops"]), "restriction not an object"),
         (body(restrictions=None), "restrictions null"),
         (body(protocol=""), "empty protocol"),
@@ -221,7 +229,9 @@ def test_malformed_field_names_the_field():
 
 
 def test_parse_negativation_receipt_and_status():
-    receipt = wire.parse_negativation_receipt('{"protocol": "N-1", "status": "notice", "notice_until": "2026-12-03"}')
+    receipt = wire.parse_negativation_receipt(
+        '{"protocol": "N-1", "status": "notice", "notice_until": "2026-12-03"}'
+    )
     assert (receipt.protocol, receipt.status, receipt.notice_until) == ("N-1", "notice", date(2026, 12, 3))
 
     status = wire.parse_negativation_status(
@@ -240,7 +250,9 @@ def test_parse_negativation_receipt_and_status():
     assert status.activated_at == datetime(2026, 12, 4, tzinfo=UTC)
     assert status.removed_at is None and status.message is None
 
-    minimal = wire.parse_negativation_status('{"protocol": "N-2", "status": "rejected", "message": "CPF inválido"}')
+    minimal = wire.parse_negativation_status(
+        '{"protocol": "N-2", "status": "rejected", "message": "CPF inválido"}'
+    )
     assert minimal.notice_until is None and minimal.message == "CPF inválido"
 
 

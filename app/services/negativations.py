@@ -1,0 +1,370 @@
+"""Manual negativation and removal through the outbox (domain rules 1-12, ARCHITECTURE.md).
+
+Every bureau call follows STYLE habit 4: write the intent with its Idempotency-Key and COMMIT,
+call the bureau with no transaction open, record the outcome in a new transaction.
+- A definitive refusal (4xx) moves an inclusion to `error` (titles freed) with the bureau's message.
+- A timeout, 5xx, 429, malformed body or any unexpected failure leaves the row as it is (`pending`
+  or `removal_pending`) with `next_attempt_at`; `retry_outbox` resends with the SAME key, so the
+  bureau replays its first answer instead of negativating twice.
+- The unique partial index on live negativation titles (rule 7) is the final guard against a
+  double click or two concurrent requests: the loser's INSERT fails and gets a plain message.
+
+Resend of an `error` entry: the key is kept when the rebuilt payload is identical (the
+Idempotency-Key contract makes a same-key, same-payload resend always safe: if the earlier
+refusal was in fact processed, the bureau replays instead of creating a second entry) and a new
+key is generated when data changed (the old key with another payload would get 409
+idempotency_conflict). An `error` is only recorded on a definitive refusal, so nothing exists at
+the bureau under the old key and a new one can never duplicate an entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.db import is_postgres, transaction
+from app.models import BureauIntegration, Negativation, NegativationTitle, Party, Title
+from app.models.negativations import REMOVAL_REASON_LABELS, NegativationStatus, RemovalReason
+from integrations.bureau import BureauError, BureauRejected, BureauUnavailable
+
+from . import audit
+from . import negativation_records as rec
+from .bureau_messages import describe
+from .clock import now_utc, to_br, today_br
+from .eligibility import MANUAL_MIN_DAYS, Criteria, evaluate_titles
+from .errors import Conflict, NotFound, PermissionDenied, ValidationError
+from .negativation_payload import build_payload, request_from_payload, same_request
+
+WRITER_ROLES = ("admin", "finance", "system")  # crm and viewer only read
+CLAIM = dt.timedelta(minutes=5)  # an in-flight call owns its row this long before the retry job may
+RETRY_DELAYS_MIN = (1, 2, 5, 10, 30, 60)
+PERMANENT = (BureauRejected,)  # plus any non-retryable BureauError (auth, 404, idempotency conflict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    negativation_id: int
+    status: str
+    ok: bool
+    message: str  # plain pt-BR, for the page or the API
+
+
+def require_writer(actor: audit.Actor) -> None:
+    if actor.role not in WRITER_ROLES:
+        raise PermissionDenied("Somente os perfis financeiro e administrador podem negativar ou remover.")
+
+
+# --------------------------------------------------------------------------- inclusion
+
+
+def negativate_titles(services, actor: audit.Actor, party_id: int, title_ids: Iterable[int],
+                      restriction_code: str, *, origin: str = "manual", today: dt.date | None = None,
+                      min_days_overdue: int = MANUAL_MIN_DAYS) -> Outcome:
+    """Negativate some overdue titles of one client; returns the outcome in plain pt-BR."""
+    require_writer(actor)
+    today = today or today_br()
+    ids = sorted({int(i) for i in title_ids})
+    code = (restriction_code or "").strip()
+    if not ids:
+        raise ValidationError("Selecione ao menos um título.", field_errors={"title_ids": "obrigatório"})
+    if not code:
+        raise ValidationError("Escolha o motivo da restrição (Buscar motivos restrição).",
+                              field_errors={"restriction_code": "obrigatório"})
+    try:
+        with transaction(services.session_factory) as s:
+            party = s.get(Party, party_id)
+            if party is None or party.stage != "client":
+                raise NotFound("Cliente não encontrado.")
+            stmt = select(Title).where(Title.id.in_(ids), Title.party_id == party_id).order_by(Title.id)
+            if is_postgres(s):
+                stmt = stmt.with_for_update()  # serialises two requests for the same titles
+            titles = s.scalars(stmt).all()
+            if len(titles) != len(ids):
+                raise ValidationError("Um ou mais títulos não pertencem a este cliente.")
+            if len({t.branch_id for t in titles}) != 1:
+                raise ValidationError("Selecione títulos de uma mesma filial (a filial é o credor).")
+            # Rules 1-8, re-checked inside the transaction that writes the negativation.
+            verdicts = evaluate_titles(s, titles, Criteria(today, min_days_overdue))
+            refused = [f"{t.number}: {verdicts[t.id].reason}" for t in titles if not verdicts[t.id].eligible]
+            if refused:
+                raise ValidationError("Títulos não elegíveis para negativação: " + "; ".join(refused) + ".",
+                                      code="not_eligible")
+            branch = titles[0].branch
+            payload = build_payload(party, branch, titles, code)
+            neg = Negativation(
+                party_id=party.id, branch_id=branch.id, integration_id=branch.bureau_integration_id,
+                restriction_code=code, document=party.document, document_type=party.document_kind,
+                idempotency_key=rec.new_key(), status=NegativationStatus.PENDING.value,
+                requested_by=actor.name, requested_by_id=actor.user_id, origin=origin, payload=payload,
+                total_amount=sum((t.open_amount for t in titles), start=titles[0].open_amount * 0),
+                next_attempt_at=now_utc() + CLAIM,
+            )
+            neg.titles = [NegativationTitle(title_id=t.id, number=t.number, due_date=t.due_date,
+                                            amount_sent=t.open_amount, live=True) for t in titles]
+            s.add(neg)
+            s.flush()  # the live-title unique index fires here on SQLite; on PostgreSQL at latest on commit
+            rec.add_event(s, neg, "created", f"Negativação registrada com {len(titles)} título(s), total "
+                          f"{payload['total_amount']}; enviando ao bureau.", actor.name,
+                          {"idempotency_key": neg.idempotency_key})
+            audit.record(s, actor, "negativation.create", "negativation", neg.id, branch_id=branch.id,
+                         document=party.document, summary=f"Negativação de {len(titles)} título(s)",
+                         details={"title_ids": ids, "restriction_code": code, "origin": origin})
+            neg_id = neg.id
+    except IntegrityError as exc:
+        raise Conflict("Um ou mais títulos já estão em outra negativação (pedido repetido ou simultâneo). "
+                       "Atualize a página para ver a situação atual.", code="already_negativated") from exc
+    return send_inclusion(services, neg_id, force=True)
+
+
+def send_inclusion(services, negativation_id: int, *, force: bool = False) -> Outcome:
+    """Call the bureau for a `pending` row (first send or retry), always with its stored key."""
+    with transaction(services.session_factory) as s:
+        neg = rec.lock_negativation(s, negativation_id)
+        if neg is None:
+            raise NotFound("Negativação não encontrada.")
+        if neg.status != NegativationStatus.PENDING.value or not _claim(neg, force):
+            return _outcome(neg)
+        integration = s.get(BureauIntegration, neg.integration_id) if neg.integration_id else None
+        if integration is None:
+            _fail(s, neg, "no_integration", "A filial não tem integração com o bureau.", permanent=True)
+            return _outcome(neg, ok=False)
+        neg.attempts += 1
+        request, key = request_from_payload(neg.payload), neg.idempotency_key
+        bureau = services.bureau_for(integration)
+    try:
+        receipt = bureau.negativate(request, key)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded; unknown ones are retried
+        return _record_failure(services, negativation_id, exc, removal=False)
+    with transaction(services.session_factory) as s:
+        neg = rec.lock_negativation(s, negativation_id)
+        if receipt.status == "rejected":
+            _fail(s, neg, "rejected", "O bureau recusou a negativação.", permanent=True)
+            return _outcome(neg, ok=False)
+        _apply_receipt(s, neg, receipt)
+        outcome = _outcome(neg)
+    if outcome.status == NegativationStatus.REMOVAL_PENDING.value:
+        return send_removal(services, negativation_id, force=True)  # paid while the inclusion was in flight
+    return outcome
+
+
+def _apply_receipt(s, neg: Negativation, receipt) -> None:
+    if neg.protocol is None:
+        neg.protocol = receipt.protocol
+        neg.notice_until = receipt.notice_until
+        neg.sent_at = now_utc()
+    neg.last_error_code = neg.last_error_message = neg.error_kind = None
+    if neg.status == NegativationStatus.PENDING.value:
+        neg.status = "active" if receipt.status == "active" else NegativationStatus.NOTICE.value
+        neg.next_attempt_at = None
+        until = f" até {receipt.notice_until:%d/%m/%Y}" if receipt.notice_until else ""
+        rec.add_event(s, neg, "accepted", f"Aceita pelo bureau, protocolo {receipt.protocol}: em notificação"
+                      f"{until} (carta ao devedor).", "bureau", {"attempt": neg.attempts})
+        audit.record(s, audit.Actor.system("bureau"), "negativation.sent", "negativation", neg.id,
+                     branch_id=neg.branch_id, document=neg.document, summary=f"Protocolo {receipt.protocol}")
+    else:
+        rec.add_event(s, neg, "accepted", f"Inclusão confirmada pelo bureau, protocolo {receipt.protocol}; "
+                      "segue a baixa já solicitada.", "bureau")
+
+
+def resend(services, actor: audit.Actor, negativation_id: int, *, restriction_code: str | None = None,
+           today: dt.date | None = None) -> Outcome:
+    """Send an `error` entry again after the data was fixed (see the module docstring on the key)."""
+    require_writer(actor)
+    today = today or today_br()
+    try:
+        with transaction(services.session_factory) as s:
+            neg = rec.lock_negativation(s, negativation_id)
+            if neg is None:
+                raise NotFound("Negativação não encontrada.")
+            if neg.status != NegativationStatus.ERROR.value:
+                raise Conflict("Só é possível reenviar uma negativação com status Erro.")
+            titles = [nt.title for nt in neg.titles]
+            verdicts = evaluate_titles(s, titles, Criteria(today, MANUAL_MIN_DAYS))
+            refused = [f"{t.number}: {verdicts[t.id].reason}" for t in titles if not verdicts[t.id].eligible]
+            if refused:
+                raise ValidationError("Corrija os dados antes de reenviar: " + "; ".join(refused) + ".",
+                                      code="not_eligible")
+            payload = build_payload(neg.party, neg.branch, titles, (restriction_code or neg.restriction_code))
+            changed = not same_request(payload, neg.payload)
+            if changed:
+                neg.idempotency_key = rec.new_key()
+            neg.payload, neg.restriction_code = payload, payload["restriction_code"]
+            neg.integration_id = neg.branch.bureau_integration_id
+            for nt in neg.titles:
+                nt.amount_sent = nt.title.open_amount
+            neg.total_amount = sum((nt.amount_sent for nt in neg.titles), start=neg.total_amount * 0)
+            neg.status, neg.attempts, neg.next_attempt_at = NegativationStatus.PENDING.value, 0, now_utc() + CLAIM
+            neg.last_error_code = neg.last_error_message = neg.error_kind = None
+            rec.set_live(neg, True)
+            s.flush()
+            rec.add_event(s, neg, "resend", "Reenvio solicitado " + (
+                "com dados alterados (nova chave de idempotência)." if changed else
+                "com os mesmos dados (mesma chave de idempotência)."), actor.name,
+                {"idempotency_key": neg.idempotency_key})
+            audit.record(s, actor, "negativation.resend", "negativation", neg.id, branch_id=neg.branch_id,
+                         document=neg.document, summary="Reenvio de negativação com erro")
+    except IntegrityError as exc:
+        raise Conflict("Um dos títulos já está em outra negativação; não é possível reenviar esta.",
+                       code="already_negativated") from exc
+    return send_inclusion(services, negativation_id, force=True)
+
+
+# --------------------------------------------------------------------------- removal
+
+
+def remove_negativations(services, actor: audit.Actor, ids: Iterable[int], reason: str, *,
+                         note: str = "") -> list[Outcome]:
+    """Manual removal of one or several entries (rules 11 and 12: no removal code for this bureau)."""
+    require_writer(actor)
+    if reason not in {r.value for r in RemovalReason} - {"expired"}:
+        raise ValidationError("Escolha o motivo da baixa.", field_errors={"reason": "obrigatório"})
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        raise ValidationError("Selecione ao menos uma negativação.", field_errors={"ids": "obrigatório"})
+    skipped: list[Outcome] = []
+    with transaction(services.session_factory) as s:
+        for neg_id in ids:
+            neg = rec.lock_negativation(s, neg_id)
+            if neg is None:
+                raise NotFound(f"Negativação nº {neg_id} não encontrada.")
+            if not rec.request_removal(s, neg, reason, actor, note=note):
+                skipped.append(_outcome(neg, ok=False, message=f"Negativação nº {neg.id} não pode ser baixada "
+                                        f"no status {neg.status_label}."))
+    done = {o.negativation_id for o in skipped}
+    return skipped + send_removals(services, [i for i in ids if i not in done])
+
+
+def send_removals(services, ids: Iterable[int]) -> list[Outcome]:
+    """Send the removals of rows already committed as `removal_pending` (right after a payment)."""
+    return [send_removal(services, i, force=True) for i in ids]
+
+
+def send_removal(services, negativation_id: int, *, force: bool = False) -> Outcome:
+    with transaction(services.session_factory) as s:
+        neg = rec.lock_negativation(s, negativation_id)
+        if neg is None:
+            raise NotFound("Negativação não encontrada.")
+        if neg.status != NegativationStatus.REMOVAL_PENDING.value or not _claim(neg, force):
+            return _outcome(neg)
+        integration = s.get(BureauIntegration, neg.integration_id) if neg.integration_id else None
+        if integration is None:
+            _fail(s, neg, "no_integration", "A filial não tem integração com o bureau.", permanent=False)
+            return _outcome(neg, ok=False)
+        neg.removal_attempts += 1
+        protocol, reason, key = neg.protocol, rec.BUREAU_REMOVAL_REASON[neg.removal_reason], neg.removal_idempotency_key
+        request, inclusion_key = request_from_payload(neg.payload), neg.idempotency_key
+        bureau = services.bureau_for(integration)
+    try:
+        if protocol is None:
+            # The inclusion was never confirmed: replay it with its SAME key to learn the protocol
+            # (the bureau answers the first receipt if it had it), then remove it.
+            receipt = bureau.negativate(request, inclusion_key)
+            with transaction(services.session_factory) as s:
+                _apply_receipt(s, rec.lock_negativation(s, negativation_id), receipt)
+            protocol = receipt.protocol
+        removal = bureau.remove(protocol, reason, key)
+    except Exception as exc:  # noqa: BLE001 - recorded; retried by the outbox
+        if protocol is None and isinstance(exc, BureauError) and _is_permanent(exc):
+            return _record_failure(services, negativation_id, exc, removal=False)  # nothing at the bureau
+        return _record_failure(services, negativation_id, exc, removal=True)
+    with transaction(services.session_factory) as s:
+        neg = rec.lock_negativation(s, negativation_id)
+        if neg.status != NegativationStatus.REMOVAL_PENDING.value:
+            return _outcome(neg)
+        neg.status, neg.removed_at, neg.next_attempt_at = NegativationStatus.REMOVED.value, removal.removed_at, None
+        neg.last_error_code = neg.last_error_message = neg.error_kind = None
+        rec.set_live(neg, False)
+        met = neg.deadline_met()
+        deadline = "" if met is None else (
+            f" Prazo legal {neg.removal_deadline:%d/%m/%Y} " + ("cumprido." if met else "NÃO cumprido."))
+        rec.add_event(s, neg, "removed", f"Baixa confirmada pelo bureau em "
+                      f"{to_br(removal.removed_at):%d/%m/%Y %H:%M}.{deadline}", "bureau")
+        audit.record(s, audit.Actor.system("bureau"), "negativation.removed", "negativation", neg.id,
+                     branch_id=neg.branch_id, document=neg.document, summary=f"Baixa do protocolo {protocol}")
+        return _outcome(neg)
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+def _claim(neg: Negativation, force: bool) -> bool:
+    """Own the row for CLAIM; the retry job only takes rows whose turn has come."""
+    now = now_utc()
+    if not force and neg.next_attempt_at is not None and neg.next_attempt_at > now:
+        return False
+    neg.next_attempt_at = now + CLAIM
+    return True
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    return isinstance(exc, PERMANENT) or (isinstance(exc, BureauError) and not exc.retryable)
+
+
+def _record_failure(services, negativation_id: int, exc: Exception, *, removal: bool) -> Outcome:
+    permanent = isinstance(exc, BureauError) and _is_permanent(exc) and not removal
+    if isinstance(exc, BureauError):
+        code, message = exc.code or type(exc).__name__, describe(exc)
+    else:
+        code = type(exc).__name__
+        message = ("Falha inesperada ao falar com o bureau; a operação será repetida com a mesma chave, "
+                   "sem risco de envio em dobro.")
+    with transaction(services.session_factory) as s:
+        neg = rec.lock_negativation(s, negativation_id)
+        _fail(s, neg, code, message, permanent=permanent, raw=str(exc))
+        return _outcome(neg, ok=False)
+
+
+def _fail(s, neg: Negativation, code: str, message: str, *, permanent: bool, raw: str = "") -> None:
+    neg.last_error_code, neg.last_error_message = code[:40], message
+    neg.error_kind = "permanent" if permanent else "transient"
+    if permanent and neg.status in (NegativationStatus.PENDING.value, NegativationStatus.REMOVAL_PENDING.value):
+        # A definitive refusal of the inclusion: nothing exists at the bureau; the titles are free again.
+        neg.status, neg.next_attempt_at = NegativationStatus.ERROR.value, None
+        rec.set_live(neg, False)
+        rec.add_event(s, neg, "error", message, "bureau", {"code": code, "raw": raw[:500]})
+        audit.record(s, audit.Actor.system("bureau"), "negativation.error", "negativation", neg.id,
+                     branch_id=neg.branch_id, document=neg.document, summary=message)
+        return
+    attempts = neg.removal_attempts if neg.status == NegativationStatus.REMOVAL_PENDING.value else neg.attempts
+    delay = dt.timedelta(minutes=RETRY_DELAYS_MIN[min(max(attempts, 1), len(RETRY_DELAYS_MIN)) - 1])
+    neg.next_attempt_at = now_utc() + delay
+    rec.add_event(s, neg, "retry_scheduled", f"Tentativa {attempts} sem resposta definitiva: {message} "
+                  f"Nova tentativa às {to_br(neg.next_attempt_at):%H:%M}.", "bureau",
+                  {"code": code, "raw": raw[:500]})
+
+
+def _outcome(neg: Negativation, *, ok: bool | None = None, message: str | None = None) -> Outcome:
+    status = neg.status
+    if message is None:
+        message = status_message(neg)
+    if ok is None:
+        ok = status in ("notice", "active", "removed") or (status == "removal_pending" and not neg.error_kind)
+    return Outcome(neg.id, status, ok, message)
+
+
+def status_message(neg: Negativation) -> str:
+    n = f"Negativação nº {neg.id}"
+    if neg.status == "notice":
+        until = f" até {neg.notice_until:%d/%m/%Y}" if neg.notice_until else ""
+        return f"{n} enviada com sucesso: em notificação{until} (protocolo {neg.protocol})."
+    if neg.status == "active":
+        return f"{n} ativa no bureau (protocolo {neg.protocol})."
+    if neg.status == "error":
+        return f"Falha: o bureau recusou a {n.lower()}. {neg.last_error_message or ''}".strip()
+    if neg.status == "pending":
+        return (f"{n} pendente: o bureau não confirmou ainda. Será reenviada automaticamente com a mesma "
+                "chave, sem risco de envio em dobro." + (f" ({neg.last_error_message})"
+                                                         if neg.last_error_message else ""))
+    if neg.status == "removal_pending":
+        label = REMOVAL_REASON_LABELS[RemovalReason(neg.removal_reason)] if neg.removal_reason else ""
+        return (f"Baixa da {n.lower()} ({label}) solicitada; será confirmada automaticamente."
+                + (f" Última tentativa: {neg.last_error_message}" if neg.last_error_message else ""))
+    return f"{n} baixada com sucesso no bureau."
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, BureauUnavailable) or not _is_permanent(exc)

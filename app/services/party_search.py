@@ -1,0 +1,129 @@
+"""Listing leads, prospects and clients: search, filters and keyset pagination.
+
+Stays fast with 100k rows (benchmarks/crm_list.py): no OFFSET and no COUNT; a page is "the next
+50 after this cursor" on an index, and searches are prefix searches served by the indexes of
+`app.models.party_search`:
+- text with a digit (after removing . - / and spaces) searches the CPF/CNPJ by its beginning;
+- text with "@" searches the e-mail by its beginning;
+- any other text searches the name by its beginning, ignoring case.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.db import is_postgres
+from app.models import Party
+
+SORTS = {"recent": "Mais recentes", "name": "Nome (A-Z)"}
+_DOC_CHARS = re.compile(r"[\s./-]")
+_DOC_PREFIX = re.compile(r"^[0-9A-Z]+$")
+
+
+@dataclass(frozen=True)
+class PartyFilter:
+    stage: str
+    q: str = ""
+    branch_id: int | None = None
+    status: str | None = None
+    sort: str = "recent"
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Party]
+    next_cursor: str | None
+    cursor: str | None = None
+
+
+def search_kind(q: str) -> tuple[str, str]:
+    """('document' | 'email' | 'name', normalised term) for a search box text."""
+    text = " ".join((q or "").split())
+    compact = _DOC_CHARS.sub("", text).upper()
+    if compact and _DOC_PREFIX.match(compact) and any(c.isdigit() for c in compact):
+        return "document", compact
+    if "@" in text:
+        return "email", text.lower()
+    return "name", text
+
+
+def _like_prefix(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _ascii_lower(text: str) -> str:
+    """SQLite's lower() folds ASCII only; fold the term the same way so both sides agree."""
+    return "".join(c.lower() if c.isascii() else c for c in text)
+
+
+def _prefix_clause(session: Session, column, term: str):
+    """`column LIKE 'term%'`: PostgreSQL uses a text_pattern_ops index for it; SQLite gets the
+    equivalent byte range too, which its index on the same expression serves."""
+    clause = column.like(_like_prefix(term), escape="\\")
+    if is_postgres(session) or not term:
+        return clause
+    upper = term[:-1] + chr(ord(term[-1]) + 1)
+    return and_(column >= term, column < upper, clause)
+
+
+def _search_clause(session: Session, q: str):
+    kind, term = search_kind(q)
+    if kind == "document":
+        return _prefix_clause(session, Party.document, term)
+    if kind == "email":
+        return _prefix_clause(session, Party.email, term)
+    folded = term.lower() if is_postgres(session) else _ascii_lower(term)
+    return _prefix_clause(session, func.lower(Party.name), folded)
+
+
+def encode_cursor(party: Party, sort: str) -> str:
+    payload = [party.id] if sort == "recent" else [party.name, party.id]
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, sort: str) -> list | None:
+    """The keyset position, or None for the first page (a damaged cursor restarts the list)."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+    except (ValueError, TypeError):
+        return None
+    expected = 1 if sort == "recent" else 2
+    if not isinstance(payload, list) or len(payload) != expected or not isinstance(payload[-1], int):
+        return None
+    if sort == "name" and not isinstance(payload[0], str):
+        return None
+    return payload
+
+
+def list_parties(session: Session, flt: PartyFilter, *, cursor: str | None = None, limit: int = 50) -> Page:
+    sort = flt.sort if flt.sort in SORTS else "recent"
+    stmt = select(Party).where(Party.stage == flt.stage)
+    if flt.branch_id:
+        stmt = stmt.where(Party.branch_id == flt.branch_id)
+    if flt.status:
+        stmt = stmt.where(Party.status == flt.status)
+    if (flt.q or "").strip():
+        stmt = stmt.where(_search_clause(session, flt.q))
+    position = decode_cursor(cursor, sort)
+    if sort == "recent":
+        if position:
+            stmt = stmt.where(Party.id < position[0])
+        stmt = stmt.order_by(Party.id.desc())
+    else:
+        if position:
+            name, last_id = position
+            stmt = stmt.where(or_(Party.name > name, and_(Party.name == name, Party.id > last_id)))
+        stmt = stmt.order_by(Party.name, Party.id)
+    rows = list(session.scalars(stmt.limit(limit + 1)))
+    items = rows[:limit]
+    next_cursor = encode_cursor(items[-1], sort) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor, cursor=cursor if position else None)
