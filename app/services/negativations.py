@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from app.db import is_postgres, transaction
 from app.models import BureauIntegration, Negativation, NegativationTitle, Party, Title
 from app.models.negativations import REMOVAL_REASON_LABELS, NegativationStatus, RemovalReason
-from integrations.bureau import BureauError, BureauRejected, BureauUnavailable
+from integrations.bureau import BureauError, BureauRejected
 
 from . import audit
 from . import negativation_records as rec
@@ -100,7 +101,7 @@ def negativate_titles(services, actor: audit.Actor, party_id: int, title_ids: It
                 restriction_code=code, document=party.document, document_type=party.document_kind,
                 idempotency_key=rec.new_key(), status=NegativationStatus.PENDING.value,
                 requested_by=actor.name, requested_by_id=actor.user_id, origin=origin, payload=payload,
-                total_amount=sum((t.open_amount for t in titles), start=titles[0].open_amount * 0),
+                total_amount=sum((t.open_amount for t in titles), start=Decimal("0.00")),
                 next_attempt_at=now_utc() + CLAIM,
             )
             neg.titles = [NegativationTitle(title_id=t.id, number=t.number, due_date=t.due_date,
@@ -196,8 +197,9 @@ def resend(services, actor: audit.Actor, negativation_id: int, *, restriction_co
             neg.integration_id = neg.branch.bureau_integration_id
             for nt in neg.titles:
                 nt.amount_sent = nt.title.open_amount
-            neg.total_amount = sum((nt.amount_sent for nt in neg.titles), start=neg.total_amount * 0)
-            neg.status, neg.attempts, neg.next_attempt_at = NegativationStatus.PENDING.value, 0, now_utc() + CLAIM
+            neg.total_amount = sum((nt.amount_sent for nt in neg.titles), start=Decimal("0.00"))
+            neg.status, neg.attempts = NegativationStatus.PENDING.value, 0
+            neg.next_attempt_at = now_utc() + CLAIM
             neg.last_error_code = neg.last_error_message = neg.error_kind = None
             rec.set_live(neg, True)
             s.flush()
@@ -232,8 +234,8 @@ def remove_negativations(services, actor: audit.Actor, ids: Iterable[int], reaso
             if neg is None:
                 raise NotFound(f"Negativação nº {neg_id} não encontrada.")
             if not rec.request_removal(s, neg, reason, actor, note=note):
-                skipped.append(_outcome(neg, ok=False, message=f"Negativação nº {neg.id} não pode ser baixada "
-                                        f"no status {neg.status_label}."))
+                skipped.append(_outcome(neg, ok=False, message=f"Negativação nº {neg.id} não pode ser "
+                                        f"baixada no status {neg.status_label}."))
     done = {o.negativation_id for o in skipped}
     return skipped + send_removals(services, [i for i in ids if i not in done])
 
@@ -255,7 +257,8 @@ def send_removal(services, negativation_id: int, *, force: bool = False) -> Outc
             _fail(s, neg, "no_integration", "A filial não tem integração com o bureau.", permanent=False)
             return _outcome(neg, ok=False)
         neg.removal_attempts += 1
-        protocol, reason, key = neg.protocol, rec.BUREAU_REMOVAL_REASON[neg.removal_reason], neg.removal_idempotency_key
+        protocol, key = neg.protocol, neg.removal_idempotency_key
+        reason = rec.BUREAU_REMOVAL_REASON[neg.removal_reason]
         request, inclusion_key = request_from_payload(neg.payload), neg.idempotency_key
         bureau = services.bureau_for(integration)
     try:
@@ -275,7 +278,8 @@ def send_removal(services, negativation_id: int, *, force: bool = False) -> Outc
         neg = rec.lock_negativation(s, negativation_id)
         if neg.status != NegativationStatus.REMOVAL_PENDING.value:
             return _outcome(neg)
-        neg.status, neg.removed_at, neg.next_attempt_at = NegativationStatus.REMOVED.value, removal.removed_at, None
+        neg.status, neg.removed_at = NegativationStatus.REMOVED.value, removal.removed_at
+        neg.next_attempt_at = None
         neg.last_error_code = neg.last_error_message = neg.error_kind = None
         rec.set_live(neg, False)
         met = neg.deadline_met()
@@ -321,7 +325,7 @@ def _record_failure(services, negativation_id: int, exc: Exception, *, removal: 
 def _fail(s, neg: Negativation, code: str, message: str, *, permanent: bool, raw: str = "") -> None:
     neg.last_error_code, neg.last_error_message = code[:40], message
     neg.error_kind = "permanent" if permanent else "transient"
-    if permanent and neg.status in (NegativationStatus.PENDING.value, NegativationStatus.REMOVAL_PENDING.value):
+    if permanent and neg.status in ("pending", "removal_pending"):
         # A definitive refusal of the inclusion: nothing exists at the bureau; the titles are free again.
         neg.status, neg.next_attempt_at = NegativationStatus.ERROR.value, None
         rec.set_live(neg, False)
@@ -329,7 +333,7 @@ def _fail(s, neg: Negativation, code: str, message: str, *, permanent: bool, raw
         audit.record(s, audit.Actor.system("bureau"), "negativation.error", "negativation", neg.id,
                      branch_id=neg.branch_id, document=neg.document, summary=message)
         return
-    attempts = neg.removal_attempts if neg.status == NegativationStatus.REMOVAL_PENDING.value else neg.attempts
+    attempts = neg.removal_attempts if neg.status == "removal_pending" else neg.attempts
     delay = dt.timedelta(minutes=RETRY_DELAYS_MIN[min(max(attempts, 1), len(RETRY_DELAYS_MIN)) - 1])
     neg.next_attempt_at = now_utc() + delay
     rec.add_event(s, neg, "retry_scheduled", f"Tentativa {attempts} sem resposta definitiva: {message} "
@@ -366,5 +370,11 @@ def status_message(neg: Negativation) -> str:
     return f"{n} baixada com sucesso no bureau."
 
 
-def is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, BureauUnavailable) or not _is_permanent(exc)
+# The scheduler's entry points live in negativation_outbox (this module stays readable); they are
+# part of this module's public API.
+from .negativation_outbox import refresh_status, retry_outbox, sweep_removals, sync_statuses  # noqa: E402
+
+__all__ = [
+    "Outcome", "negativate_titles", "refresh_status", "remove_negativations", "resend", "retry_outbox",
+    "send_inclusion", "send_removal", "send_removals", "status_message", "sweep_removals", "sync_statuses",
+]
