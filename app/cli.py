@@ -97,7 +97,7 @@ def create_token(username, name):
 @with_appcontext
 def seed_demo():
     """Create demo branches, integrations, users and data (idempotent)."""
-    from app.demo_seed import seed
+    from app.demo import seed
 
     seed(services(), echo=click.echo)
 
@@ -153,7 +153,7 @@ def scheduler_cmd(list_only):
 @with_appcontext
 def demo(port, simulator_port):
     """Migrate, seed, and run simulator + scheduler + web app on 127.0.0.1 until Ctrl-C."""
-    from app.demo_seed import seed
+    from app.demo import seed
     from app.migrations.runner import upgrade
 
     upgrade(current_app.config["DATABASE_URL"])

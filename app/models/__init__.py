@@ -5,8 +5,17 @@ from .audit import AuditEvent
 from .base import Base
 from .branch_policy import BranchPolicy
 from .branches import Branch, BureauIntegration
+from .commerce import DeliveryLog, OutboundUpdate
 from .consultation_policy import ConsultationPolicy
 from .consultations import Consultation, ConsultationStatus
+from .credit import (
+    CreditAccount,
+    CreditLimitChange,
+    CreditPolicy,
+    CreditRelease,
+    CustomerStatusChange,
+    Reservation,
+)
 from .locks import JobLock
 from .negativations import Negativation, NegativationEvent, NegativationTitle
 from .parties import Contact, CustomerStatus, Party, Stage
@@ -26,13 +35,21 @@ __all__ = [
     "ConsultationPolicy",
     "ConsultationStatus",
     "Contact",
+    "CreditAccount",
+    "CreditLimitChange",
+    "CreditPolicy",
+    "CreditRelease",
+    "CustomerStatusChange",
+    "DeliveryLog",
     "JobLock",
     "Negativation",
     "NegativationEvent",
     "NegativationTitle",
+    "OutboundUpdate",
     "CustomerStatus",
     "Party",
     "Payment",
+    "Reservation",
     "Role",
     "Stage",
     "Title",

@@ -23,7 +23,7 @@ from .bureau_messages import describe
 from .clock import now_utc, today_br
 from .eligibility import is_prescribed, prescription_cutoff
 from .errors import NotFound
-from .negativations import Outcome, _outcome, require_writer, send_inclusion, send_removal
+from .negativations import Outcome, _outcome, send_inclusion, send_removal
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -62,10 +62,10 @@ def refresh_status(services, actor: audit.Actor, negativation_id: int) -> Outcom
             raise NotFound("Negativação não encontrada.")
         status, protocol, integration_id = neg.status, neg.protocol, neg.integration_id
     if status == "pending":
-        require_writer(actor)
+        rec.require_writer(actor)
         return send_inclusion(services, negativation_id, force=True)
     if status == "removal_pending":
-        require_writer(actor)
+        rec.require_writer(actor)
         return send_removal(services, negativation_id, force=True)
     if protocol is None or integration_id is None or status not in ("notice", "active"):
         with services.session_factory() as s:

@@ -22,15 +22,23 @@ from app.models.negativations import REMOVAL_REASON_LABELS, NegativationStatus, 
 from . import audit
 from .business_days import removal_deadline
 from .clock import now_utc
+from .errors import PermissionDenied
 from .money import brl
 
 REMOVABLE_STATUSES = ("pending", "notice", "active")
+WRITER_ROLES = ("admin", "finance", "system")  # crm and viewer only read
 # Removal reasons credit-desk keeps -> the bureau's neutral reasons (integrations.bureau.REMOVAL_REASONS).
 # A correction of an error (rule 11) has no reason of its own at this bureau: it is a manual removal.
 BUREAU_REMOVAL_REASON = {
     "payment": "payment", "agreement": "agreement", "error_correction": "manual", "manual": "manual",
     "expired": "expired",
 }
+
+
+def require_writer(actor: audit.Actor) -> None:
+    if actor.role not in WRITER_ROLES:
+        raise PermissionDenied("Somente os perfis financeiro e administrador podem negativar, remover "
+                               "negativações ou registrar pagamentos.")
 
 
 def new_key() -> str:

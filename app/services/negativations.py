@@ -37,10 +37,9 @@ from . import negativation_records as rec
 from .bureau_messages import describe
 from .clock import now_utc, to_br, today_br
 from .eligibility import MANUAL_MIN_DAYS, Criteria, evaluate_titles
-from .errors import Conflict, NotFound, PermissionDenied, ValidationError
+from .errors import Conflict, NotFound, ValidationError
 from .negativation_payload import build_payload, request_from_payload, same_request
 
-WRITER_ROLES = ("admin", "finance", "system")  # crm and viewer only read
 CLAIM = dt.timedelta(minutes=5)  # an in-flight call owns its row this long before the retry job may
 RETRY_DELAYS_MIN = (1, 2, 5, 10, 30, 60)
 PERMANENT = (BureauRejected,)  # plus any non-retryable BureauError (auth, 404, idempotency conflict)
@@ -54,11 +53,6 @@ class Outcome:
     message: str  # plain pt-BR, for the page or the API
 
 
-def require_writer(actor: audit.Actor) -> None:
-    if actor.role not in WRITER_ROLES:
-        raise PermissionDenied("Somente os perfis financeiro e administrador podem negativar ou remover.")
-
-
 # --------------------------------------------------------------------------- inclusion
 
 
@@ -66,7 +60,7 @@ def negativate_titles(services, actor: audit.Actor, party_id: int, title_ids: It
                       restriction_code: str, *, origin: str = "manual", today: dt.date | None = None,
                       min_days_overdue: int = MANUAL_MIN_DAYS) -> Outcome:
     """Negativate some overdue titles of one client; returns the outcome in plain pt-BR."""
-    require_writer(actor)
+    rec.require_writer(actor)
     today = today or today_br()
     ids = sorted({int(i) for i in title_ids})
     code = (restriction_code or "").strip()
@@ -174,7 +168,7 @@ def _apply_receipt(s, neg: Negativation, receipt) -> None:
 def resend(services, actor: audit.Actor, negativation_id: int, *, restriction_code: str | None = None,
            today: dt.date | None = None) -> Outcome:
     """Send an `error` entry again after the data was fixed (see the module docstring on the key)."""
-    require_writer(actor)
+    rec.require_writer(actor)
     today = today or today_br()
     try:
         with transaction(services.session_factory) as s:
@@ -221,7 +215,7 @@ def resend(services, actor: audit.Actor, negativation_id: int, *, restriction_co
 def remove_negativations(services, actor: audit.Actor, ids: Iterable[int], reason: str, *,
                          note: str = "") -> list[Outcome]:
     """Manual removal of one or several entries (rules 11 and 12: no removal code for this bureau)."""
-    require_writer(actor)
+    rec.require_writer(actor)
     if reason not in {r.value for r in RemovalReason} - {"expired"}:
         raise ValidationError("Escolha o motivo da baixa.", field_errors={"reason": "obrigatório"})
     ids = sorted({int(i) for i in ids})
