@@ -157,6 +157,8 @@ def demo(port, simulator_port):
     from app.migrations.runner import upgrade
 
     upgrade(current_app.config["DATABASE_URL"])
+    # The seed points the demo integrations at this run's simulator port.
+    current_app.config["SIMULATOR_URL"] = f"http://127.0.0.1:{simulator_port}"
     seed(services(), echo=click.echo)
     instance = current_app.config["INSTANCE_DIR"]
     env = dict(os.environ, PORT=str(port), SIMULATOR_URL=f"http://127.0.0.1:{simulator_port}")

@@ -16,9 +16,9 @@ from app.models import CustomerStatus
 
 from . import app_settings, audit
 from .clock import now_utc
-from .consultation_rules import MoneyFormatError, parse_money
 from .consultations import get_consultation
 from .errors import Conflict, PermissionDenied, ValidationError
+from .money import parse_money
 
 DECIDING_ROLES = ("admin", "finance")
 MIN_REASON = 5
@@ -48,7 +48,7 @@ def apply_decision(session: Session, actor: audit.Actor, consultation_id: int, *
     if credit_limit not in (None, ""):
         try:
             limit = parse_money(credit_limit)
-        except MoneyFormatError:
+        except ValueError:
             errors["credit_limit"] = "Informe um valor em reais, por exemplo 1.500,00."
         else:
             if limit < 0:

@@ -12,8 +12,9 @@ from app.models import Branch, ConsultationPolicy
 
 from . import audit
 from .clock import now_utc
-from .consultation_rules import MoneyFormatError, PolicyValues, parse_classes, parse_money
+from .consultation_rules import PolicyValues, parse_classes
 from .errors import NotFound, ValidationError
+from .money import parse_money
 
 INT_FIELDS = ("reuse_days", "retention_days", "approve_min_score", "reject_below_score")
 MONEY_FIELDS = ("cost_per_consultation", "max_restrictions_for_approval", "approved_limit", "pending_limit")
@@ -69,7 +70,7 @@ def parse_policy(raw: Mapping[str, Any]) -> PolicyValues:
     for name in MONEY_FIELDS:
         try:
             values[name] = parse_money(raw.get(name, getattr(defaults, name)))
-        except MoneyFormatError:
+        except ValueError:
             errors[name] = "Informe um valor em reais, por exemplo 1.500,00."
     for name in CLASS_FIELDS:
         values[name] = parse_classes(raw.get(name, getattr(defaults, name)))
@@ -81,7 +82,8 @@ def parse_policy(raw: Mapping[str, Any]) -> PolicyValues:
     return PolicyValues(**values)
 
 
-def save_policy(session: Session, actor: audit.Actor, branch_id: int, values: PolicyValues) -> ConsultationPolicy:
+def save_policy(session: Session, actor: audit.Actor, branch_id: int,
+                values: PolicyValues) -> ConsultationPolicy:
     branch = session.get(Branch, branch_id)
     if branch is None:
         raise NotFound("Filial não encontrada.")

@@ -69,7 +69,8 @@ class PolicyValues:
         if not 0 <= self.reuse_days <= MAX_REUSE_DAYS:
             errors["reuse_days"] = f"Informe de 0 a {MAX_REUSE_DAYS} dias (0 desliga o reaproveitamento)."
         if self.monthly_quota is not None and self.monthly_quota < 1:
-            errors["monthly_quota"] = "A cota mensal deve ser pelo menos 1 (deixe em branco para não limitar)."
+            errors["monthly_quota"] = ("A cota mensal deve ser pelo menos 1 "
+                                       "(deixe em branco para não limitar).")
         if self.cost_per_consultation < 0:
             errors["cost_per_consultation"] = "O custo não pode ser negativo."
         if not MIN_RETENTION_DAYS <= self.retention_days <= MAX_RETENTION_DAYS:
@@ -159,32 +160,3 @@ def retention_cutoff(today: dt.date, retention_days: int) -> dt.datetime:
     """Consultations requested before this instant have passed their retention period."""
     return start_of_day(today - dt.timedelta(days=retention_days))
 
-
-class MoneyFormatError(ValueError):
-    pass
-
-
-def parse_money(value) -> Decimal:
-    """'1.234,56', '1234,56', '1234.56', 1234 or Decimal -> Decimal('1234.56') (2 places).
-
-    A lone '.' followed by exactly three digits is a pt-BR thousands separator ('1.500' = 1500).
-    """
-    if isinstance(value, Decimal):
-        number = value
-    elif isinstance(value, bool) or value is None:
-        raise MoneyFormatError("valor ausente")
-    elif isinstance(value, int | float):
-        number = Decimal(str(value))
-    else:
-        text = str(value).strip().replace("R$", "").replace(" ", "")
-        if "," in text:
-            text = text.replace(".", "").replace(",", ".")
-        elif text.count(".") >= 1 and len(text.rsplit(".", 1)[1]) == 3:
-            text = text.replace(".", "")
-        try:
-            number = Decimal(text)
-        except ArithmeticError:
-            raise MoneyFormatError(f"valor inválido: {value!r}") from None
-    if not number.is_finite():
-        raise MoneyFormatError(f"valor inválido: {value!r}")
-    return number.quantize(Decimal("0.01"))

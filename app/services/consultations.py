@@ -89,7 +89,8 @@ def _subject(session: Session, party: Party, contact_id: int | None):
     if not holder.document:
         what = "do contato" if contact_id else "do cadastro"
         raise ValidationError(f"Cadastre o CPF ou CNPJ {what} antes de consultar.",
-                              field_errors={"document": "Obrigatório para consultar."}, code="missing_document")
+                              field_errors={"document": "Obrigatório para consultar."},
+                              code="missing_document")
     try:
         # Rule: an invalid document never reaches the bureau (it may predate today's validation).
         return holder, normalize_document(holder.document)
@@ -118,7 +119,8 @@ def used_this_month(session: Session, branch_id: int, today: dt.date) -> int:
         select(func.count(Consultation.id)).where(
             Consultation.branch_id == branch_id, Consultation.requested_at >= start,
             Consultation.requested_at < end,
-            or_(Consultation.charged.is_(True), Consultation.status == ConsultationStatus.PENDING.value))) or 0
+            or_(Consultation.charged.is_(True),
+                Consultation.status == ConsultationStatus.PENDING.value))) or 0
 
 
 def _audit_details(row: Consultation, party: Party, outcome: str, **extra) -> dict:
@@ -183,8 +185,8 @@ def consult_credit(services, actor: audit.Actor, party_id: int, *, contact_id: i
                          summary=f"Consulta de '{party.name}' reaproveitada de {when} (sem nova cobrança)",
                          details=_audit_details(row, party, "reused", reused_from_id=source.id))
             return ConsultOutcome(row.id, row.status, (
-                f"Relatório reaproveitado da consulta de {when}, dentro da janela de {policy.reuse_days} dias: "
-                "nenhuma nova consulta foi feita nem cobrada."))
+                f"Relatório reaproveitado da consulta de {when}, dentro da janela de "
+                f"{policy.reuse_days} dias: nenhuma nova consulta foi feita nem cobrada."))
         running = s.scalar(select(Consultation.requested_at).where(
             Consultation.branch_id == branch_id, Consultation.document == doc.number,
             Consultation.status == ConsultationStatus.PENDING.value,
@@ -200,7 +202,8 @@ def consult_credit(services, actor: audit.Actor, party_id: int, *, contact_id: i
                 f"{policy.monthly_quota} em {today:%m/%Y}). Nenhuma consulta foi feita ao bureau. Um "
                 "administrador pode ampliar a cota na política de consultas da filial.")
             audit.record(s, actor, "consultation.quota_exceeded", "party", party.id, branch_id=branch_id,
-                         document=doc.number, summary=f"Consulta de '{party.name}' recusada: cota mensal atingida",
+                         document=doc.number,
+                         summary=f"Consulta de '{party.name}' recusada: cota mensal atingida",
                          details=_audit_details(row, party, "quota_exceeded", used=used,
                                                 quota=policy.monthly_quota))
         else:
@@ -233,7 +236,8 @@ def _record_success(services, actor: audit.Actor, consultation_id: int, result: 
         row = s.get(Consultation, consultation_id)
         row.status, row.completed_at, row.charged = ConsultationStatus.SUCCESS.value, now_utc(), True
         row.protocol, row.subject_name = result.protocol[:64], (result.name or "")[:200]
-        row.score, row.risk_class, row.queried_at = result.score, (result.risk_class or "")[:2], result.queried_at
+        row.score, row.risk_class = result.score, (result.risk_class or "")[:2]
+        row.queried_at = result.queried_at
         # Rule 15: the four fields the report shows, never the raw body.
         row.restrictions = [{"creditor": r.creditor, "kind": r.kind, "occurred_on": r.occurred_on.isoformat(),
                              "amount": str(r.amount)} for r in result.restrictions]
@@ -241,7 +245,8 @@ def _record_success(services, actor: audit.Actor, consultation_id: int, result: 
         _apply_suggestion(row, get_policy(s, row.branch_id))
         audit.record(s, actor, "consultation.success", "consultation", row.id, branch_id=row.branch_id,
                      document=row.document,
-                     summary=f"Consulta de crédito de '{row.party.name}': score {row.score}, classe {row.risk_class}",
+                     summary=(f"Consulta de crédito de '{row.party.name}': score {row.score}, "
+                              f"classe {row.risk_class}"),
                      details=_audit_details(row, row.party, "success", protocol=row.protocol, score=row.score,
                                             risk_class=row.risk_class, cost=str(row.cost)))
 
@@ -253,11 +258,13 @@ def _record_failure(services, actor: audit.Actor, consultation_id: int, code: st
         row.error_code, row.error_message = code[:40], message[:500]
         audit.record(s, actor, "consultation.failed", "consultation", row.id, branch_id=row.branch_id,
                      document=row.document, summary=f"Consulta de crédito de '{row.party.name}' falhou",
-                     details=_audit_details(row, row.party, "failed", error_code=row.error_code, message=message))
+                     details=_audit_details(row, row.party, "failed", error_code=row.error_code,
+                                            message=message))
 
 
 def is_interrupted(row: Consultation, now: dt.datetime | None = None) -> bool:
-    return row.status == ConsultationStatus.PENDING and row.requested_at < (now or now_utc()) - PENDING_IN_PROGRESS
+    stale_before = (now or now_utc()) - PENDING_IN_PROGRESS
+    return row.status == ConsultationStatus.PENDING and row.requested_at < stale_before
 
 
 def can_retry(row: Consultation) -> bool:

@@ -37,6 +37,7 @@ from . import negativation_records as rec
 from .bureau_messages import describe
 from .clock import now_utc, to_br, today_br
 from .eligibility import MANUAL_MIN_DAYS, Criteria, evaluate_titles
+from .money import brl
 from .errors import Conflict, NotFound, ValidationError
 from .negativation_payload import build_payload, request_from_payload, same_request
 
@@ -103,7 +104,7 @@ def negativate_titles(services, actor: audit.Actor, party_id: int, title_ids: It
             s.add(neg)
             s.flush()  # the live-title unique index fires here on SQLite; on PostgreSQL at latest on commit
             rec.add_event(s, neg, "created", f"Negativação registrada com {len(titles)} título(s), total "
-                          f"{payload['total_amount']}; enviando ao bureau.", actor.name,
+                          f"{brl(neg.total_amount)}; enviando ao bureau.", actor.name,
                           {"idempotency_key": neg.idempotency_key})
             audit.record(s, actor, "negativation.create", "negativation", neg.id, branch_id=branch.id,
                          document=party.document, summary=f"Negativação de {len(titles)} título(s)",

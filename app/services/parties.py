@@ -139,8 +139,8 @@ def _check_duplicate(session: Session, branch_id: int, document: str | None, par
     if document is None:
         return
     clash = session.execute(
-        select(Party.id, Party.name, Party.stage).where(Party.branch_id == branch_id, Party.document == document)
-    ).first()
+        select(Party.id, Party.name, Party.stage)
+        .where(Party.branch_id == branch_id, Party.document == document)).first()
     if clash and clash.id != party_id:
         raise Conflict(f"Já existe um cadastro com este CPF/CNPJ nesta filial: {clash.name} "
                        f"({stage_label(clash.stage)} nº {clash.id}).", code="duplicate_document")
@@ -158,7 +158,8 @@ def get_party(session: Session, party_id: int, *, stage: str | None = None) -> P
     return party
 
 
-def create_party(session: Session, actor: audit.Actor, data: PartyInput, *, stage: str = Stage.LEAD.value) -> Party:
+def create_party(session: Session, actor: audit.Actor, data: PartyInput, *,
+                 stage: str = Stage.LEAD.value) -> Party:
     if stage not in STAGES:
         raise ValidationError("Estágio inválido.", field_errors={"stage": "Use lead, prospect ou client."})
     values = _clean_party(session, data, stage)
@@ -273,8 +274,9 @@ def update_contact(session: Session, actor: audit.Actor, party_id: int, contact_
         setattr(contact, key, value)
     changes = audit.diff(before, values)
     if changes:
-        audit.record(session, actor, "contact.update", "contact", contact.id, branch_id=contact.party.branch_id,
-                     document=contact.document, summary=f"Contato '{contact.name}' alterado",
+        audit.record(session, actor, "contact.update", "contact", contact.id,
+                     branch_id=contact.party.branch_id, document=contact.document,
+                     summary=f"Contato '{contact.name}' alterado",
                      details={"party_id": party_id, "changes": changes})
     return contact
 

@@ -21,6 +21,7 @@ from app.models import Branch, Party, Title
 from app.models.titles import COLLECTIBLE_STATUSES, TitleStatus
 
 from . import audit
+from . import negativation_records as rec
 from .clock import today_br
 from .documents import InvalidDocument, normalize_cnpj, normalize_document
 from .money import brl, parse_money
@@ -110,6 +111,7 @@ def _branches(session: Session, rows, report: ImportReport) -> dict[int, int]:
 
 
 def import_titles(session: Session, actor: audit.Actor, content: bytes | str) -> ImportReport:
+    rec.require_writer(actor)
     report = ImportReport("titles")
     rows = _rows(content, TITLE_COLUMNS, TITLE_OPTIONAL, report)
     branch_of = _branches(session, rows, report)

@@ -81,13 +81,15 @@ def test_success_records_report_charge_suggestion_and_audit(services, fake_burea
     assert c.restrictions == [{"creditor": "Banco X", "kind": "PEFIN", "occurred_on": "2025-03-10",
                                "amount": "120.50"}]
     assert (c.restrictions_count, c.restrictions_total) == (1, Decimal("120.50"))
-    assert (c.cost, c.charged, c.stage, c.purpose, c.origin) == (Decimal("3.50"), True, "lead", "cadastro", "leads")
+    assert (c.cost, c.charged, c.stage, c.purpose, c.origin) == (
+        Decimal("3.50"), True, "lead", "cadastro", "leads")
     assert c.completed_at is not None and c.error_message is None
     # score 650 < 700 and restrictions above the 0.00 allowed: pending, pending limit
     assert (c.suggested_status, c.suggested_limit) == ("PEN", Decimal("0.00"))
     assert len(c.suggestion_reasons) == 2
     [event] = events(services, "consultation.success")
-    assert (event.actor, event.document, event.branch_id, event.entity_id) == ("crm", doc, branch_id, str(c.id))
+    assert (event.actor, event.document, event.branch_id, event.entity_id) == (
+        "crm", doc, branch_id, str(c.id))
     assert event.details["purpose"] == "cadastro" and event.details["outcome"] == "success"
     assert event.details["subject"] == "Maria da Silva" and event.details["party_id"] == lead_id
 
@@ -264,7 +266,8 @@ def test_decision_records_who_why_and_sets_status(services, fake_bureau, lead_id
     assert event.details["applied"] == {"status": "PEN", "limit": "500.00"}
     assert event.details["reason"] == "Aguardar 3 meses de pagamento em dia" and event.details["overrode"]
     with transaction(services.session_factory) as s:
-        apply_decision(s, FINANCE, c_id, status="APV", reason="Revisado: sugestão aceita", credit_limit="1.000,00")
+        apply_decision(s, FINANCE, c_id, status="APV", reason="Revisado: sugestão aceita",
+                       credit_limit="1.000,00")
     assert row(services, c_id).decision_overrode is False
     with services.session_factory() as s:
         assert s.get(Party, lead_id).status == "APV"
