@@ -171,6 +171,12 @@ def demo(port, simulator_port):
         "web": [*exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
     }
     procs: dict[str, subprocess.Popen] = {}
+
+    def _terminate(signum, _frame):
+        raise KeyboardInterrupt  # SIGTERM/SIGHUP stop the children too, like Ctrl-C
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
     try:
         for name, cmd in commands.items():
             procs[name] = subprocess.Popen(cmd, env=env)
