@@ -83,7 +83,8 @@ def _http_error(exc: HTTPException):
 
 
 def register_api(app: Flask) -> None:
-    from . import settings_api  # noqa: F401  (routes attach to bp)
+    from . import crm_api, negativations_api, settings_api, titles_api  # noqa: F401  (routes attach to bp)
+    from . import commerce_api, credit_api  # noqa: F401  (issue 6: credit and the commerce platform)
 
     csrf.exempt(bp)  # token auth, no cookies: CSRF does not apply
     app.register_blueprint(bp)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-AREAS = ["core"]
+AREAS = ["core", "titles"]
 
 
 def seed(services, echo=print) -> None:

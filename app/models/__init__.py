@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .base import Base
 from .branch_policy import BranchPolicy
 from .branches import Branch, BureauIntegration
+from .collections import CollectionPolicy, CollectionRun, CollectionRunItem
 from .commerce import DeliveryLog, OutboundUpdate
 from .consultation_policy import ConsultationPolicy
 from .consultations import Consultation, ConsultationStatus
@@ -31,6 +32,9 @@ __all__ = [
     "Branch",
     "BranchPolicy",
     "BureauIntegration",
+    "CollectionPolicy",
+    "CollectionRun",
+    "CollectionRunItem",
     "Consultation",
     "ConsultationPolicy",
     "ConsultationStatus",

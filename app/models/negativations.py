@@ -61,7 +61,8 @@ class Negativation(Base, TimestampMixin):
     __tablename__ = "negativations"
     __table_args__ = (
         CheckConstraint(
-            "status in ('pending','notice','active','error','removal_pending','removed')", name="status"),
+            "status in ('pending','notice','active','error','removal_pending','removed')", name="status"
+        ),
         CheckConstraint("origin in ('manual','routine')", name="origin"),
         # The outbox scan: rows waiting for a (re)try, by due instant.
         Index("ix_negativations_status_next_attempt", "status", "next_attempt_at"),
@@ -73,7 +74,8 @@ class Negativation(Base, TimestampMixin):
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
     integration_id: Mapped[int | None] = mapped_column(
-        ForeignKey("bureau_integrations.id", ondelete="SET NULL"))
+        ForeignKey("bureau_integrations.id", ondelete="SET NULL")
+    )
     restriction_code: Mapped[str] = mapped_column(String(16))
     document: Mapped[str] = mapped_column(String(14))
     document_type: Mapped[str] = mapped_column(String(4))  # CPF | CNPJ
@@ -107,9 +109,11 @@ class Negativation(Base, TimestampMixin):
     party = relationship("Party")
     branch = relationship("Branch")
     titles: Mapped[list[NegativationTitle]] = relationship(
-        back_populates="negativation", order_by="NegativationTitle.id", cascade="all, delete-orphan")
+        back_populates="negativation", order_by="NegativationTitle.id", cascade="all, delete-orphan"
+    )
     events: Mapped[list[NegativationEvent]] = relationship(
-        back_populates="negativation", order_by="NegativationEvent.id", cascade="all, delete-orphan")
+        back_populates="negativation", order_by="NegativationEvent.id", cascade="all, delete-orphan"
+    )
 
     @property
     def status_label(self) -> str:
@@ -141,14 +145,20 @@ class NegativationTitle(Base):
     __table_args__ = (
         # Rule 7: a title is in at most one live negativation. Maintained in the same transaction
         # as every status change; the final guard against double clicks and concurrent routines.
-        Index("ux_negativation_titles_live_title", "title_id", unique=True,
-              sqlite_where=text("live"), postgresql_where=text("live")),
+        Index(
+            "ux_negativation_titles_live_title",
+            "title_id",
+            unique=True,
+            sqlite_where=text("live"),
+            postgresql_where=text("live"),
+        ),
         CheckConstraint("amount_sent > 0", name="amount_sent_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     negativation_id: Mapped[int] = mapped_column(
-        ForeignKey("negativations.id", ondelete="CASCADE"), index=True)
+        ForeignKey("negativations.id", ondelete="CASCADE"), index=True
+    )
     title_id: Mapped[int] = mapped_column(ForeignKey("titles.id"), index=True)
     number: Mapped[str] = mapped_column(String(40))
     due_date: Mapped[dt.date]
@@ -164,7 +174,8 @@ class NegativationEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     negativation_id: Mapped[int] = mapped_column(
-        ForeignKey("negativations.id", ondelete="CASCADE"), index=True)
+        ForeignKey("negativations.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     kind: Mapped[str] = mapped_column(String(30))
     message: Mapped[str] = mapped_column(Text)

@@ -31,8 +31,15 @@ def policy_for(session: Session, branch_id: int) -> PolicyValues:
     return PolicyValues(branch_id, row.min_amount, row.prescription_years, row.notice_days)
 
 
-def save_policy(session: Session, actor: audit.Actor, branch_id: int, *, min_amount: str | Decimal,
-                prescription_years: str | int, notice_days: str | int) -> BranchPolicy:
+def save_policy(
+    session: Session,
+    actor: audit.Actor,
+    branch_id: int,
+    *,
+    min_amount: str | Decimal,
+    prescription_years: str | int,
+    notice_days: str | int,
+) -> BranchPolicy:
     if session.get(Branch, branch_id) is None:
         raise NotFound("Filial não encontrada.")
     errors: dict[str, str] = {}
@@ -51,19 +58,34 @@ def save_policy(session: Session, actor: audit.Actor, branch_id: int, *, min_amo
     if days is None or not 1 <= days <= 90:
         errors["notice_days"] = "O prazo de notificação deve ficar entre 1 e 90 dias."
     if errors:
-        raise ValidationError("Não foi possível salvar a política. Corrija os campos indicados.",
-                              field_errors=errors)
+        raise ValidationError(
+            "Não foi possível salvar a política. Corrija os campos indicados.", field_errors=errors
+        )
     row = session.get(BranchPolicy, branch_id)
-    before = {} if row is None else {
-        "min_amount": row.min_amount, "prescription_years": row.prescription_years,
-        "notice_days": row.notice_days}
+    before = (
+        {}
+        if row is None
+        else {
+            "min_amount": row.min_amount,
+            "prescription_years": row.prescription_years,
+            "notice_days": row.notice_days,
+        }
+    )
     if row is None:
         row = BranchPolicy(branch_id=branch_id)
         session.add(row)
     row.min_amount, row.prescription_years, row.notice_days = amount, years, days
     after = {"min_amount": amount, "prescription_years": years, "notice_days": days}
-    audit.record(session, actor, "settings.branch_policy", "branch", branch_id, branch_id=branch_id,
-                 summary="Política de negativação da filial alterada", details=audit.diff(before, after))
+    audit.record(
+        session,
+        actor,
+        "settings.branch_policy",
+        "branch",
+        branch_id,
+        branch_id=branch_id,
+        summary="Política de negativação da filial alterada",
+        details=audit.diff(before, after),
+    )
     return row
 
 

@@ -109,8 +109,14 @@ def prescription_cutoff(today: dt.date, years: int) -> dt.date:
 # --------------------------------------------------------------------------- Python side
 
 
-def check_title(title: Title, party: Party, branch: Branch, policy: PolicyValues, criteria: Criteria,
-                live: LiveEntry | None = None) -> Verdict:
+def check_title(
+    title: Title,
+    party: Party,
+    branch: Branch,
+    policy: PolicyValues,
+    criteria: Criteria,
+    live: LiveEntry | None = None,
+) -> Verdict:
     """The first rule `title` breaks, or eligible. Pure: every input is given."""
 
     def no(code: str, reason: str | None = None) -> Verdict:
@@ -136,12 +142,17 @@ def check_title(title: Title, party: Party, branch: Branch, policy: PolicyValues
         return no("too_recent", f"Vencido há {days} dia(s); o mínimo é {criteria.min_days_overdue} dia(s)")
     # Rule 3: 5 years (or the branch's shorter prescription) from the day after the due date.
     if is_prescribed(title.due_date, today, policy.prescription_years):
-        return no("prescribed", f"Vencido há {policy.prescription_years} anos ou mais (prescrito; conta-se "
-                                "do dia seguinte ao vencimento)")
+        return no(
+            "prescribed",
+            f"Vencido há {policy.prescription_years} anos ou mais (prescrito; conta-se "
+            "do dia seguinte ao vencimento)",
+        )
     # Rule 8: the creditor's minimum amount.
     if title.open_amount < policy.min_amount:
-        return no("below_minimum", f"Valor em aberto {brl(title.open_amount)} abaixo do mínimo da filial "
-                                   f"({brl(policy.min_amount)})")
+        return no(
+            "below_minimum",
+            f"Valor em aberto {brl(title.open_amount)} abaixo do mínimo da filial ({brl(policy.min_amount)})",
+        )
     # Rule 7: one live negativation per title.
     if live is not None:
         label = NEGATIVATION_STATUS_LABELS[NegativationStatus(live.status)]
@@ -160,8 +171,9 @@ def check_title(title: Title, party: Party, branch: Branch, policy: PolicyValues
         is_pf = party.document_kind == "CPF"
         if not (integration.restriction_code_pf if is_pf else integration.restriction_code_pj):
             person = "pessoa física" if is_pf else "pessoa jurídica"
-            return no("no_restriction_code",
-                      f"A integração da filial não tem código de restrição para {person}")
+            return no(
+                "no_restriction_code", f"A integração da filial não tem código de restrição para {person}"
+            )
     return Verdict(title.id)
 
 
@@ -173,7 +185,8 @@ def live_entries(session: Session, title_ids: Iterable[int]) -> dict[int, LiveEn
     rows = session.execute(
         select(NegativationTitle.title_id, Negativation.id, Negativation.status)
         .join(Negativation, Negativation.id == NegativationTitle.negativation_id)
-        .where(NegativationTitle.live.is_(True), NegativationTitle.title_id.in_(ids)))
+        .where(NegativationTitle.live.is_(True), NegativationTitle.title_id.in_(ids))
+    )
     return {title_id: LiveEntry(neg_id, status) for title_id, neg_id, status in rows}
 
 
@@ -193,8 +206,10 @@ def evaluate_titles(session: Session, titles: Iterable[Title], criteria: Criteri
 def evaluate_party(session: Session, party_id: int, criteria: Criteria) -> list[tuple[Title, Verdict]]:
     """The client's open and partial titles, oldest due first, each with its verdict (manual form)."""
     titles = session.scalars(
-        select(Title).where(Title.party_id == party_id, Title.status.in_(COLLECTIBLE_STATUSES))
-        .order_by(Title.due_date, Title.id)).all()
+        select(Title)
+        .where(Title.party_id == party_id, Title.status.in_(COLLECTIBLE_STATUSES))
+        .order_by(Title.due_date, Title.id)
+    ).all()
     verdicts = evaluate_titles(session, titles, criteria)
     return [(t, verdicts[t.id]) for t in titles]
 
@@ -208,7 +223,6 @@ def _valid_document(party: Party) -> bool:
         return False
 
 
-
 # --------------------------------------------------------------------------- SQL side
 
 
@@ -220,9 +234,13 @@ def reason_code_sql(criteria: Criteria, policy: PolicyValues) -> ColumnElement[s
     today = criteria.today
     live = exists().where(NegativationTitle.title_id == Title.id, NegativationTitle.live.is_(True))
     blank = [func.coalesce(func.trim(getattr(Party, f)), "") == "" for f in _ADDRESS_FIELDS]
-    doc_ok = and_(Party.document.is_not(None), or_(
-        and_(Party.document_kind == "CPF", func.length(Party.document) == 11),
-        and_(Party.document_kind == "CNPJ", func.length(Party.document) == 14)))
+    doc_ok = and_(
+        Party.document.is_not(None),
+        or_(
+            and_(Party.document_kind == "CPF", func.length(Party.document) == 11),
+            and_(Party.document_kind == "CNPJ", func.length(Party.document) == 14),
+        ),
+    )
     whens = [
         (~Title.status.in_(COLLECTIBLE_STATUSES), Title.status),
         (Title.disputed.is_(True), literal("disputed")),
@@ -237,8 +255,10 @@ def reason_code_sql(criteria: Criteria, policy: PolicyValues) -> ColumnElement[s
         (BureauIntegration.id.is_(None), literal("no_integration")),
     ]
     if criteria.require_branch_code:
-        code = case((Party.document_kind == "CPF", BureauIntegration.restriction_code_pf),
-                    else_=BureauIntegration.restriction_code_pj)
+        code = case(
+            (Party.document_kind == "CPF", BureauIntegration.restriction_code_pf),
+            else_=BureauIntegration.restriction_code_pj,
+        )
         whens.append((func.coalesce(code, "") == "", literal("no_restriction_code")))
     return case(*whens, else_=None)
 
@@ -246,15 +266,20 @@ def reason_code_sql(criteria: Criteria, policy: PolicyValues) -> ColumnElement[s
 def candidates_select(branch_id: int, criteria: Criteria, policy: PolicyValues) -> Select:
     """(title_id, party_id, reason_code) for every collectible title of a branch."""
     reason = reason_code_sql(criteria, policy).label("reason_code")
-    return (select(Title.id.label("title_id"), Title.party_id, reason)
-            .join(Party, Party.id == Title.party_id)
-            .join(Branch, Branch.id == Title.branch_id)
-            .outerjoin(BureauIntegration, BureauIntegration.id == Branch.bureau_integration_id)
-            .where(Title.branch_id == branch_id, Title.status.in_(COLLECTIBLE_STATUSES)))
+    return (
+        select(Title.id.label("title_id"), Title.party_id, reason)
+        .join(Party, Party.id == Title.party_id)
+        .join(Branch, Branch.id == Title.branch_id)
+        .outerjoin(BureauIntegration, BureauIntegration.id == Branch.bureau_integration_id)
+        .where(Title.branch_id == branch_id, Title.status.in_(COLLECTIBLE_STATUSES))
+    )
 
 
 def eligible_titles_select(branch_id: int, criteria: Criteria, policy: PolicyValues) -> Select:
     """(title_id, party_id) of the branch's eligible titles, ordered by client then due date."""
     sub = candidates_select(branch_id, criteria, policy).add_columns(Title.due_date).subquery()
-    return (select(sub.c.title_id, sub.c.party_id).where(sub.c.reason_code.is_(None))
-            .order_by(sub.c.party_id, sub.c.due_date, sub.c.title_id))
+    return (
+        select(sub.c.title_id, sub.c.party_id)
+        .where(sub.c.reason_code.is_(None))
+        .order_by(sub.c.party_id, sub.c.due_date, sub.c.title_id)
+    )

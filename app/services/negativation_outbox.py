@@ -23,7 +23,8 @@ from .bureau_messages import describe
 from .clock import now_utc, today_br
 from .eligibility import is_prescribed, prescription_cutoff
 from .errors import NotFound
-from .negativations import Outcome, _outcome, send_inclusion, send_removal
+from .negativation_outcomes import Outcome, outcome
+from .negativations import send_inclusion, send_removal
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -36,9 +37,12 @@ def retry_outbox(services, *, now: dt.datetime | None = None) -> dict[str, int]:
     with services.session_factory() as s:
         rows = s.execute(
             select(Negativation.id, Negativation.status)
-            .where(Negativation.status.in_(("pending", "removal_pending")),
-                   Negativation.next_attempt_at <= now)
-            .order_by(Negativation.next_attempt_at).limit(BATCH)).all()
+            .where(
+                Negativation.status.in_(("pending", "removal_pending")), Negativation.next_attempt_at <= now
+            )
+            .order_by(Negativation.next_attempt_at)
+            .limit(BATCH)
+        ).all()
     counts = {"sent": 0, "still_pending": 0, "failed": 0}
     for neg_id, status in rows:
         try:
@@ -55,7 +59,7 @@ def retry_outbox(services, *, now: dt.datetime | None = None) -> dict[str, int]:
 
 
 def refresh_status(services, actor: audit.Actor, negativation_id: int) -> Outcome:
-    """"Atualizar status": ask the bureau; a `pending` row is resent with its SAME key instead."""
+    """ "Atualizar status": ask the bureau; a `pending` row is resent with its SAME key instead."""
     with services.session_factory() as s:
         neg = s.get(Negativation, negativation_id)
         if neg is None:
@@ -69,7 +73,7 @@ def refresh_status(services, actor: audit.Actor, negativation_id: int) -> Outcom
         return send_removal(services, negativation_id, force=True)
     if protocol is None or integration_id is None or status not in ("notice", "active"):
         with services.session_factory() as s:
-            return _outcome(s.get(Negativation, negativation_id))
+            return outcome(s.get(Negativation, negativation_id))
     with services.session_factory() as s:
         bureau = services.bureau_for(s.get(BureauIntegration, integration_id))
     try:
@@ -77,12 +81,15 @@ def refresh_status(services, actor: audit.Actor, negativation_id: int) -> Outcom
     except Exception as exc:  # noqa: BLE001 - shown to the user, retried by the next sync
         message = describe(exc) if hasattr(exc, "retryable") else "Falha ao consultar o bureau."
         with services.session_factory() as s:
-            return _outcome(s.get(Negativation, negativation_id), ok=False,
-                            message=f"Não foi possível atualizar o status: {message}")
+            return outcome(
+                s.get(Negativation, negativation_id),
+                ok=False,
+                message=f"Não foi possível atualizar o status: {message}",
+            )
     with transaction(services.session_factory) as s:
         neg = rec.lock_negativation(s, negativation_id)
         _apply_status(s, neg, answer, actor.name)
-        return _outcome(neg)
+        return outcome(neg)
 
 
 def _apply_status(s, neg: Negativation, answer, actor_name: str) -> None:
@@ -91,19 +98,27 @@ def _apply_status(s, neg: Negativation, answer, actor_name: str) -> None:
     if answer.status == "active" and neg.status == "notice":
         # Rule 6: the restriction shows only after the bureau's notice period.
         neg.status, neg.activated_at = NegativationStatus.ACTIVE.value, answer.activated_at or now_utc()
-        rec.add_event(s, neg, "activated", "Período de notificação encerrado: negativação ativa no bureau.",
-                      actor_name)
+        rec.add_event(
+            s, neg, "activated", "Período de notificação encerrado: negativação ativa no bureau.", actor_name
+        )
     elif answer.status == "removed":
         neg.status, neg.removed_at = NegativationStatus.REMOVED.value, answer.removed_at or now_utc()
         rec.set_live(neg, False)
-        rec.add_event(s, neg, "removed", "O bureau informou a baixa do registro (sem pedido do credor).",
-                      actor_name, {"message": answer.message})
+        rec.add_event(
+            s,
+            neg,
+            "removed",
+            "O bureau informou a baixa do registro (sem pedido do credor).",
+            actor_name,
+            {"message": answer.message},
+        )
     elif answer.status == "rejected":
         neg.status, neg.error_kind = NegativationStatus.ERROR.value, "permanent"
         neg.last_error_code, neg.last_error_message = "rejected", answer.message or "Recusada pelo bureau."
         rec.set_live(neg, False)
-        rec.add_event(s, neg, "error", f"O bureau recusou a negativação: {neg.last_error_message}",
-                      actor_name)
+        rec.add_event(
+            s, neg, "error", f"O bureau recusou a negativação: {neg.last_error_message}", actor_name
+        )
     elif answer.notice_until and answer.notice_until != neg.notice_until:
         neg.notice_until = answer.notice_until
         rec.add_event(s, neg, "notice", f"Notificação até {answer.notice_until:%d/%m/%Y}.", actor_name)
@@ -114,10 +129,15 @@ def sync_statuses(services, today: dt.date | None = None) -> dict[str, int]:
     today = today or today_br()
     with services.session_factory() as s:
         ids = s.scalars(
-            select(Negativation.id).where(
-                Negativation.status == "notice", Negativation.protocol.is_not(None),
-                or_(Negativation.notice_until.is_(None), Negativation.notice_until <= today))
-            .order_by(Negativation.id).limit(BATCH * 5)).all()
+            select(Negativation.id)
+            .where(
+                Negativation.status == "notice",
+                Negativation.protocol.is_not(None),
+                or_(Negativation.notice_until.is_(None), Negativation.notice_until <= today),
+            )
+            .order_by(Negativation.id)
+            .limit(BATCH * 5)
+        ).all()
     counts = {"checked": 0, "activated": 0, "failed": 0}
     for neg_id in ids:
         try:
@@ -139,35 +159,49 @@ def sweep_removals(services, today: dt.date | None = None) -> dict[str, int]:
     with transaction(services.session_factory) as s:
         oldest_possible = prescription_cutoff(today, 5)  # shorter branch prescriptions are checked below
         candidates = s.scalars(
-            select(Negativation.id).distinct()
+            select(Negativation.id)
+            .distinct()
             .join(NegativationTitle, NegativationTitle.negativation_id == Negativation.id)
             .join(Title, Title.id == NegativationTitle.title_id)
-            .where(Negativation.status.in_(rec.REMOVABLE_STATUSES), NegativationTitle.live.is_(True),
-                   or_(~Title.status.in_(COLLECTIBLE_STATUSES), Title.open_amount <= 0,
-                       Title.due_date < prescription_cutoff(today, 1), Title.due_date < oldest_possible))
-            .order_by(Negativation.id).limit(BATCH)).all()
+            .where(
+                Negativation.status.in_(rec.REMOVABLE_STATUSES),
+                NegativationTitle.live.is_(True),
+                or_(
+                    ~Title.status.in_(COLLECTIBLE_STATUSES),
+                    Title.open_amount <= 0,
+                    Title.due_date < prescription_cutoff(today, 1),
+                    Title.due_date < oldest_possible,
+                ),
+            )
+            .order_by(Negativation.id)
+            .limit(BATCH)
+        ).all()
         for neg_id in candidates:
             neg = rec.lock_negativation(s, neg_id)
             reason, paid_on = _removal_reason(s, neg, today)
             if reason and rec.request_removal(s, neg, reason, ROUTINE, paid_on=paid_on):
                 marked.append(neg_id)
     counts = {"marked": len(marked), "removed": 0, "failed": 0}
-    retried = retry_outbox_removals(services)
     for neg_id in marked:
         out = send_removal(services, neg_id, force=True)
         counts["removed" if out.status == "removed" else "failed"] += 1
+    retried = retry_outbox_removals(services, exclude=set(marked))
     counts["removed"] += retried["removed"]
     counts["failed"] += retried["failed"]
     return counts
 
 
-def retry_outbox_removals(services) -> dict[str, int]:
+def retry_outbox_removals(services, *, exclude: set[int] = frozenset()) -> dict[str, int]:
+    """Removals whose turn came (a failed immediate send, a crash after the commit)."""
     with services.session_factory() as s:
-        ids = s.scalars(select(Negativation.id).where(
-            Negativation.status == "removal_pending", Negativation.next_attempt_at <= now_utc())
-            .order_by(Negativation.next_attempt_at).limit(BATCH)).all()
+        ids = s.scalars(
+            select(Negativation.id)
+            .where(Negativation.status == "removal_pending", Negativation.next_attempt_at <= now_utc())
+            .order_by(Negativation.next_attempt_at)
+            .limit(BATCH)
+        ).all()
     counts = {"removed": 0, "failed": 0}
-    for neg_id in ids:
+    for neg_id in (i for i in ids if i not in exclude):
         try:
             out = send_removal(services, neg_id)
             counts["removed" if out.status == "removed" else "failed"] += 1

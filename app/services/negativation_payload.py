@@ -16,9 +16,16 @@ from integrations.bureau import Address, Creditor, Debtor, NegativationRequest, 
 
 
 def build_payload(party: Party, branch: Branch, titles: list[Title], restriction_code: str) -> dict[str, Any]:
-    lines = [{"title_id": t.id, "number": t.number, "due_date": t.due_date.isoformat(),
-              # Rule 1: the amount sent is the OPEN amount, never the original amount.
-              "amount": str(t.open_amount)} for t in sorted(titles, key=lambda t: (t.due_date, t.id))]
+    lines = [
+        {
+            "title_id": t.id,
+            "number": t.number,
+            "due_date": t.due_date.isoformat(),
+            # Rule 1: the amount sent is the OPEN amount, never the original amount.
+            "amount": str(t.open_amount),
+        }
+        for t in sorted(titles, key=lambda t: (t.due_date, t.id))
+    ]
     return {
         "document": party.document,
         "document_type": party.document_kind,
@@ -28,9 +35,12 @@ def build_payload(party: Party, branch: Branch, titles: list[Title], restriction
             "email": party.email or None,
             "phone": party.mobile or party.phone or None,
             "address": {
-                "street": (party.street or "").strip(), "number": (party.number or "").strip(),
-                "complement": (party.complement or "").strip(), "district": (party.district or "").strip(),
-                "city": (party.city or "").strip(), "state": (party.state or "").strip().upper(),
+                "street": (party.street or "").strip(),
+                "number": (party.number or "").strip(),
+                "complement": (party.complement or "").strip(),
+                "district": (party.district or "").strip(),
+                "city": (party.city or "").strip(),
+                "state": (party.state or "").strip().upper(),
                 "zip": "".join(c for c in party.zip or "" if c.isdigit()),
             },
         },
@@ -46,11 +56,21 @@ def request_from_payload(payload: dict[str, Any]) -> NegativationRequest:
         document=payload["document"],
         document_type=payload["document_type"],
         restriction_code=payload["restriction_code"],
-        debtor=Debtor(name=debtor["name"], address=Address(**debtor["address"]), email=debtor.get("email"),
-                      phone=debtor.get("phone")),
+        debtor=Debtor(
+            name=debtor["name"],
+            address=Address(**debtor["address"]),
+            email=debtor.get("email"),
+            phone=debtor.get("phone"),
+        ),
         creditor=Creditor(**payload["creditor"]),
-        titles=tuple(TitleLine(number=line["number"], due_date=dt.date.fromisoformat(line["due_date"]),
-                               amount=Decimal(line["amount"])) for line in payload["titles"]),
+        titles=tuple(
+            TitleLine(
+                number=line["number"],
+                due_date=dt.date.fromisoformat(line["due_date"]),
+                amount=Decimal(line["amount"]),
+            )
+            for line in payload["titles"]
+        ),
     )
 
 

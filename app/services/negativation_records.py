@@ -30,25 +30,32 @@ WRITER_ROLES = ("admin", "finance", "system")  # crm and viewer only read
 # Removal reasons credit-desk keeps -> the bureau's neutral reasons (integrations.bureau.REMOVAL_REASONS).
 # A correction of an error (rule 11) has no reason of its own at this bureau: it is a manual removal.
 BUREAU_REMOVAL_REASON = {
-    "payment": "payment", "agreement": "agreement", "error_correction": "manual", "manual": "manual",
+    "payment": "payment",
+    "agreement": "agreement",
+    "error_correction": "manual",
+    "manual": "manual",
     "expired": "expired",
 }
 
 
 def require_writer(actor: audit.Actor) -> None:
     if actor.role not in WRITER_ROLES:
-        raise PermissionDenied("Somente os perfis financeiro e administrador podem negativar, remover "
-                               "negativações ou registrar pagamentos.")
+        raise PermissionDenied(
+            "Somente os perfis financeiro e administrador podem negativar, remover "
+            "negativações ou registrar pagamentos."
+        )
 
 
 def new_key() -> str:
     return str(uuid.uuid4())
 
 
-def add_event(session: Session, neg: Negativation, kind: str, message: str, actor: str,
-              details: dict | None = None) -> NegativationEvent:
-    event = NegativationEvent(negativation=neg, kind=kind, message=message, actor=actor, details=details,
-                              at=now_utc())
+def add_event(
+    session: Session, neg: Negativation, kind: str, message: str, actor: str, details: dict | None = None
+) -> NegativationEvent:
+    event = NegativationEvent(
+        negativation=neg, kind=kind, message=message, actor=actor, details=details, at=now_utc()
+    )
     session.add(event)
     return event
 
@@ -67,15 +74,25 @@ def lock_negativation(session: Session, negativation_id: int) -> Negativation | 
 
 
 def live_negativation_of(session: Session, title_id: int) -> Negativation | None:
-    stmt = (select(Negativation).join(NegativationTitle, NegativationTitle.negativation_id == Negativation.id)
-            .where(NegativationTitle.title_id == title_id, NegativationTitle.live.is_(True)))
+    stmt = (
+        select(Negativation)
+        .join(NegativationTitle, NegativationTitle.negativation_id == Negativation.id)
+        .where(NegativationTitle.title_id == title_id, NegativationTitle.live.is_(True))
+    )
     if is_postgres(session):
         stmt = stmt.with_for_update(of=Negativation)
     return session.scalar(stmt)
 
 
-def request_removal(session: Session, neg: Negativation, reason: str, actor: audit.Actor, *,
-                    paid_on: dt.date | None = None, note: str = "") -> bool:
+def request_removal(
+    session: Session,
+    neg: Negativation,
+    reason: str,
+    actor: audit.Actor,
+    *,
+    paid_on: dt.date | None = None,
+    note: str = "",
+) -> bool:
     """Move a live negativation to `removal_pending` with its own Idempotency-Key (outbox).
 
     Returns False (and changes nothing) when it is not in a removable state. A `pending` entry
@@ -102,8 +119,17 @@ def request_removal(session: Session, neg: Negativation, reason: str, actor: aud
     if neg.removal_deadline:
         message += f". Prazo legal: {neg.removal_deadline:%d/%m/%Y}"
     add_event(session, neg, "removal_requested", message, actor.name, {"reason": reason})
-    audit.record(session, actor, "negativation.remove_request", "negativation", neg.id, summary=message,
-                 branch_id=neg.branch_id, document=neg.document, details={"reason": reason})
+    audit.record(
+        session,
+        actor,
+        "negativation.remove_request",
+        "negativation",
+        neg.id,
+        summary=message,
+        branch_id=neg.branch_id,
+        document=neg.document,
+        details={"reason": reason},
+    )
     return True
 
 
@@ -111,8 +137,9 @@ def negativated_open_amount(neg: Negativation) -> Decimal:
     return sum((nt.title.open_amount for nt in neg.titles), Decimal("0.00"))
 
 
-def on_title_payment(session: Session, title: Title, amount: Decimal, paid_on: dt.date,
-                     actor: audit.Actor) -> int | None:
+def on_title_payment(
+    session: Session, title: Title, amount: Decimal, paid_on: dt.date, actor: audit.Actor
+) -> int | None:
     """Rules 9 and 10, called in the payment's transaction. Returns the negativation id when the
     payment made the negativated open amount zero (now `removal_pending`), else None."""
     neg = live_negativation_of(session, title.id)
@@ -120,10 +147,15 @@ def on_title_payment(session: Session, title: Title, amount: Decimal, paid_on: d
         return None
     neg.amount_received = (neg.amount_received or Decimal("0")) + amount
     remaining = negativated_open_amount(neg)
-    add_event(session, neg, "payment",
-              f"Pagamento de {brl(amount)} no título {title.number} em {paid_on:%d/%m/%Y}; "
-              f"saldo negativado {brl(remaining)}", actor.name,
-              {"title_id": title.id, "amount": str(amount), "remaining": str(remaining)})
+    add_event(
+        session,
+        neg,
+        "payment",
+        f"Pagamento de {brl(amount)} no título {title.number} em {paid_on:%d/%m/%Y}; "
+        f"saldo negativado {brl(remaining)}",
+        actor.name,
+        {"title_id": title.id, "amount": str(amount), "remaining": str(remaining)},
+    )
     if remaining > 0:
         # Rule 10: partial payment keeps the entry (this bureau has no amount update call).
         return None
@@ -144,6 +176,11 @@ def note_dispute(session: Session, title: Title, actor: audit.Actor) -> None:
     """A negativated title was marked disputed: say so on the entry; a person decides (rule 4)."""
     neg = live_negativation_of(session, title.id)
     if neg is not None:
-        add_event(session, neg, "dispute",
-                  f"Título {title.number} marcado em disputa: {title.dispute_reason or ''}. "
-                  "Avalie a baixa por correção de erro (CDC art. 43 §3).", actor.name)
+        add_event(
+            session,
+            neg,
+            "dispute",
+            f"Título {title.number} marcado em disputa: {title.dispute_reason or ''}. "
+            "Avalie a baixa por correção de erro (CDC art. 43 §3).",
+            actor.name,
+        )

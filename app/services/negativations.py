@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -29,37 +28,33 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import is_postgres, transaction
 from app.models import BureauIntegration, Negativation, NegativationTitle, Party, Title
-from app.models.negativations import REMOVAL_REASON_LABELS, NegativationStatus, RemovalReason
-from integrations.bureau import BureauError, BureauRejected
+from app.models.negativations import NegativationStatus, RemovalReason
+from integrations.bureau import BureauError
 
 from . import audit
 from . import negativation_records as rec
-from .bureau_messages import describe
 from .clock import now_utc, to_br, today_br
 from .eligibility import MANUAL_MIN_DAYS, Criteria, evaluate_titles
-from .money import brl
 from .errors import Conflict, NotFound, ValidationError
+from .money import brl
+from .negativation_outcomes import CLAIM, Outcome, claim, fail, is_permanent, outcome, record_failure
+from .negativation_outcomes import status_message as status_message
 from .negativation_payload import build_payload, request_from_payload, same_request
-
-CLAIM = dt.timedelta(minutes=5)  # an in-flight call owns its row this long before the retry job may
-RETRY_DELAYS_MIN = (1, 2, 5, 10, 30, 60)
-PERMANENT = (BureauRejected,)  # plus any non-retryable BureauError (auth, 404, idempotency conflict)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    negativation_id: int
-    status: str
-    ok: bool
-    message: str  # plain pt-BR, for the page or the API
-
 
 # --------------------------------------------------------------------------- inclusion
 
 
-def negativate_titles(services, actor: audit.Actor, party_id: int, title_ids: Iterable[int],
-                      restriction_code: str, *, origin: str = "manual", today: dt.date | None = None,
-                      min_days_overdue: int = MANUAL_MIN_DAYS) -> Outcome:
+def negativate_titles(
+    services,
+    actor: audit.Actor,
+    party_id: int,
+    title_ids: Iterable[int],
+    restriction_code: str,
+    *,
+    origin: str = "manual",
+    today: dt.date | None = None,
+    min_days_overdue: int = MANUAL_MIN_DAYS,
+) -> Outcome:
     """Negativate some overdue titles of one client; returns the outcome in plain pt-BR."""
     rec.require_writer(actor)
     today = today or today_br()
@@ -68,8 +63,10 @@ def negativate_titles(services, actor: audit.Actor, party_id: int, title_ids: It
     if not ids:
         raise ValidationError("Selecione ao menos um título.", field_errors={"title_ids": "obrigatório"})
     if not code:
-        raise ValidationError("Escolha o motivo da restrição (Buscar motivos restrição).",
-                              field_errors={"restriction_code": "obrigatório"})
+        raise ValidationError(
+            "Escolha o motivo da restrição (Buscar motivos restrição).",
+            field_errors={"restriction_code": "obrigatório"},
+        )
     try:
         with transaction(services.session_factory) as s:
             party = s.get(Party, party_id)
@@ -87,32 +84,62 @@ def negativate_titles(services, actor: audit.Actor, party_id: int, title_ids: It
             verdicts = evaluate_titles(s, titles, Criteria(today, min_days_overdue))
             refused = [f"{t.number}: {verdicts[t.id].reason}" for t in titles if not verdicts[t.id].eligible]
             if refused:
-                raise ValidationError("Títulos não elegíveis para negativação: " + "; ".join(refused) + ".",
-                                      code="not_eligible")
+                raise ValidationError(
+                    "Títulos não elegíveis para negativação: " + "; ".join(refused) + ".", code="not_eligible"
+                )
             branch = titles[0].branch
             payload = build_payload(party, branch, titles, code)
             neg = Negativation(
-                party_id=party.id, branch_id=branch.id, integration_id=branch.bureau_integration_id,
-                restriction_code=code, document=party.document, document_type=party.document_kind,
-                idempotency_key=rec.new_key(), status=NegativationStatus.PENDING.value,
-                requested_by=actor.name, requested_by_id=actor.user_id, origin=origin, payload=payload,
+                party_id=party.id,
+                branch_id=branch.id,
+                integration_id=branch.bureau_integration_id,
+                restriction_code=code,
+                document=party.document,
+                document_type=party.document_kind,
+                idempotency_key=rec.new_key(),
+                status=NegativationStatus.PENDING.value,
+                requested_by=actor.name,
+                requested_by_id=actor.user_id,
+                origin=origin,
+                payload=payload,
                 total_amount=sum((t.open_amount for t in titles), start=Decimal("0.00")),
                 next_attempt_at=now_utc() + CLAIM,
             )
-            neg.titles = [NegativationTitle(title_id=t.id, number=t.number, due_date=t.due_date,
-                                            amount_sent=t.open_amount, live=True) for t in titles]
+            neg.titles = [
+                NegativationTitle(
+                    title_id=t.id, number=t.number, due_date=t.due_date, amount_sent=t.open_amount, live=True
+                )
+                for t in titles
+            ]
             s.add(neg)
             s.flush()  # the live-title unique index fires here on SQLite; on PostgreSQL at latest on commit
-            rec.add_event(s, neg, "created", f"Negativação registrada com {len(titles)} título(s), total "
-                          f"{brl(neg.total_amount)}; enviando ao bureau.", actor.name,
-                          {"idempotency_key": neg.idempotency_key})
-            audit.record(s, actor, "negativation.create", "negativation", neg.id, branch_id=branch.id,
-                         document=party.document, summary=f"Negativação de {len(titles)} título(s)",
-                         details={"title_ids": ids, "restriction_code": code, "origin": origin})
+            rec.add_event(
+                s,
+                neg,
+                "created",
+                f"Negativação registrada com {len(titles)} título(s), total "
+                f"{brl(neg.total_amount)}; enviando ao bureau.",
+                actor.name,
+                {"idempotency_key": neg.idempotency_key},
+            )
+            audit.record(
+                s,
+                actor,
+                "negativation.create",
+                "negativation",
+                neg.id,
+                branch_id=branch.id,
+                document=party.document,
+                summary=f"Negativação de {len(titles)} título(s)",
+                details={"title_ids": ids, "restriction_code": code, "origin": origin},
+            )
             neg_id = neg.id
     except IntegrityError as exc:
-        raise Conflict("Um ou mais títulos já estão em outra negativação (pedido repetido ou simultâneo). "
-                       "Atualize a página para ver a situação atual.", code="already_negativated") from exc
+        raise Conflict(
+            "Um ou mais títulos já estão em outra negativação (pedido repetido ou simultâneo). "
+            "Atualize a página para ver a situação atual.",
+            code="already_negativated",
+        ) from exc
     return send_inclusion(services, neg_id, force=True)
 
 
@@ -122,29 +149,29 @@ def send_inclusion(services, negativation_id: int, *, force: bool = False) -> Ou
         neg = rec.lock_negativation(s, negativation_id)
         if neg is None:
             raise NotFound("Negativação não encontrada.")
-        if neg.status != NegativationStatus.PENDING.value or not _claim(neg, force):
-            return _outcome(neg)
+        if neg.status != NegativationStatus.PENDING.value or not claim(neg, force):
+            return outcome(neg)
         integration = s.get(BureauIntegration, neg.integration_id) if neg.integration_id else None
         if integration is None:
-            _fail(s, neg, "no_integration", "A filial não tem integração com o bureau.", permanent=True)
-            return _outcome(neg, ok=False)
+            fail(s, neg, "no_integration", "A filial não tem integração com o bureau.", permanent=True)
+            return outcome(neg, ok=False)
         neg.attempts += 1
         request, key = request_from_payload(neg.payload), neg.idempotency_key
         bureau = services.bureau_for(integration)
     try:
         receipt = bureau.negativate(request, key)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded; unknown ones are retried
-        return _record_failure(services, negativation_id, exc, removal=False)
+        return record_failure(services, negativation_id, exc, removal=False)
     with transaction(services.session_factory) as s:
         neg = rec.lock_negativation(s, negativation_id)
         if receipt.status == "rejected":
-            _fail(s, neg, "rejected", "O bureau recusou a negativação.", permanent=True)
-            return _outcome(neg, ok=False)
+            fail(s, neg, "rejected", "O bureau recusou a negativação.", permanent=True)
+            return outcome(neg, ok=False)
         _apply_receipt(s, neg, receipt)
-        outcome = _outcome(neg)
-    if outcome.status == NegativationStatus.REMOVAL_PENDING.value:
+        result = outcome(neg)
+    if result.status == NegativationStatus.REMOVAL_PENDING.value:
         return send_removal(services, negativation_id, force=True)  # paid while the inclusion was in flight
-    return outcome
+    return result
 
 
 def _apply_receipt(s, neg: Negativation, receipt) -> None:
@@ -157,17 +184,42 @@ def _apply_receipt(s, neg: Negativation, receipt) -> None:
         neg.status = "active" if receipt.status == "active" else NegativationStatus.NOTICE.value
         neg.next_attempt_at = None
         until = f" até {receipt.notice_until:%d/%m/%Y}" if receipt.notice_until else ""
-        rec.add_event(s, neg, "accepted", f"Aceita pelo bureau, protocolo {receipt.protocol}: em notificação"
-                      f"{until} (carta ao devedor).", "bureau", {"attempt": neg.attempts})
-        audit.record(s, audit.Actor.system("bureau"), "negativation.sent", "negativation", neg.id,
-                     branch_id=neg.branch_id, document=neg.document, summary=f"Protocolo {receipt.protocol}")
+        rec.add_event(
+            s,
+            neg,
+            "accepted",
+            f"Aceita pelo bureau, protocolo {receipt.protocol}: em notificação{until} (carta ao devedor).",
+            "bureau",
+            {"attempt": neg.attempts},
+        )
+        audit.record(
+            s,
+            audit.Actor.system("bureau"),
+            "negativation.sent",
+            "negativation",
+            neg.id,
+            branch_id=neg.branch_id,
+            document=neg.document,
+            summary=f"Protocolo {receipt.protocol}",
+        )
     else:
-        rec.add_event(s, neg, "accepted", f"Inclusão confirmada pelo bureau, protocolo {receipt.protocol}; "
-                      "segue a baixa já solicitada.", "bureau")
+        rec.add_event(
+            s,
+            neg,
+            "accepted",
+            f"Inclusão confirmada pelo bureau, protocolo {receipt.protocol}; segue a baixa já solicitada.",
+            "bureau",
+        )
 
 
-def resend(services, actor: audit.Actor, negativation_id: int, *, restriction_code: str | None = None,
-           today: dt.date | None = None) -> Outcome:
+def resend(
+    services,
+    actor: audit.Actor,
+    negativation_id: int,
+    *,
+    restriction_code: str | None = None,
+    today: dt.date | None = None,
+) -> Outcome:
     """Send an `error` entry again after the data was fixed (see the module docstring on the key)."""
     rec.require_writer(actor)
     today = today or today_br()
@@ -182,8 +234,9 @@ def resend(services, actor: audit.Actor, negativation_id: int, *, restriction_co
             verdicts = evaluate_titles(s, titles, Criteria(today, MANUAL_MIN_DAYS))
             refused = [f"{t.number}: {verdicts[t.id].reason}" for t in titles if not verdicts[t.id].eligible]
             if refused:
-                raise ValidationError("Corrija os dados antes de reenviar: " + "; ".join(refused) + ".",
-                                      code="not_eligible")
+                raise ValidationError(
+                    "Corrija os dados antes de reenviar: " + "; ".join(refused) + ".", code="not_eligible"
+                )
             payload = build_payload(neg.party, neg.branch, titles, (restriction_code or neg.restriction_code))
             changed = not same_request(payload, neg.payload)
             if changed:
@@ -198,23 +251,43 @@ def resend(services, actor: audit.Actor, negativation_id: int, *, restriction_co
             neg.last_error_code = neg.last_error_message = neg.error_kind = None
             rec.set_live(neg, True)
             s.flush()
-            rec.add_event(s, neg, "resend", "Reenvio solicitado " + (
-                "com dados alterados (nova chave de idempotência)." if changed else
-                "com os mesmos dados (mesma chave de idempotência)."), actor.name,
-                {"idempotency_key": neg.idempotency_key})
-            audit.record(s, actor, "negativation.resend", "negativation", neg.id, branch_id=neg.branch_id,
-                         document=neg.document, summary="Reenvio de negativação com erro")
+            rec.add_event(
+                s,
+                neg,
+                "resend",
+                "Reenvio solicitado "
+                + (
+                    "com dados alterados (nova chave de idempotência)."
+                    if changed
+                    else "com os mesmos dados (mesma chave de idempotência)."
+                ),
+                actor.name,
+                {"idempotency_key": neg.idempotency_key},
+            )
+            audit.record(
+                s,
+                actor,
+                "negativation.resend",
+                "negativation",
+                neg.id,
+                branch_id=neg.branch_id,
+                document=neg.document,
+                summary="Reenvio de negativação com erro",
+            )
     except IntegrityError as exc:
-        raise Conflict("Um dos títulos já está em outra negativação; não é possível reenviar esta.",
-                       code="already_negativated") from exc
+        raise Conflict(
+            "Um dos títulos já está em outra negativação; não é possível reenviar esta.",
+            code="already_negativated",
+        ) from exc
     return send_inclusion(services, negativation_id, force=True)
 
 
 # --------------------------------------------------------------------------- removal
 
 
-def remove_negativations(services, actor: audit.Actor, ids: Iterable[int], reason: str, *,
-                         note: str = "") -> list[Outcome]:
+def remove_negativations(
+    services, actor: audit.Actor, ids: Iterable[int], reason: str, *, note: str = ""
+) -> list[Outcome]:
     """Manual removal of one or several entries (rules 11 and 12: no removal code for this bureau)."""
     rec.require_writer(actor)
     if reason not in {r.value for r in RemovalReason} - {"expired"}:
@@ -229,8 +302,13 @@ def remove_negativations(services, actor: audit.Actor, ids: Iterable[int], reaso
             if neg is None:
                 raise NotFound(f"Negativação nº {neg_id} não encontrada.")
             if not rec.request_removal(s, neg, reason, actor, note=note):
-                skipped.append(_outcome(neg, ok=False, message=f"Negativação nº {neg.id} não pode ser "
-                                        f"baixada no status {neg.status_label}."))
+                skipped.append(
+                    outcome(
+                        neg,
+                        ok=False,
+                        message=f"Negativação nº {neg.id} não pode ser baixada no status {neg.status_label}.",
+                    )
+                )
     done = {o.negativation_id for o in skipped}
     return skipped + send_removals(services, [i for i in ids if i not in done])
 
@@ -245,12 +323,12 @@ def send_removal(services, negativation_id: int, *, force: bool = False) -> Outc
         neg = rec.lock_negativation(s, negativation_id)
         if neg is None:
             raise NotFound("Negativação não encontrada.")
-        if neg.status != NegativationStatus.REMOVAL_PENDING.value or not _claim(neg, force):
-            return _outcome(neg)
+        if neg.status != NegativationStatus.REMOVAL_PENDING.value or not claim(neg, force):
+            return outcome(neg)
         integration = s.get(BureauIntegration, neg.integration_id) if neg.integration_id else None
         if integration is None:
-            _fail(s, neg, "no_integration", "A filial não tem integração com o bureau.", permanent=False)
-            return _outcome(neg, ok=False)
+            fail(s, neg, "no_integration", "A filial não tem integração com o bureau.", permanent=False)
+            return outcome(neg, ok=False)
         neg.removal_attempts += 1
         protocol, key = neg.protocol, neg.removal_idempotency_key
         reason = rec.BUREAU_REMOVAL_REASON[neg.removal_reason]
@@ -266,103 +344,43 @@ def send_removal(services, negativation_id: int, *, force: bool = False) -> Outc
             protocol = receipt.protocol
         removal = bureau.remove(protocol, reason, key)
     except Exception as exc:  # noqa: BLE001 - recorded; retried by the outbox
-        if protocol is None and isinstance(exc, BureauError) and _is_permanent(exc):
-            return _record_failure(services, negativation_id, exc, removal=False)  # nothing at the bureau
-        return _record_failure(services, negativation_id, exc, removal=True)
+        if protocol is None and isinstance(exc, BureauError) and is_permanent(exc):
+            return record_failure(services, negativation_id, exc, removal=False)  # nothing at the bureau
+        return record_failure(services, negativation_id, exc, removal=True)
     with transaction(services.session_factory) as s:
         neg = rec.lock_negativation(s, negativation_id)
         if neg.status != NegativationStatus.REMOVAL_PENDING.value:
-            return _outcome(neg)
+            return outcome(neg)
         neg.status, neg.removed_at = NegativationStatus.REMOVED.value, removal.removed_at
         neg.next_attempt_at = None
         neg.last_error_code = neg.last_error_message = neg.error_kind = None
         rec.set_live(neg, False)
         met = neg.deadline_met()
-        deadline = "" if met is None else (
-            f" Prazo legal {neg.removal_deadline:%d/%m/%Y} " + ("cumprido." if met else "NÃO cumprido."))
-        rec.add_event(s, neg, "removed", f"Baixa confirmada pelo bureau em "
-                      f"{to_br(removal.removed_at):%d/%m/%Y %H:%M}.{deadline}", "bureau")
-        audit.record(s, audit.Actor.system("bureau"), "negativation.removed", "negativation", neg.id,
-                     branch_id=neg.branch_id, document=neg.document, summary=f"Baixa do protocolo {protocol}")
-        return _outcome(neg)
-
-
-# --------------------------------------------------------------------------- outcomes
-
-
-def _claim(neg: Negativation, force: bool) -> bool:
-    """Own the row for CLAIM; the retry job only takes rows whose turn has come."""
-    now = now_utc()
-    if not force and neg.next_attempt_at is not None and neg.next_attempt_at > now:
-        return False
-    neg.next_attempt_at = now + CLAIM
-    return True
-
-
-def _is_permanent(exc: BaseException) -> bool:
-    return isinstance(exc, PERMANENT) or (isinstance(exc, BureauError) and not exc.retryable)
-
-
-def _record_failure(services, negativation_id: int, exc: Exception, *, removal: bool) -> Outcome:
-    permanent = isinstance(exc, BureauError) and _is_permanent(exc) and not removal
-    if isinstance(exc, BureauError):
-        code, message = exc.code or type(exc).__name__, describe(exc)
-    else:
-        code = type(exc).__name__
-        message = ("Falha inesperada ao falar com o bureau; a operação será repetida com a mesma chave, "
-                   "sem risco de envio em dobro.")
-    with transaction(services.session_factory) as s:
-        neg = rec.lock_negativation(s, negativation_id)
-        _fail(s, neg, code, message, permanent=permanent, raw=str(exc))
-        return _outcome(neg, ok=False)
-
-
-def _fail(s, neg: Negativation, code: str, message: str, *, permanent: bool, raw: str = "") -> None:
-    neg.last_error_code, neg.last_error_message = code[:40], message
-    neg.error_kind = "permanent" if permanent else "transient"
-    if permanent and neg.status in ("pending", "removal_pending"):
-        # A definitive refusal of the inclusion: nothing exists at the bureau; the titles are free again.
-        neg.status, neg.next_attempt_at = NegativationStatus.ERROR.value, None
-        rec.set_live(neg, False)
-        rec.add_event(s, neg, "error", message, "bureau", {"code": code, "raw": raw[:500]})
-        audit.record(s, audit.Actor.system("bureau"), "negativation.error", "negativation", neg.id,
-                     branch_id=neg.branch_id, document=neg.document, summary=message)
-        return
-    attempts = neg.removal_attempts if neg.status == "removal_pending" else neg.attempts
-    delay = dt.timedelta(minutes=RETRY_DELAYS_MIN[min(max(attempts, 1), len(RETRY_DELAYS_MIN)) - 1])
-    neg.next_attempt_at = now_utc() + delay
-    rec.add_event(s, neg, "retry_scheduled", f"Tentativa {attempts} sem resposta definitiva: {message} "
-                  f"Nova tentativa às {to_br(neg.next_attempt_at):%H:%M}.", "bureau",
-                  {"code": code, "raw": raw[:500]})
-
-
-def _outcome(neg: Negativation, *, ok: bool | None = None, message: str | None = None) -> Outcome:
-    status = neg.status
-    if message is None:
-        message = status_message(neg)
-    if ok is None:
-        ok = status in ("notice", "active", "removed") or (status == "removal_pending" and not neg.error_kind)
-    return Outcome(neg.id, status, ok, message)
-
-
-def status_message(neg: Negativation) -> str:
-    n = f"Negativação nº {neg.id}"
-    if neg.status == "notice":
-        until = f" até {neg.notice_until:%d/%m/%Y}" if neg.notice_until else ""
-        return f"{n} enviada com sucesso: em notificação{until} (protocolo {neg.protocol})."
-    if neg.status == "active":
-        return f"{n} ativa no bureau (protocolo {neg.protocol})."
-    if neg.status == "error":
-        return f"Falha: o bureau recusou a {n.lower()}. {neg.last_error_message or ''}".strip()
-    if neg.status == "pending":
-        return (f"{n} pendente: o bureau não confirmou ainda. Será reenviada automaticamente com a mesma "
-                "chave, sem risco de envio em dobro." + (f" ({neg.last_error_message})"
-                                                         if neg.last_error_message else ""))
-    if neg.status == "removal_pending":
-        label = REMOVAL_REASON_LABELS[RemovalReason(neg.removal_reason)] if neg.removal_reason else ""
-        return (f"Baixa da {n.lower()} ({label}) solicitada; será confirmada automaticamente."
-                + (f" Última tentativa: {neg.last_error_message}" if neg.last_error_message else ""))
-    return f"{n} baixada com sucesso no bureau."
+        deadline = (
+            ""
+            if met is None
+            else (
+                f" Prazo legal {neg.removal_deadline:%d/%m/%Y} " + ("cumprido." if met else "NÃO cumprido.")
+            )
+        )
+        rec.add_event(
+            s,
+            neg,
+            "removed",
+            f"Baixa confirmada pelo bureau em {to_br(removal.removed_at):%d/%m/%Y %H:%M}.{deadline}",
+            "bureau",
+        )
+        audit.record(
+            s,
+            audit.Actor.system("bureau"),
+            "negativation.removed",
+            "negativation",
+            neg.id,
+            branch_id=neg.branch_id,
+            document=neg.document,
+            summary=f"Baixa do protocolo {protocol}",
+        )
+        return outcome(neg)
 
 
 # The scheduler's entry points live in negativation_outbox (this module stays readable); they are
@@ -370,6 +388,16 @@ def status_message(neg: Negativation) -> str:
 from .negativation_outbox import refresh_status, retry_outbox, sweep_removals, sync_statuses  # noqa: E402
 
 __all__ = [
-    "Outcome", "negativate_titles", "refresh_status", "remove_negativations", "resend", "retry_outbox",
-    "send_inclusion", "send_removal", "send_removals", "status_message", "sweep_removals", "sync_statuses",
+    "Outcome",
+    "negativate_titles",
+    "refresh_status",
+    "remove_negativations",
+    "resend",
+    "retry_outbox",
+    "send_inclusion",
+    "send_removal",
+    "send_removals",
+    "status_message",
+    "sweep_removals",
+    "sync_statuses",
 ]

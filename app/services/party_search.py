@@ -3,7 +3,8 @@
 Stays fast with 100k rows (benchmarks/crm_list.py): no OFFSET and no COUNT; a page is "the next
 50 after this cursor" on an index, and searches are prefix searches served by the indexes of
 `app.models.party_search`:
-- text with a digit (after removing . - / and spaces) searches the CPF/CNPJ by its beginning;
+- text that looks like a CPF/CNPJ (starts with a digit, or has its punctuation, no spaces)
+  searches the document by its beginning;
 - text with "@" searches the e-mail by its beginning;
 - any other text searches the name by its beginning, ignoring case.
 """
@@ -46,7 +47,10 @@ def search_kind(q: str) -> tuple[str, str]:
     """('document' | 'email' | 'name', normalised term) for a search box text."""
     text = " ".join((q or "").split())
     compact = _DOC_CHARS.sub("", text).upper()
-    if compact and _DOC_PREFIX.match(compact) and any(c.isdigit() for c in compact):
+    # A document is typed without spaces, starts with a digit (also the alphanumeric CNPJ) or has
+    # its punctuation; "Loja 2000" and "Cliente 0" stay names.
+    looks_like_document = " " not in text and (text[:1].isdigit() or any(c in text for c in "./-"))
+    if compact and looks_like_document and _DOC_PREFIX.match(compact) and any(c.isdigit() for c in compact):
         return "document", compact
     if "@" in text:
         return "email", text.lower()

@@ -33,9 +33,17 @@ class PaymentResult:
     removal_ids: list[int] = field(default_factory=list)
 
 
-def register_payment(session: Session, actor: audit.Actor, title_id: int, amount: object, paid_on: object, *,
-                     method: str | None = None, reference: str | None = None,
-                     today: dt.date | None = None) -> PaymentResult:
+def register_payment(
+    session: Session,
+    actor: audit.Actor,
+    title_id: int,
+    amount: object,
+    paid_on: object,
+    *,
+    method: str | None = None,
+    reference: str | None = None,
+    today: dt.date | None = None,
+) -> PaymentResult:
     rec.require_writer(actor)
     today = today or today_br()
     stmt = select(Title).where(Title.id == title_id)
@@ -67,9 +75,17 @@ def register_payment(session: Session, actor: audit.Actor, title_id: int, amount
     if value > title.open_amount:
         raise ValidationError(
             f"Pagamento de {brl(value)} maior que o saldo em aberto ({brl(title.open_amount)}): recusado.",
-            field_errors={"amount": f"máximo {brl(title.open_amount)}"}, code="overpayment")
-    payment = Payment(title=title, paid_on=day, amount=value, method=(method or None),
-                      reference=(reference or None), created_by=actor.name)
+            field_errors={"amount": f"máximo {brl(title.open_amount)}"},
+            code="overpayment",
+        )
+    payment = Payment(
+        title=title,
+        paid_on=day,
+        amount=value,
+        method=(method or None),
+        reference=(reference or None),
+        created_by=actor.name,
+    )
     session.add(payment)
     title.amount_received += value
     title.open_amount = title.amount - title.amount_received
@@ -78,9 +94,18 @@ def register_payment(session: Session, actor: audit.Actor, title_id: int, amount
     else:
         title.status = TitleStatus.PARTIAL.value
     session.flush()
-    audit.record(session, actor, "title.payment", "title", title.id, branch_id=title.branch_id,
-                 summary=f"Pagamento de {brl(value)} no título {title.number}",
-                 details={"amount": str(value), "paid_on": day.isoformat(),
-                          "open_amount": str(title.open_amount)})
+    audit.record(
+        session,
+        actor,
+        "title.payment",
+        "title",
+        title.id,
+        branch_id=title.branch_id,
+        summary=f"Pagamento de {brl(value)} no título {title.number}",
+        details={"amount": str(value), "paid_on": day.isoformat(), "open_amount": str(title.open_amount)},
+    )
     removal_id = rec.on_title_payment(session, title, value, day, actor)
+    from .credit_accounts import on_titles_changed  # issue 6, rule 21: the platform hears the restored limit
+
+    on_titles_changed(session, title.party_id, actor)
     return PaymentResult(payment, title, [removal_id] if removal_id else [])

@@ -19,7 +19,7 @@ from .bureau_messages import describe
 from .errors import BureauCallFailed, NotFound, ValidationError
 
 TTL_S = 300.0
-_cache: dict[tuple[int, str], tuple[float, list[dict]]] = {}
+_cache: dict[tuple[int, str, str, str], tuple[float, list[dict]]] = {}
 _lock = threading.Lock()
 
 
@@ -42,8 +42,9 @@ def reasons_for_party(services, party_id: int, *, refresh: bool = False) -> Reas
         if integration is None:
             raise ValidationError("A filial do cliente não tem integração com o bureau.")
         integration_id = integration.id
+        # Another URL or account is another bureau: never answer from the old one's cache.
+        key = (integration_id, integration.base_url, integration.client_id, person_type)
         bureau = services.bureau_for(integration)
-    key = (integration_id, person_type)
     with _lock:
         hit = _cache.get(key)
     if hit and not refresh and time.monotonic() - hit[0] < TTL_S:
@@ -68,9 +69,11 @@ def cached_reasons(integration: BureauIntegration | None, person_type: str | Non
     """Reasons last stored on the integration (no bureau call), inclusion only."""
     if integration is None or person_type is None:
         return []
-    return [{"code": r["code"], "description": r["description"]}
-            for r in (integration.reasons_cache or {}).get(person_type, [])
-            if r.get("kind", "inclusion") == "inclusion"]
+    return [
+        {"code": r["code"], "description": r["description"]}
+        for r in (integration.reasons_cache or {}).get(person_type, [])
+        if r.get("kind", "inclusion") == "inclusion"
+    ]
 
 
 def clear_cache() -> None:

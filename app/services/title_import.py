@@ -55,8 +55,9 @@ class ImportReport:
         return not self.errors
 
 
-def _rows(content: bytes | str, required: tuple[str, ...], optional: tuple[str, ...],
-          report: ImportReport) -> list[tuple[int, dict[str, str]]]:
+def _rows(
+    content: bytes | str, required: tuple[str, ...], optional: tuple[str, ...], report: ImportReport
+) -> list[tuple[int, dict[str, str]]]:
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8-sig")
@@ -73,17 +74,27 @@ def _rows(content: bytes | str, required: tuple[str, ...], optional: tuple[str, 
     unknown = [c for c in header if c not in required + optional]
     if missing or unknown:
         parts = ([f"faltam as colunas {', '.join(missing)}"] if missing else []) + (
-            [f"colunas desconhecidas {', '.join(unknown)}"] if unknown else [])
-        report.errors.append(LineError(1, "Cabeçalho inválido: " + "; ".join(parts) + ". Esperado: "
-                                       + delimiter.join(required + optional) + "."))
+            [f"colunas desconhecidas {', '.join(unknown)}"] if unknown else []
+        )
+        report.errors.append(
+            LineError(
+                1,
+                "Cabeçalho inválido: "
+                + "; ".join(parts)
+                + ". Esperado: "
+                + delimiter.join(required + optional)
+                + ".",
+            )
+        )
         return []
     rows = []
     for number, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
-            report.errors.append(LineError(number, f"A linha tem {len(values)} colunas; o cabeçalho tem "
-                                                   f"{len(header)}."))
+            report.errors.append(
+                LineError(number, f"A linha tem {len(values)} colunas; o cabeçalho tem {len(header)}.")
+            )
             continue
         rows.append((number, {h: v.strip() for h, v in zip(header, values, strict=True)}))
     report.lines = len(rows)
@@ -122,11 +133,16 @@ def import_titles(session: Session, actor: audit.Actor, content: bytes | str) ->
         except InvalidDocument as exc:
             report.errors.append(LineError(line, f"cliente_documento: {exc.message}"))
     party_keys = {(branch_of[ln], docs[ln]) for ln in docs if ln in branch_of}
-    parties = _in_chunks(session, select(Party.branch_id, Party.document, Party.id, Party.stage),
-                         (Party.branch_id, Party.document), party_keys)
+    parties = _in_chunks(
+        session,
+        select(Party.branch_id, Party.document, Party.id, Party.stage),
+        (Party.branch_id, Party.document),
+        party_keys,
+    )
     number_keys = {(branch_of[ln], r["numero"]) for ln, r in rows if ln in branch_of}
-    existing = _in_chunks(session, select(Title.branch_id, Title.number, Title.id),
-                          (Title.branch_id, Title.number), number_keys)
+    existing = _in_chunks(
+        session, select(Title.branch_id, Title.number, Title.id), (Title.branch_id, Title.number), number_keys
+    )
     seen: dict[tuple[int, str], int] = {}
     new_titles: list[Title] = []
     for line, row in rows:
@@ -159,30 +175,55 @@ def import_titles(session: Session, actor: audit.Actor, content: bytes | str) ->
         if problems:
             report.errors.extend(LineError(line, p) for p in problems)
             continue
-        new_titles.append(Title(branch_id=branch_of[line], party_id=party[0], number=number,
-                                issue_date=dates["emissao"], due_date=dates["vencimento"], amount=amount,
-                                amount_received=Decimal("0.00"), open_amount=amount,
-                                status=TitleStatus.OPEN.value, origin="import",
-                                description=row.get("descricao") or None, payment_link=link or None))
+        if line not in branch_of or line not in docs:
+            continue  # its branch or document error is already reported
+        new_titles.append(
+            Title(
+                branch_id=branch_of[line],
+                party_id=party[0],
+                number=number,
+                issue_date=dates["emissao"],
+                due_date=dates["vencimento"],
+                amount=amount,
+                amount_received=Decimal("0.00"),
+                open_amount=amount,
+                status=TitleStatus.OPEN.value,
+                origin="import",
+                description=row.get("descricao") or None,
+                payment_link=link or None,
+            )
+        )
     if report.errors:
         return report  # a bad line changes nothing
     session.add_all(new_titles)
     session.flush()
     report.written = len(new_titles)
-    audit.record(session, actor, "title.import", "title", None,
-                 summary=f"Importação de {report.written} títulos", details={"lines": report.lines})
+    audit.record(
+        session,
+        actor,
+        "title.import",
+        "title",
+        None,
+        summary=f"Importação de {report.written} títulos",
+        details={"lines": report.lines},
+    )
     return report
 
 
-def import_payments(session: Session, actor: audit.Actor, content: bytes | str, *,
-                    today: dt.date | None = None) -> ImportReport:
+def import_payments(
+    session: Session, actor: audit.Actor, content: bytes | str, *, today: dt.date | None = None
+) -> ImportReport:
     today = today or today_br()
     report = ImportReport("payments")
     rows = _rows(content, PAYMENT_COLUMNS, PAYMENT_OPTIONAL, report)
     branch_of = _branches(session, rows, report)
     number_keys = {(branch_of[ln], r["numero"]) for ln, r in rows if ln in branch_of}
-    titles = _in_chunks(session, select(Title.branch_id, Title.number, Title.id, Title.status,
-                                        Title.open_amount), (Title.branch_id, Title.number), number_keys)
+    titles = _in_chunks(
+        session,
+        select(Title.branch_id, Title.number, Title.id, Title.status, Title.open_amount),
+        (Title.branch_id, Title.number),
+        number_keys,
+    )
     remaining: dict[int, Decimal] = {}
     valid: list[tuple[int, int, Decimal, dt.date, dict]] = []
     for line, row in rows:
@@ -208,12 +249,22 @@ def import_payments(session: Session, actor: audit.Actor, content: bytes | str, 
         if problems:
             report.errors.extend(LineError(line, p) for p in problems)
             continue
+        if found is None:
+            continue  # its branch error is already reported
         valid.append((line, found[0], amount, day, row))
     if report.errors:
         return report  # a bad line changes nothing
     for _line, title_id, amount, day, row in valid:
-        result = register_payment(session, actor, title_id, amount, day, method=row.get("forma"),
-                                  reference=row.get("referencia"), today=today)
+        result = register_payment(
+            session,
+            actor,
+            title_id,
+            amount,
+            day,
+            method=row.get("forma"),
+            reference=row.get("referencia"),
+            today=today,
+        )
         report.removal_ids.extend(result.removal_ids)
     report.written = len(valid)
     return report
@@ -235,6 +286,6 @@ def _in_chunks(session: Session, stmt, key_cols, keys: set) -> dict[tuple, tuple
     out: dict[tuple, tuple] = {}
     keys = sorted(keys)
     for start in range(0, len(keys), CHUNK):
-        for row in session.execute(stmt.where(tuple_(*key_cols).in_(keys[start:start + CHUNK]))):
+        for row in session.execute(stmt.where(tuple_(*key_cols).in_(keys[start : start + CHUNK]))):
             out[(row[0], row[1])] = tuple(row[2:])
     return out

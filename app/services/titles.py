@@ -8,10 +8,7 @@ keyset pagination (an opaque cursor of the sort value and the id) over indexed c
 from __future__ import annotations
 
 import base64
-import csv
 import datetime as dt
-import io
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,14 +20,24 @@ from app.models.titles import COLLECTIBLE_STATUSES, TitleStatus
 
 from . import audit
 from . import negativation_records as rec
-from .documents import InvalidDocument, normalize_document
 from .errors import Conflict, NotFound, ValidationError
 from .money import parse_money
 
-AGING_BUCKETS = {"1-30": (1, 30), "31-60": (31, 60), "61-90": (61, 90), "91-180": (91, 180),
-                 "180+": (181, None)}
-SORTS = {"due_date": Title.due_date, "issue_date": Title.issue_date, "number": Title.number,
-         "amount": Title.amount, "open_amount": Title.open_amount, "id": Title.id}
+AGING_BUCKETS = {
+    "1-30": (1, 30),
+    "31-60": (31, 60),
+    "61-90": (61, 90),
+    "91-180": (91, 180),
+    "180+": (181, None),
+}
+SORTS = {
+    "due_date": Title.due_date,
+    "issue_date": Title.issue_date,
+    "number": Title.number,
+    "amount": Title.amount,
+    "open_amount": Title.open_amount,
+    "id": Title.id,
+}
 EDITABLE_WHEN_NEGATIVATED = ("description", "payment_link", "court_blocked")
 
 
@@ -100,21 +107,42 @@ def clean_input(session: Session, data: TitleInput, *, title: Title | None = Non
         if session.scalar(clash) is not None:
             errors["number"] = "Já existe um título com este número nesta filial."
     if errors:
-        raise ValidationError("Não foi possível salvar o título. Corrija os campos indicados.",
-                              field_errors=errors)
-    return {"party_id": party.id, "branch_id": branch_id, "number": number, "amount": amount,
-            "description": (data.description or "").strip()[:300] or None, "payment_link": link or None,
-            "court_blocked": bool(data.court_blocked), **dates}
+        raise ValidationError(
+            "Não foi possível salvar o título. Corrija os campos indicados.", field_errors=errors
+        )
+    return {
+        "party_id": party.id,
+        "branch_id": branch_id,
+        "number": number,
+        "amount": amount,
+        "description": (data.description or "").strip()[:300] or None,
+        "payment_link": link or None,
+        "court_blocked": bool(data.court_blocked),
+        **dates,
+    }
 
 
 def create_title(session: Session, actor: audit.Actor, data: TitleInput) -> Title:
     values = clean_input(session, data)
-    title = Title(**values, amount_received=Decimal("0.00"), open_amount=values["amount"],
-                  status=TitleStatus.OPEN.value, origin=data.origin)
+    title = Title(
+        **values,
+        amount_received=Decimal("0.00"),
+        open_amount=values["amount"],
+        status=TitleStatus.OPEN.value,
+        origin=data.origin,
+    )
     session.add(title)
     session.flush()
-    audit.record(session, actor, "title.create", "title", title.id, branch_id=title.branch_id,
-                 summary=f"Título {title.number} criado", details={"amount": str(title.amount)})
+    audit.record(
+        session,
+        actor,
+        "title.create",
+        "title",
+        title.id,
+        branch_id=title.branch_id,
+        summary=f"Título {title.number} criado",
+        details={"amount": str(title.amount)},
+    )
     return title
 
 
@@ -134,13 +162,23 @@ def update_title(session: Session, actor: audit.Actor, title_id: int, data: Titl
     if rec.live_negativation_of(session, title.id) is not None:
         changed = [k for k in values if values[k] != before[k] and k not in EDITABLE_WHEN_NEGATIVATED]
         if changed:
-            raise Conflict("Título negativado: só descrição, link de pagamento e bloqueio judicial podem "
-                           "mudar. Remova a negativação antes de alterar valores, datas ou número.")
+            raise Conflict(
+                "Título negativado: só descrição, link de pagamento e bloqueio judicial podem "
+                "mudar. Remova a negativação antes de alterar valores, datas ou número."
+            )
     for key, value in values.items():
         setattr(title, key, value)
     title.open_amount = title.amount - title.amount_received
-    audit.record(session, actor, "title.update", "title", title.id, branch_id=title.branch_id,
-                 summary=f"Título {title.number} alterado", details=audit.diff(before, values))
+    audit.record(
+        session,
+        actor,
+        "title.update",
+        "title",
+        title.id,
+        branch_id=title.branch_id,
+        summary=f"Título {title.number} alterado",
+        details=audit.diff(before, values),
+    )
     return title
 
 
@@ -151,8 +189,16 @@ def cancel_title(session: Session, actor: audit.Actor, title_id: int, reason: st
         raise Conflict(f"Título {title.status_label.lower()} não pode ser cancelado.")
     title.status, title.cancelled_at = TitleStatus.CANCELLED.value, dt.datetime.now(dt.UTC)
     title.notes = _append_note(title.notes, f"Cancelado: {reason}" if reason else "Cancelado")
-    audit.record(session, actor, "title.cancel", "title", title.id, branch_id=title.branch_id,
-                 summary=f"Título {title.number} cancelado", details={"reason": reason})
+    audit.record(
+        session,
+        actor,
+        "title.cancel",
+        "title",
+        title.id,
+        branch_id=title.branch_id,
+        summary=f"Título {title.number} cancelado",
+        details={"reason": reason},
+    )
     return rec.on_title_closed(session, title, "error_correction", actor, f"título {title.number} cancelado")
 
 
@@ -163,22 +209,38 @@ def renegotiate_title(session: Session, actor: audit.Actor, title_id: int, note:
         raise Conflict(f"Título {title.status_label.lower()} não pode ser renegociado.")
     title.status = TitleStatus.RENEGOTIATED.value
     title.notes = _append_note(title.notes, f"Renegociado: {note}" if note else "Renegociado")
-    audit.record(session, actor, "title.renegotiate", "title", title.id, branch_id=title.branch_id,
-                 summary=f"Título {title.number} renegociado", details={"note": note})
+    audit.record(
+        session,
+        actor,
+        "title.renegotiate",
+        "title",
+        title.id,
+        branch_id=title.branch_id,
+        summary=f"Título {title.number} renegociado",
+        details={"note": note},
+    )
     return rec.on_title_closed(session, title, "agreement", actor, f"título {title.number} renegociado")
 
 
-def set_dispute(session: Session, actor: audit.Actor, title_id: int, disputed: bool,
-                reason: str = "") -> Title:
+def set_dispute(
+    session: Session, actor: audit.Actor, title_id: int, disputed: bool, reason: str = ""
+) -> Title:
     """Rule 4: a disputed title is never negativated until a person clears the dispute."""
     title = get_title(session, title_id)
     reason = (reason or "").strip()
     if disputed and not reason:
         raise ValidationError("Informe o motivo da disputa.", field_errors={"dispute_reason": "obrigatório"})
     title.disputed, title.dispute_reason = disputed, (reason[:300] if disputed else None)
-    audit.record(session, actor, "title.dispute" if disputed else "title.undispute", "title", title.id,
-                 branch_id=title.branch_id, summary=f"Título {title.number} "
-                 + ("marcado em disputa" if disputed else "sem disputa"), details={"reason": reason})
+    audit.record(
+        session,
+        actor,
+        "title.dispute" if disputed else "title.undispute",
+        "title",
+        title.id,
+        branch_id=title.branch_id,
+        summary=f"Título {title.number} " + ("marcado em disputa" if disputed else "sem disputa"),
+        details={"reason": reason},
+    )
     if disputed:
         rec.note_dispute(session, title, actor)
     return title
@@ -259,8 +321,16 @@ def _decode_cursor(sort: str, cursor: str) -> tuple[object, int]:
         raise ValidationError("Página inválida; volte para a primeira.", code="invalid_cursor") from exc
 
 
-def list_titles(session: Session, flt: TitleFilter, *, today: dt.date, sort: str = "due_date",
-                desc: bool = False, cursor: str | None = None, limit: int = 50) -> TitlePage:
+def list_titles(
+    session: Session,
+    flt: TitleFilter,
+    *,
+    today: dt.date,
+    sort: str = "due_date",
+    desc: bool = False,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> TitlePage:
     if sort not in SORTS:
         sort = "due_date"
     col = SORTS[sort]
@@ -274,50 +344,11 @@ def list_titles(session: Session, flt: TitleFilter, *, today: dt.date, sort: str
     order = (col.desc(), Title.id.desc()) if desc else (col.asc(), Title.id.asc())
     rows = session.scalars(stmt.order_by(*order).limit(limit + 1)).all()
     items = list(rows[:limit])
-    negativated = set(session.scalars(select(NegativationTitle.title_id).where(
-        NegativationTitle.live.is_(True), NegativationTitle.title_id.in_([t.id for t in items]))))
+    negativated = set(
+        session.scalars(
+            select(NegativationTitle.title_id).where(
+                NegativationTitle.live.is_(True), NegativationTitle.title_id.in_([t.id for t in items])
+            )
+        )
+    )
     return TitlePage(items, encode_cursor(sort, items[-1]) if len(rows) > limit else None, negativated)
-
-
-EXPORT_HEADER = ["filial_cnpj", "cliente", "documento", "numero", "emissao", "vencimento", "valor",
-                 "recebido", "em_aberto", "status", "dias_atraso", "disputa", "negativado"]
-
-
-def export_csv(session: Session, flt: TitleFilter, *, today: dt.date, sort: str = "due_date",
-               desc: bool = False, mask_documents: bool = True) -> Iterator[str]:
-    """CSV lines (';'-separated, decimal comma), streamed in chunks: memory stays flat for 1M rows."""
-    col = SORTS.get(sort, Title.due_date)
-    sub = filtered(flt, today).subquery()
-    stmt = (select(Branch.cnpj, Party.name, Party.document, sub.c.number, sub.c.issue_date, sub.c.due_date,
-                   sub.c.amount, sub.c.amount_received, sub.c.open_amount, sub.c.status, sub.c.disputed,
-                   exists().where(NegativationTitle.title_id == sub.c.id, NegativationTitle.live.is_(True)))
-            .join(Branch, Branch.id == sub.c.branch_id).join(Party, Party.id == sub.c.party_id)
-            .order_by(sub.c[col.key].desc() if desc else sub.c[col.key], sub.c.id))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
-    writer.writerow(EXPORT_HEADER)
-    yield buffer.getvalue()
-    for row in session.execute(stmt.execution_options(yield_per=1000)):
-        buffer.seek(0)
-        buffer.truncate()
-        (cnpj, name, document, number, issue, due, amount, received, open_amount, status, disputed, neg) = row
-        overdue = status in COLLECTIBLE_STATUSES and open_amount > 0 and today > due
-        writer.writerow([cnpj, name, _document(document, mask_documents), number, issue.strftime("%d/%m/%Y"),
-                         due.strftime("%d/%m/%Y"), _money(amount), _money(received), _money(open_amount),
-                         TitleStatus(status).value, (today - due).days if overdue else 0,
-                         "sim" if disputed else "nao", "sim" if neg else "nao"])
-        yield buffer.getvalue()
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}".replace(".", ",")
-
-
-def _document(value: str | None, mask: bool) -> str:
-    if not value:
-        return ""
-    try:
-        doc = normalize_document(value)
-    except InvalidDocument:
-        return "***" if mask else value
-    return doc.masked if mask else doc.formatted

@@ -14,9 +14,12 @@ from .party_tabs import tabs_for
 
 
 def register_web(app: Flask) -> None:
-    from . import audit_views, auth, branches, home, integrations, users
+    # crm first: its tabs ("Dados", "Contatos", consultations) lead the party page's tab bar.
+    from . import consultation_policy, consultations, crm  # isort: skip
+    from . import audit_views, auth, branches, home, integrations, negativations, titles, users
 
-    for module in (auth, home, branches, integrations, users, audit_views):
+    for module in (auth, home, branches, integrations, users, audit_views, titles, negativations,
+                   crm, consultations, consultation_policy):
         app.register_blueprint(module.bp)
     register_filters(app)
     app.jinja_env.globals.update(nav_items=nav_items, query_with=query_with)

@@ -18,6 +18,29 @@ from .common import db_session, page_args, roles_required
 
 bp = Blueprint("audit", __name__, url_prefix="/auditoria")
 
+# A cell starting with one of these is run as a formula by Excel/LibreOffice (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+# Consultation events (domain rule 13) carry the purpose and the outcome in their details.
+OUTCOME_LABELS = {"success": "concluída", "reused": "reaproveitada (sem cobrança)", "failed": "falhou",
+                  "quota_exceeded": "recusada: cota mensal atingida"}
+
+
+def purpose_and_outcome(event) -> tuple[str, str]:
+    from app.models.consultations import PURPOSES
+
+    details = event.details or {}
+    purpose = details.get("purpose")
+    return (PURPOSES.get(purpose, purpose or ""),
+            OUTCOME_LABELS.get(details.get("outcome"), details.get("outcome") or ""))
+
+
+def csv_safe(value) -> str:
+    """Text for a CSV cell that a spreadsheet shows as text, never evaluates (OWASP CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
 
 def _date(name: str) -> dt.date | None:
     try:
@@ -50,6 +73,7 @@ def index():
     rows = list(audit.search(s, flt, limit=size + 1, offset=(page - 1) * size))
     users = s.scalars(select(User).order_by(User.username)).all()
     return render_template("audit/index.html", events=rows[:size], has_next=len(rows) > size, page=page,
+                           purpose_and_outcome=purpose_and_outcome,
                            users=users, warning=warning, args=request.args)
 
 
@@ -62,13 +86,15 @@ def export():
     def generate():
         buf = io.StringIO()
         writer = csv.writer(buf, delimiter=";")
-        writer.writerow(["data_hora", "usuario", "acao", "entidade", "id", "filial", "documento", "resumo"])
+        writer.writerow(["data_hora", "usuario", "acao", "entidade", "id", "filial", "documento", "resumo",
+                         "finalidade", "resultado"])
         yield "\ufeff" + buf.getvalue()  # BOM: Excel in pt-BR opens UTF-8 correctly
         for e in audit.search(s, flt, limit=None):
             buf.seek(0)
             buf.truncate()
-            writer.writerow([to_br(e.at).isoformat(timespec="seconds"), e.actor, e.action, e.entity_type,
-                             e.entity_id or "", e.branch_id or "", e.document or "", e.summary])
+            writer.writerow([csv_safe(v) for v in (
+                to_br(e.at).isoformat(timespec="seconds"), e.actor, e.action, e.entity_type, e.entity_id,
+                e.branch_id, e.document, e.summary, *purpose_and_outcome(e))])
             yield buf.getvalue()
 
     return Response(generate(), mimetype="text/csv; charset=utf-8",

@@ -22,6 +22,11 @@ class NavItem:
 
 
 NAV: list[NavItem] = [
+    NavItem("Leads", "crm.leads", ("admin", "finance", "crm", "viewer")),
+    NavItem("Prospects", "crm.prospects", ("admin", "finance", "crm", "viewer")),
+    NavItem("Clientes", "crm.clients", ("admin", "finance", "crm", "viewer")),
+    NavItem("Títulos", "titles.index", ("admin", "finance", "crm", "viewer")),
+    NavItem("Negativações", "negativations.index", ("admin", "finance", "crm", "viewer"), credit=True),
     NavItem("Filiais", "branches.index", ("admin", "finance")),
     NavItem("Integrações", "integrations.index", ("admin",), credit=True),
     NavItem("Parâmetros", "integrations.parameters", ("admin",)),

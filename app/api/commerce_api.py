@@ -1,0 +1,86 @@
+"""API: inbound customers from the commerce platform (XML, seed 002) and the outbound queue.
+
+POST /api/v1/commerce/customers?branch=<id> (or ?branch_cnpj=<cnpj>), body XML as described in
+docs/commerce-xml.md, bearer token of a user with role admin, finance or crm. Answer: JSON with
+the counts and, per customer, created / updated / refused with the reason.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, request
+from sqlalchemy import select
+
+from app.models import Branch
+from app.services import commerce_outbox, customer_import
+from app.services.commerce_xml import BodyTooLarge
+from app.services.documents import InvalidDocument, normalize_cnpj
+from app.services.errors import NotFound, ValidationError
+from app.web.common import db_session
+
+from . import api_actor, bp, error, require_roles
+
+XML_TYPES = {"application/xml", "text/xml"}
+DEFAULT_MAX_XML_BYTES = 10 * 1024 * 1024
+
+
+def branch_from_request(session) -> int:
+    """The branch is `?branch=<id>` or `?branch_cnpj=<cnpj>` (documented in docs/commerce-xml.md)."""
+    raw_id = (request.args.get("branch") or "").strip()
+    raw_cnpj = (request.args.get("branch_cnpj") or "").strip()
+    if raw_id:
+        if not raw_id.isdigit() or session.get(Branch, int(raw_id)) is None:
+            raise NotFound("Filial não encontrada.")
+        return int(raw_id)
+    if raw_cnpj:
+        try:
+            cnpj = normalize_cnpj(raw_cnpj).number
+        except InvalidDocument as exc:
+            raise ValidationError(exc.message, field_errors={"branch_cnpj": exc.message}) from exc
+        branch_id = session.scalar(select(Branch.id).where(Branch.cnpj == cnpj))
+        if branch_id is None:
+            raise NotFound("Filial não encontrada.")
+        return branch_id
+    raise ValidationError("Informe a filial: ?branch=<id> ou ?branch_cnpj=<cnpj>.", code="branch_required")
+
+
+@bp.post("/commerce/customers")
+@require_roles("admin", "finance", "crm")
+def receive_customers():
+    if request.mimetype not in XML_TYPES:
+        return error(415, "unsupported_media_type", "Envie o XML com Content-Type application/xml.")
+    max_bytes = int(current_app.config.get("COMMERCE_XML_MAX_BYTES", DEFAULT_MAX_XML_BYTES))
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise BodyTooLarge(f"O XML excede o tamanho máximo de {max_bytes // (1024 * 1024)} MB por requisição; "
+                           "divida o lote.")
+    s = db_session()
+    branch_id = branch_from_request(s)
+    s.commit()  # end the read of the branch: the import runs in a transaction of its own
+    summary = customer_import.import_customers(s, api_actor(), request.stream, branch_id, max_bytes=max_bytes)
+    s.commit()
+    return jsonify({"created": summary.created, "updated": summary.updated, "refused": summary.refused,
+                    "items": [item.as_dict() for item in summary.items]})
+
+
+def update_json(u) -> dict:
+    return {"id": u.id, "party_id": u.party_id, "kind": u.kind, "status": u.status, "attempts": u.attempts,
+            "next_attempt_at": u.next_attempt_at.isoformat(), "last_error": u.last_error,
+            "sent_at": u.sent_at.isoformat() if u.sent_at else None, "payload": u.payload}
+
+
+@bp.get("/commerce/updates")
+@require_roles("admin", "finance", "viewer")
+def list_updates():
+    status = request.args.get("status") or None
+    party = request.args.get("party_id", "")
+    rows = commerce_outbox.list_updates(db_session(), status=status,
+                                        party_id=int(party) if party.isdigit() else None, limit=200)
+    return jsonify({"items": [update_json(u) for u in rows]})
+
+
+@bp.post("/commerce/updates/<int:update_id>/retry")
+@require_roles("admin", "finance")
+def retry_update(update_id: int):
+    s = db_session()
+    row = commerce_outbox.retry_update(s, api_actor(), update_id)
+    s.commit()
+    return jsonify(update_json(row))

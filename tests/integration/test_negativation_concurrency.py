@@ -1,0 +1,57 @@
+"""Two requests negativating the same title at the same instant, on PostgreSQL: exactly one wins."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Negativation
+from app.services import negativations as negs
+from app.services.errors import DomainError
+
+from .titles_support import FINANCE, TODAY, world
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("bypass_check", [False, True], ids=["row-lock", "unique-index"])
+def test_two_concurrent_requests_make_exactly_one_negativation(
+    services, fake_bureau, monkeypatch, bypass_check
+):
+    _, party_id, ids = world(services)
+    if bypass_check:
+        # Both requests pass the eligibility check, so only the partial unique index can stop one.
+        from app.services import eligibility
+
+        monkeypatch.setattr(
+            negs, "evaluate_titles", lambda s, ts, c: {t.id: eligibility.Verdict(t.id) for t in ts}
+        )
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+    lock = threading.Lock()
+
+    def request(title_ids):
+        barrier.wait()
+        try:
+            out = negs.negativate_titles(services, FINANCE, party_id, title_ids, "12", today=TODAY)
+        except DomainError as exc:
+            out = exc
+        with lock:
+            results.append(out)
+
+    # Overlapping selections: one title in common is enough to make them exclusive.
+    threads = [threading.Thread(target=request, args=(sel,)) for sel in (ids, ids[1:])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    winners = [r for r in results if isinstance(r, negs.Outcome)]
+    losers = [r for r in results if isinstance(r, DomainError)]
+    assert len(winners) == 1 and len(losers) == 1, results
+    assert losers[0].code in {"already_negativated", "not_eligible"}
+    with services.session_factory() as s:
+        assert s.scalar(select(func.count(Negativation.id))) == 1
+    assert len(fake_bureau.calls_to("negativate")) == 1
