@@ -159,6 +159,9 @@ def demo(port, simulator_port):
     upgrade(current_app.config["DATABASE_URL"])
     # The seed points the demo integrations at this run's simulator port.
     current_app.config["SIMULATOR_URL"] = f"http://127.0.0.1:{simulator_port}"
+    from app.demo import credit as credit_demo  # issue 6: the commerce platform simulator
+
+    current_app.config["COMMERCE_SIMULATOR_URL"] = credit_demo.platform_base_url()
     seed(services(), echo=click.echo)
     instance = current_app.config["INSTANCE_DIR"]
     env = dict(os.environ, PORT=str(port), SIMULATOR_URL=f"http://127.0.0.1:{simulator_port}")
@@ -169,6 +172,7 @@ def demo(port, simulator_port):
                       "--storage", os.path.join(instance, "simulator.sqlite3")],
         "agendador": [*exe, "scheduler"],
         "web": [*exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        "plataforma": credit_demo.platform_command(port, instance),
     }
     procs: dict[str, subprocess.Popen] = {}
 
@@ -205,6 +209,37 @@ def _stop_all(procs: dict[str, subprocess.Popen]) -> None:
             p.wait()
         click.echo(f"[demo] {name} parado.")
 
+
+@main.command("import-customers")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--branch", "branch_id", type=int, required=True, help="Id da filial que recebe os clientes.")
+@click.option("--batch-size", default=1000, show_default=True, help="Clientes por lote gravado.")
+@with_appcontext
+def import_customers_cmd(path, branch_id, batch_size):
+    """Import customers from the commerce platform's XML (docs/commerce-xml.md), streamed: any size."""
+    from app.services import customer_import
+    from app.services.errors import DomainError
+
+    shown: list = []
+
+    def on_item(item):
+        if item.result == "refused" and len(shown) < 50:
+            shown.append(item)
+
+    try:
+        with open(path, "rb") as fh, services().session_factory() as s, click.progressbar(
+                length=os.path.getsize(path), label="Importando clientes") as bar:
+            summary = customer_import.import_customers(
+                s, Actor.system("cli"), fh, branch_id, batch_size=batch_size, collect_items=False,
+                on_item=on_item, on_progress=bar.update, commit_each_batch=True)
+    except DomainError as exc:
+        message = _domain_message(exc) + "\n(os lotes anteriores ao erro foram gravados)"
+        raise click.ClickException(message) from exc
+    click.echo(f"{summary.created} criados, {summary.updated} atualizados, {summary.refused} recusados.")
+    for item in shown:
+        click.echo(f"  cliente #{item.index} ({item.external_id or 'sem id'}): {item.reason}")
+    if summary.refused > len(shown):
+        click.echo(f"  … e mais {summary.refused - len(shown)} recusados.")
 
 def register_cli(app: Flask) -> None:
     """Expose the same commands under `flask` too (the group is also the console script)."""

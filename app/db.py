@@ -10,6 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
+WRITE_OPTION = "creditdesk_writes"  # SQLite: BEGIN IMMEDIATE (ignored elsewhere)
+
+
 def make_engine(url: str, echo: bool = False, **kwargs) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
@@ -38,9 +41,12 @@ def make_engine(url: str, echo: bool = False, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            options = conn.get_execution_options()
+            if options.get("isolation_level") == "AUTOCOMMIT":
                 return  # each statement is its own transaction (used by tests to read like READ COMMITTED)
-            conn.exec_driver_sql("BEGIN")
+            # A deferred transaction that reads then writes can deadlock with another writer ("database is
+            # locked" at once, no waiting); units of work that write take the write lock up front instead.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -54,8 +60,9 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(session_factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A short unit of work: commit on success, roll back on any error, always close."""
+    """A short unit of work that writes: commit on success, roll back on any error, always close."""
     session = session_factory()
+    begin_writing(session)
     try:
         yield session
         session.commit()
@@ -69,3 +76,8 @@ def transaction(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 def is_postgres(session_or_engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"
+
+
+def begin_writing(session: Session) -> None:
+    """Start the session's transaction as a writer (SQLite: BEGIN IMMEDIATE; waits for the lock)."""
+    session.connection(execution_options={WRITE_OPTION: True})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from .registry import job
 
 
@@ -26,3 +28,30 @@ def outbox_retry(services):
     from app.services.negativations import retry_outbox
 
     return retry_outbox(services)
+
+
+@job("collections_daily", "interval", minutes=1, lease=dt.timedelta(minutes=1),
+     description="Rotina de cobrança diária por filial (horário nos parâmetros; recupera execução perdida)")
+def collections_daily(services):
+    from app.services.collections_schedule import tick
+
+    return [f"{s.branch_name}: {s.status}" for s in tick(services)]
+
+
+@job("commerce_outbox", "interval", minutes=1,
+     description="Envio de status e limite à plataforma B2B (com novas tentativas)")
+def commerce_outbox(services):
+    from app.services.commerce_outbox import deliver_pending
+
+    return deliver_pending(services)
+
+
+@job("credit_reservations_expiry", "interval", minutes=5,
+     description="Expiração das pré-autorizações de boleto faturado vencidas")
+def credit_reservations_expiry(services):
+    from app.db import transaction
+    from app.services.audit import Actor
+    from app.services.purchases import expire_reservations
+
+    with transaction(services.session_factory) as s:
+        return f"expiradas={expire_reservations(s, Actor.system('rotina'))}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-AREAS = ["core", "titles"]
+AREAS = ["core", "titles", "credit"]
 
 
 def seed(services, echo=print) -> None:

@@ -75,7 +75,8 @@ class CreditAccount(Base, TimestampMixin):
     __tablename__ = "credit_accounts"
     __table_args__ = (
         CheckConstraint("credit_limit >= 0", name="limit_not_negative"),
-        CheckConstraint("tolerance_pct >= 0 and tolerance_pct <= 100", name="tolerance_range"),
+        # The upper bound (100 %) is checked by the service: Money is stored in hundredths on SQLite.
+        CheckConstraint("tolerance_pct >= 0", name="tolerance_not_negative"),
         Index("ix_credit_accounts_branch_limit", "branch_id", "credit_limit"),
     )
 

@@ -151,36 +151,61 @@ def sync_statuses(services, today: dt.date | None = None) -> dict[str, int]:
     return counts
 
 
-def sweep_removals(services, today: dt.date | None = None) -> dict[str, int]:
+def _removal_candidates(s, today: dt.date, branch_id: int | None) -> list[int]:
+    """Live entries with a title that is no longer collectible, fully paid, or near prescription."""
+    oldest_possible = prescription_cutoff(today, 5)  # shorter branch prescriptions are checked below
+    stmt = (
+        select(Negativation.id)
+        .distinct()
+        .join(NegativationTitle, NegativationTitle.negativation_id == Negativation.id)
+        .join(Title, Title.id == NegativationTitle.title_id)
+        .where(
+            Negativation.status.in_(rec.REMOVABLE_STATUSES),
+            NegativationTitle.live.is_(True),
+            or_(
+                ~Title.status.in_(COLLECTIBLE_STATUSES),
+                Title.open_amount <= 0,
+                Title.due_date < prescription_cutoff(today, 1),
+                Title.due_date < oldest_possible,
+            ),
+        )
+        .order_by(Negativation.id)
+        .limit(BATCH)
+    )
+    if branch_id is not None:
+        stmt = stmt.where(Negativation.branch_id == branch_id)
+    return list(s.scalars(stmt).all())
+
+
+def due_removals(s, today: dt.date, branch_id: int | None = None) -> list[tuple[Negativation, str]]:
+    """Read-only: the entries that must be removed now and why (used by the routine's dry run)."""
+    out = []
+    for neg_id in _removal_candidates(s, today, branch_id):
+        neg = s.get(Negativation, neg_id)
+        reason, _ = _removal_reason(s, neg, today)
+        if reason:
+            out.append((neg, reason))
+    return out
+
+
+def mark_due_removals(services, today: dt.date | None = None, branch_id: int | None = None,
+                      actor=ROUTINE) -> list[tuple[int, str]]:
     """Live entries whose titles were paid (rule 9), renegotiated (rule 10), cancelled (rule 11)
-    or reached prescription (rule 3, "expired") go to removal, then every due removal is sent."""
+    or reached prescription (rule 3, "expired") go to removal_pending; returns (id, reason)."""
     today = today or today_br()
-    marked: list[int] = []
+    marked: list[tuple[int, str]] = []
     with transaction(services.session_factory) as s:
-        oldest_possible = prescription_cutoff(today, 5)  # shorter branch prescriptions are checked below
-        candidates = s.scalars(
-            select(Negativation.id)
-            .distinct()
-            .join(NegativationTitle, NegativationTitle.negativation_id == Negativation.id)
-            .join(Title, Title.id == NegativationTitle.title_id)
-            .where(
-                Negativation.status.in_(rec.REMOVABLE_STATUSES),
-                NegativationTitle.live.is_(True),
-                or_(
-                    ~Title.status.in_(COLLECTIBLE_STATUSES),
-                    Title.open_amount <= 0,
-                    Title.due_date < prescription_cutoff(today, 1),
-                    Title.due_date < oldest_possible,
-                ),
-            )
-            .order_by(Negativation.id)
-            .limit(BATCH)
-        ).all()
-        for neg_id in candidates:
+        for neg_id in _removal_candidates(s, today, branch_id):
             neg = rec.lock_negativation(s, neg_id)
             reason, paid_on = _removal_reason(s, neg, today)
-            if reason and rec.request_removal(s, neg, reason, ROUTINE, paid_on=paid_on):
-                marked.append(neg_id)
+            if reason and rec.request_removal(s, neg, reason, actor, paid_on=paid_on):
+                marked.append((neg_id, reason))
+    return marked
+
+
+def sweep_removals(services, today: dt.date | None = None) -> dict[str, int]:
+    """Mark every due removal, send them, then retry removals whose earlier send failed."""
+    marked = [neg_id for neg_id, _ in mark_due_removals(services, today)]
     counts = {"marked": len(marked), "removed": 0, "failed": 0}
     for neg_id in marked:
         out = send_removal(services, neg_id, force=True)

@@ -385,7 +385,14 @@ def send_removal(services, negativation_id: int, *, force: bool = False) -> Outc
 
 # The scheduler's entry points live in negativation_outbox (this module stays readable); they are
 # part of this module's public API.
-from .negativation_outbox import refresh_status, retry_outbox, sweep_removals, sync_statuses  # noqa: E402
+from .negativation_outbox import (  # noqa: E402
+    due_removals,
+    mark_due_removals,
+    refresh_status,
+    retry_outbox,
+    sweep_removals,
+    sync_statuses,
+)
 
 __all__ = [
     "Outcome",

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
 from app.bootstrap import Services
+from app.db import begin_writing
 from app.services import app_settings
 from app.services.audit import Actor
 from app.services.errors import DomainError, ValidationError
@@ -24,6 +25,8 @@ def db_session() -> Session:
     """One session per request, closed at teardown (rolled back if the view did not commit)."""
     if "db_session" not in g:
         g.db_session = services().session_factory()
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            begin_writing(g.db_session)  # SQLite: take the write lock first, never deadlock mid-request
     return g.db_session
 
 

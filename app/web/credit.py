@@ -6,9 +6,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import select
 
 from app.models import Branch, Party
-from app.models.credit import ReservationStatus
 from app.models.parties import STATUS_LABELS, CustomerStatus
 from app.services import commerce_outbox, credit_accounts, purchases
+from app.services.clock import today_br
 from app.services.credit_policies import policy_for
 from app.services.errors import DomainError
 
@@ -59,7 +59,7 @@ def client_tab(party_id: int, errors: dict | None = None, form: dict | None = No
         status_history=credit_accounts.status_history(s, party.id),
         updates=commerce_outbox.list_updates(s, party_id=party.id, limit=10),
         status_options=[(st.value, STATUS_LABELS[st]) for st in CustomerStatus],
-        can_manage=_can_manage(), errors=errors or {}, form=form or {},
+        can_manage=_can_manage(), errors=errors or {}, form=form or {}, today=today_br(),
     )
 
 
@@ -159,6 +159,6 @@ def simulate():
             errors = flash_domain_error(exc)
     terms = sorted({t for b in branches for t in (policy_for(s, b.id).installment_terms or [])},
                    key=lambda t: [int(x) for x in t.split("/")])
-    return render_template("credit/simulate.html", branches=branches, form=form, errors=errors, result=result,
-                           methods=purchases.METHODS, terms=terms, dry_run=request.form.get("dry_run"),
-                           active_status=ReservationStatus.ACTIVE.value)
+    return render_template("credit/simulate.html", branch_options=[(b.id, b.name) for b in branches], form=form,
+                           errors=errors, result=result, methods=purchases.METHODS,
+                           term_options=[(t, f"{t} dias") for t in terms], dry_run=request.form.get("dry_run"))
