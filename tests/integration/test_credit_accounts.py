@@ -1,0 +1,249 @@
+"""Credit accounts: limit and status changes with history and outbox (rule 21), available credit
+(rule 20), restoring on payment, the client tab, the admin list and CSV, the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from app.db import transaction
+from app.models import (
+    AuditEvent,
+    CreditLimitChange,
+    CustomerStatusChange,
+    OutboundUpdate,
+    Party,
+    Title,
+)
+from app.services import credit_account_list, credit_accounts, purchases
+from app.services.errors import PermissionDenied, ValidationError
+from app.services.payments import register_payment
+
+from .credit_support import ADMIN, CPF, CRM, FINANCE, make_branch, make_client, set_policy, summary
+
+PLATFORM = "http://127.0.0.1:5999/updates"
+
+
+@pytest.fixture
+def branch_id(services):
+    bid = make_branch(services)
+    set_policy(services, bid, platform_url=PLATFORM, platform_secret="segredo-hmac")
+    return bid
+
+
+def updates(services) -> list[OutboundUpdate]:
+    with services.session_factory() as s:
+        return list(s.scalars(select(OutboundUpdate).order_by(OutboundUpdate.id)))
+
+
+def test_limit_change_is_recorded_and_queued_in_the_same_transaction(services, branch_id):
+    party_id = make_client(services, branch_id, status="APV", external_id="PLT-1")
+    with transaction(services.session_factory) as s:
+        credit_accounts.set_limit(s, FINANCE, party_id, "1.500,00", "análise do balanço")
+    with services.session_factory() as s:
+        [change] = s.scalars(select(CreditLimitChange)).all()
+        assert (change.actor, change.old_limit, change.new_limit, change.reason) == (
+            "financeiro", Decimal("0.00"), Decimal("1500.00"), "análise do balanço")
+        assert s.scalar(select(AuditEvent.summary).where(AuditEvent.action == "credit.limit")) == (
+            "Limite de crédito de Cliente: R$ 0,00 → R$ 1.500,00")
+    [update] = updates(services)
+    assert (update.kind, update.status) == ("limit", "pending")
+    assert update.payload == {"event": "credit_limit", "customer_id": "PLT-1", "document": CPF,
+                              "branch_cnpj": "11222333000181", "status": "APV", "credit_limit": "1500.00",
+                              "available_credit": "1500.00", "tolerance_pct": "0.00"}
+    with pytest.raises(RuntimeError), transaction(services.session_factory) as s:  # rolled back: no update
+        credit_accounts.set_limit(s, FINANCE, party_id, "2000", "outra")
+        raise RuntimeError("falha depois da alteração")
+    assert len(updates(services)) == 1
+    assert summary(services, party_id).limit == Decimal("1500.00")
+
+
+def test_newer_update_supersedes_a_pending_one(services, branch_id):
+    party_id = make_client(services, branch_id, limit="100")
+    with transaction(services.session_factory) as s:
+        credit_accounts.set_limit(s, FINANCE, party_id, "200", "revisão")
+    assert [(u.status, u.payload["credit_limit"]) for u in updates(services)] == [
+        ("superseded", "100.00"), ("pending", "200.00")]
+
+
+@pytest.mark.parametrize("actor", [CRM])
+def test_only_finance_and_admin_change_limit_and_status(services, branch_id, actor):
+    party_id = make_client(services, branch_id)
+    with pytest.raises(PermissionDenied), transaction(services.session_factory) as s:
+        credit_accounts.set_limit(s, actor, party_id, "100", "x")
+    with pytest.raises(PermissionDenied), transaction(services.session_factory) as s:
+        credit_accounts.set_status(s, actor, party_id, "APV", "x")
+    with transaction(services.session_factory) as s:
+        credit_accounts.set_limit(s, ADMIN, party_id, "100", "admin pode")
+
+
+def test_limit_change_validates(services, branch_id):
+    party_id = make_client(services, branch_id)
+    with pytest.raises(ValidationError) as exc, transaction(services.session_factory) as s:
+        credit_accounts.set_limit(s, FINANCE, party_id, "-1", "")
+    assert set(exc.value.field_errors) == {"limit", "reason"}
+    with pytest.raises(ValidationError) as exc, transaction(services.session_factory) as s:
+        credit_accounts.set_limit(s, FINANCE, party_id, "10", "motivo", tolerance_pct="5")
+    assert exc.value.field_errors == {"tolerance_pct": "A tolerância está desligada na política de crédito desta "
+                                                       "filial."}
+    set_policy(services, branch_id, tolerance_enabled=True, platform_url=PLATFORM)
+    with pytest.raises(ValidationError), transaction(services.session_factory) as s:
+        credit_accounts.set_limit(s, FINANCE, party_id, "10", "motivo", tolerance_pct="100.01")
+
+
+def test_status_change_history_and_outbox(services, branch_id):
+    party_id = make_client(services, branch_id, status="PEN", external_id="PLT-9")
+    with transaction(services.session_factory) as s:
+        assert credit_accounts.set_status(s, FINANCE, party_id, "APV", "consulta sem restrições")
+        assert not credit_accounts.set_status(s, FINANCE, party_id, "APV", "de novo")
+        credit_accounts.set_status(s, FINANCE, party_id, "RPV", "fraude")
+    with services.session_factory() as s:
+        history = [(c.from_status, c.to_status, c.actor, c.reason)
+                   for c in s.scalars(select(CustomerStatusChange).order_by(CustomerStatusChange.id))]
+        assert s.get(Party, party_id).status == "RPV"
+    assert history == [("PEN", "APV", "financeiro", "consulta sem restrições"), ("APV", "RPV", "financeiro", "fraude")]
+    assert [(u.kind, u.status, u.payload["status"]) for u in updates(services)] == [
+        ("status", "superseded", "APV"), ("status", "pending", "RPV")]
+    with pytest.raises(ValidationError), transaction(services.session_factory) as s:
+        credit_accounts.set_status(s, FINANCE, party_id, "XYZ", "motivo")
+
+
+def test_apply_credit_decision_sets_status_and_limit(services, branch_id):
+    party_id = make_client(services, branch_id, status="PEN")
+    with transaction(services.session_factory) as s:
+        credit_accounts.apply_credit_decision(s, FINANCE, party_id, status="APV", limit="3000", reason="consulta #1")
+    credit = summary(services, party_id)
+    assert credit.limit == Decimal("3000.00")
+    assert sorted(u.kind for u in updates(services)) == ["limit", "status"]
+
+
+def test_no_outbox_when_the_branch_has_no_platform(services):
+    bid = make_branch(services, cnpj="12345678000195", name="Sem plataforma")
+    party_id = make_client(services, bid, limit="10")
+    with transaction(services.session_factory) as s:
+        credit_accounts.set_status(s, FINANCE, party_id, "RPV", "x")
+    assert updates(services) == []
+
+
+def _title(s, branch_id, party_id, number, amount, origin="credit_purchase", status="open"):
+    s.add(Title(branch_id=branch_id, party_id=party_id, number=number, issue_date=dt.date(2025, 1, 1),
+                due_date=dt.date(2025, 2, 1), amount=Decimal(amount), open_amount=Decimal(amount), status=status,
+                origin=origin))
+
+
+def test_available_is_limit_minus_open_credit_titles_minus_reservations(services, branch_id):
+    party_id = make_client(services, branch_id, limit="1000.00")
+    with transaction(services.session_factory) as s:
+        _title(s, branch_id, party_id, "C-1", "200.00")
+        _title(s, branch_id, party_id, "M-1", "999.00", origin="manual")  # an ISP bill: not a credit purchase
+        _title(s, branch_id, party_id, "C-2", "50.00", status="paid")
+        purchases.authorise(s, FINANCE, branch_id=branch_id, document=CPF, amount="300", method="boleto_faturado")
+    credit = summary(services, party_id)
+    assert (credit.titles_open, credit.reserved, credit.used, credit.available) == (
+        Decimal("200.00"), Decimal("300.00"), Decimal("500.00"), Decimal("500.00"))
+
+
+def test_payment_restores_the_limit_and_the_platform_hears_it(services, branch_id):
+    party_id = make_client(services, branch_id, limit="1000.00")
+    with transaction(services.session_factory) as s:
+        _title(s, branch_id, party_id, "C-1", "400.00")
+    with services.session_factory() as s:
+        title_id = s.scalar(select(Title.id))
+    with transaction(services.session_factory) as s:
+        register_payment(s, FINANCE, title_id, "150.00", dt.date(2025, 2, 5), today=dt.date(2025, 2, 5))
+    assert summary(services, party_id).available == Decimal("750.00")
+    last = updates(services)[-1]
+    assert (last.kind, last.status, last.payload["available_credit"]) == ("limit", "pending", "750.00")
+
+
+def test_release_of_a_cancelled_title_in_payment_mode(services, branch_id):
+    from app.services import titles
+
+    party_id = make_client(services, branch_id, limit="1000.00")
+    with transaction(services.session_factory) as s:
+        _title(s, branch_id, party_id, "C-1", "400.00")
+    with services.session_factory() as s:
+        title_id = s.scalar(select(Title.id))
+    with transaction(services.session_factory) as s:
+        titles.cancel_title(s, FINANCE, title_id, "pedido devolvido")
+    assert summary(services, party_id).available == Decimal("600.00")  # restore on payment only
+    with transaction(services.session_factory) as s:
+        credit_accounts.release_title(s, FINANCE, title_id, "devolução confirmada")
+    assert summary(services, party_id).available == Decimal("1000.00")
+    with pytest.raises(Exception) as exc, transaction(services.session_factory) as s:
+        credit_accounts.release_title(s, FINANCE, title_id, "de novo")
+    assert getattr(exc.value, "code", "") == "already_restored"
+
+
+def test_resend_limit_queues_the_current_value(services, branch_id):
+    party_id = make_client(services, branch_id, limit="500")
+    with transaction(services.session_factory) as s:
+        credit_accounts.resend_limit(s, FINANCE, party_id)
+    assert [(u.status, u.payload["credit_limit"]) for u in updates(services)] == [
+        ("superseded", "500.00"), ("pending", "500.00")]
+
+
+def test_client_tab_shows_credit_and_only_finance_changes_it(client, services, login_as, branch_id):
+    party_id = make_client(services, branch_id, limit="1000.00", name="Mercado Azul")
+    with transaction(services.session_factory) as s:
+        _title(s, branch_id, party_id, "C-77", "250.00")
+    login_as("viewer")
+    page = client.get(f"/credito/clientes/{party_id}").get_data(as_text=True)
+    assert "Limite de crédito" in page and "R$ 1.000,00" in page and "R$ 750,00" in page and "C-77" in page
+    assert "Salvar limite" not in page
+    assert client.post(f"/credito/clientes/{party_id}/limite", data={"limit": "1", "reason": "x"}).status_code == 403
+    login_as("finance")
+    resp = client.post(f"/credito/clientes/{party_id}/limite", data={"limit": "2.000,00", "reason": "aumento"})
+    assert resp.status_code == 302
+    resp = client.post(f"/credito/clientes/{party_id}/status", data={"status": "RPV", "status_reason": ""})
+    assert resp.status_code == 422 and "Informe o motivo" in resp.get_data(as_text=True)
+    client.post(f"/credito/clientes/{party_id}/reenviar")
+    page = client.get(f"/credito/clientes/{party_id}").get_data(as_text=True)
+    assert "R$ 2.000,00" in page and "aumento" in page
+    assert summary(services, party_id).limit == Decimal("2000.00")
+
+
+def test_admin_list_search_sort_and_csv_round_trip(client, services, login_as, branch_id):
+    a = make_client(services, branch_id, name="Alfa Ltda", document="11144477735", limit="100")
+    b = make_client(services, branch_id, name="Beta Ltda", document=CPF, limit="900")
+    with transaction(services.session_factory) as s:
+        _title(s, branch_id, b, "C-1", "850.00")
+    with services.session_factory() as s:
+        rows = credit_account_list.search_accounts(s, sort="available", descending=True)
+        assert [(r.party_id, r.available) for r in rows] == [(a, Decimal("100.00")), (b, Decimal("50.00"))]
+        assert [r.party_id for r in credit_account_list.search_accounts(s, q="beta")] == [b]
+        assert [r.party_id for r in credit_account_list.search_accounts(s, q="111.444")] == [a]
+    login_as("finance")
+    csv_text = client.get("/credito/contas/exportar.csv?sort=name").get_data(as_text=True)
+    lines = csv_text.lstrip("\ufeff").splitlines()
+    assert lines[0] == "documento;nome;filial_cnpj;status;limite;tolerancia_pct;utilizado;disponivel"
+    assert lines[1] == "11144477735;Alfa Ltda;11222333000181;APV;100,00;0,00;0,00;100,00"
+    edited = "\n".join([lines[0], lines[1].replace(";100,00;0,00;0,00;100,00", ";250,00;0,00;0,00;0,00"),
+                        "00000000000;Fantasma;11222333000181;APV;10,00;0;0;0"])
+    resp = client.post("/credito/contas/importar", data={"reason": "revisão anual", "file": (
+        __import__("io").BytesIO(edited.encode()), "contas.csv")}, content_type="multipart/form-data")
+    page = resp.get_data(as_text=True)
+    assert "1 de 2 linhas aplicadas" in page and "CPF inválido" in page
+    assert summary(services, a).limit == Decimal("250.00")
+    page = client.get("/credito/contas?q=Alfa").get_data(as_text=True)
+    assert "Alfa Ltda" in page and "Beta Ltda" not in page
+
+
+def test_api_accounts(client, services, api_token, branch_id):
+    party_id = make_client(services, branch_id, status="PEN")
+    resp = client.put(f"/api/v1/credit/accounts/{party_id}/limit", headers=api_token("finance"),
+                      json={"limit": "700.00", "reason": "api"})
+    assert resp.status_code == 200 and resp.get_json()["available"] == "700.00"
+    resp = client.put(f"/api/v1/credit/accounts/{party_id}/status", headers=api_token("crm"),
+                      json={"status": "APV", "reason": "api"})
+    assert resp.status_code == 403
+    resp = client.put(f"/api/v1/credit/accounts/{party_id}/status", headers=api_token("admin"),
+                      json={"status": "apv", "reason": "api"})
+    assert resp.get_json()["status"] == "APV"
+    resp = client.post(f"/api/v1/credit/accounts/{party_id}/resend", headers=api_token("finance"))
+    assert resp.status_code == 202
+    assert client.get(f"/api/v1/credit/accounts/{party_id}", headers=api_token("viewer")).get_json()["limit"] == (
+        "700.00")
