@@ -147,6 +147,38 @@ def scheduler_cmd(list_only):
     run_forever(services())
 
 
+@main.command("run-collections")
+@click.option("--branch", "branch_id", type=int, default=None, help="Only this branch (default: every branch on).")
+@click.option("--dry-run", is_flag=True, help="Show what would be included/removed/skipped; send nothing.")
+@with_appcontext
+def run_collections_cmd(branch_id, dry_run):
+    """Run the collections routine now ("Atualizar Cobranças"), with a progress bar."""
+    from app.services.collections import run_collections
+    from app.services.errors import DomainError
+
+    bar_state = {"bar": None}
+
+    def progress(done: int, total: int) -> None:
+        if bar_state["bar"] is None:
+            bar_state["bar"] = click.progressbar(length=max(total, 1), label="Negativando", file=sys.stderr)
+            bar_state["bar"].__enter__()
+        bar_state["bar"].update(done - bar_state["bar"].pos)
+
+    try:
+        summaries = run_collections(services(), Actor.system("cli"), branch_id=branch_id, dry_run=dry_run,
+                                    trigger="cli", progress=progress)
+    except DomainError as exc:
+        raise click.ClickException(_domain_message(exc)) from exc
+    finally:
+        if bar_state["bar"] is not None:
+            bar_state["bar"].__exit__(None, None, None)
+    for summary in summaries:
+        for line in summary.lines():
+            click.echo(line)
+    if any(s.status in {"failed"} for s in summaries):
+        sys.exit(1)
+
+
 @main.command("demo")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
 @click.option("--simulator-port", default=lambda: int(os.environ.get("SIMULATOR_PORT", "5050")), type=int)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-AREAS = ["core", "titles", "credit"]
+AREAS = ["core", "titles", "collections", "credit"]
 
 
 def seed(services, echo=print) -> None:

@@ -95,11 +95,15 @@ def _snapshot(row: CollectionPolicy) -> dict:
                                          "max_concurrency", "rate_limit_per_s")}
 
 
-def blockers(policy: CollectionPolicy, branch: Branch) -> list[str]:
-    """Why the automatic routine would not include anything at this branch (empty = ready)."""
+def blockers(policy: CollectionPolicy, branch: Branch, *, scheduled: bool = True) -> list[str]:
+    """Why the routine would not include anything at this branch (empty = ready).
+
+    `enabled` is the daily automatic run; a run asked for by a person ("Executar agora") needs
+    everything else but not the daily schedule.
+    """
     out = []
-    if not policy.enabled:
-        out.append("A rotina de cobrança está desligada para a filial.")
+    if scheduled and not policy.enabled:
+        out.append("A execução diária da rotina de cobrança está desligada para a filial.")
     if not policy.handle_by_title:
         out.append("'Trata cobrança por título' precisa ser Sim.")
     integration = branch.integration

@@ -42,7 +42,7 @@ from .rate_limit import PacedBureau, TokenBucket
 log = logging.getLogger("creditdesk.collections")
 SKIP_ITEMS_PER_REASON = 2000  # items kept per skip reason; the counts are always complete
 ITEM_BATCH = 200
-DRY_LABELS = {"include": "would_include", "remove": "would_remove"}
+SCHEDULED_TRIGGERS = ("scheduled", "catch_up")
 Progress = Callable[[int, int], None]
 
 
@@ -124,7 +124,7 @@ def run_branch(services, actor: audit.Actor, branch_id: int, *, dry_run: bool = 
         if branch is None:
             raise NotFound("Filial não encontrada.")
         policy = policy_of(s, branch_id)
-        blocked = blockers(policy, branch)
+        blocked = blockers(policy, branch, scheduled=trigger in SCHEDULED_TRIGGERS)
         days, name = policy.days_to_execute, branch.name
     run = _RunSpec(branch_id, name, days, today, trigger, scheduled_for, dry_run, run_id)
     if dry_run:
@@ -179,7 +179,7 @@ def queue_run(session: Session, actor: audit.Actor, branch_id: int) -> Collectio
     if branch is None:
         raise NotFound("Filial não encontrada.")
     policy = policy_of(session, branch_id)
-    blocked = blockers(policy, branch)
+    blocked = blockers(policy, branch, scheduled=False)
     if blocked:
         raise ValidationError("A rotina não pode ser executada: " + " ".join(blocked), code="collections_blocked")
     waiting = session.scalar(select(CollectionRun.id).where(

@@ -9,7 +9,6 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
 from app.bootstrap import Services
-from app.db import begin_writing
 from app.services import app_settings
 from app.services.audit import Actor
 from app.services.errors import DomainError, ValidationError
@@ -24,9 +23,9 @@ def services() -> Services:
 def db_session() -> Session:
     """One session per request, closed at teardown (rolled back if the view did not commit)."""
     if "db_session" not in g:
+        # Deferred (plain BEGIN): views often read here, then call services that write in their own
+        # short transactions; holding SQLite's write lock for the whole request would block them.
         g.db_session = services().session_factory()
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            begin_writing(g.db_session)  # SQLite: take the write lock first, never deadlock mid-request
     return g.db_session
 
 

@@ -27,6 +27,8 @@ NAV: list[NavItem] = [
     NavItem("Clientes", "crm.clients", ("admin", "finance", "crm", "viewer")),
     NavItem("Títulos", "titles.index", ("admin", "finance", "crm", "viewer")),
     NavItem("Negativações", "negativations.index", ("admin", "finance", "crm", "viewer"), credit=True),
+    NavItem("Rotina de cobrança", "collections.runs", ("admin", "finance", "crm", "viewer"), credit=True),
+    NavItem("Painel de cobrança", "dashboard.index", ("admin", "finance", "crm", "viewer"), credit=True),
     NavItem("Crédito", "credit_admin.accounts", ("admin", "finance", "viewer")),
     NavItem("Filiais", "branches.index", ("admin", "finance")),
     NavItem("Integrações", "integrations.index", ("admin",), credit=True),

@@ -158,16 +158,24 @@ def test_dry_run_lists_removals_it_would_make(services, session, fake_bureau):
 
 def test_blocked_branch_records_why_and_does_nothing(services, session, fake_bureau):
     branch_id, _, _ = routine_world(services, enabled=False)
-    summary = run_branch(services, ROUTINE, branch_id, today=TODAY)
-    assert summary.status == "skipped" and "desligada" in summary.message
+    # The daily schedule is off: a scheduled run does nothing and says why...
+    summary = run_branch(services, ROUTINE, branch_id, today=TODAY, trigger="scheduled")
+    assert summary.status == "skipped" and "execução diária" in summary.message and "desligada" in summary.message
     assert fake_bureau.calls == []
+    # ...while the integration's automatic flag is required for any run, even one asked for by a person.
     with services.session_factory() as s:
-        s.get(CollectionPolicy, branch_id).enabled = True
         s.get(CollectionPolicy, branch_id).branch.integration.auto_include_remove = False
         s.commit()
-    summary = run_branch(services, ROUTINE, branch_id, today=TODAY)
-    assert "Incluir/Remover automaticamente" in summary.message
+    summary = run_branch(services, ROUTINE, branch_id, today=TODAY, trigger="manual")
+    assert summary.status == "skipped" and "Incluir/Remover automaticamente" in summary.message
+    with pytest.raises(ValidationError):
+        queue_run(session, ADMIN, branch_id)
     assert session.scalar(select(func.count(Negativation.id))) == 0
+    with services.session_factory() as s:
+        s.get(CollectionPolicy, branch_id).branch.integration.auto_include_remove = True
+        s.commit()
+    assert run_branch(services, ROUTINE, branch_id, today=TODAY, trigger="manual").status == "done"
+    assert session.scalar(select(func.count(Negativation.id))) == 1
 
 
 def test_one_failure_does_not_stop_the_run(services, session, fake_bureau):

@@ -1,0 +1,102 @@
+"""API: collection parameters, runs (dry run synchronous, real run queued), run history."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from sqlalchemy import select
+
+from app.models import CollectionRun, CollectionRunItem
+from app.services import collection_policy as cp
+from app.services.clock import today_br
+from app.services.collections import queue_run, run_branch
+from app.services.errors import NotFound, ValidationError
+from app.web.common import db_session, services
+
+from . import api_actor, bp, json_body, require_credit, require_roles
+
+
+def _policy_json(p) -> dict:
+    return {"branch_id": p.branch_id, "enabled": p.enabled, "handle_by_title": p.handle_by_title,
+            "days_to_execute": p.days_to_execute, "grouping": p.grouping, "run_time": p.run_time,
+            "max_concurrency": p.max_concurrency, "rate_limit_per_s": p.rate_limit_per_s}
+
+
+def _run_json(r: CollectionRun) -> dict:
+    return {"id": r.id, "branch_id": r.branch_id, "trigger": r.trigger, "dry_run": r.dry_run,
+            "requested_by": r.requested_by, "status": r.status, "days_to_execute": r.days_to_execute,
+            "scheduled_for": r.scheduled_for.isoformat() if r.scheduled_for else None,
+            "started_at": r.started_at.isoformat() if r.started_at else None,
+            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+            "counts": r.counts, "skip_reasons": r.skip_reasons, "errors": r.errors, "message": r.message}
+
+
+@bp.get("/collections/policies/<int:branch_id>")
+@require_credit
+def get_collection_policy(branch_id: int):
+    return jsonify(_policy_json(cp.policy_of(db_session(), branch_id)))
+
+
+@bp.put("/collections/policies/<int:branch_id>")
+@require_credit
+@require_roles("admin")
+def put_collection_policy(branch_id: int):
+    data = json_body()
+    s = db_session()
+    current = cp.policy_of(s, branch_id)
+    row = cp.save_collection_policy(s, api_actor(), branch_id, cp.CollectionPolicyInput(
+        enabled=bool(data.get("enabled", current.enabled)),
+        handle_by_title=bool(data.get("handle_by_title", current.handle_by_title)),
+        days_to_execute=data.get("days_to_execute", current.days_to_execute),
+        grouping=data.get("grouping", current.grouping), run_time=data.get("run_time", current.run_time),
+        max_concurrency=data.get("max_concurrency", current.max_concurrency),
+        rate_limit_per_s=data.get("rate_limit_per_s", current.rate_limit_per_s)))
+    s.commit()
+    return jsonify(_policy_json(row))
+
+
+@bp.post("/collections/runs")
+@require_credit
+@require_roles("admin", "finance")
+def create_collection_run():
+    data = json_body()
+    branch_id = data.get("branch_id")
+    if not isinstance(branch_id, int):
+        raise ValidationError("Informe branch_id (número da filial).", field_errors={"branch_id": "obrigatório"})
+    if data.get("dry_run", False):
+        summary = run_branch(services(), api_actor(), branch_id, dry_run=True, trigger="api", today=today_br())
+        s = db_session()
+        s.rollback()  # end this request's read snapshot: the run committed in transactions of its own
+        return jsonify(_run_json(s.get(CollectionRun, summary.run_id)))
+    s = db_session()
+    run = queue_run(s, api_actor(), branch_id)
+    s.commit()
+    return jsonify(_run_json(run)), 202
+
+
+@bp.get("/collections/runs")
+@require_credit
+def list_collection_runs():
+    stmt = select(CollectionRun).order_by(CollectionRun.id.desc()).limit(min(200, request.args.get("limit", 50,
+                                                                                                 type=int)))
+    if request.args.get("branch_id", type=int):
+        stmt = stmt.where(CollectionRun.branch_id == request.args.get("branch_id", type=int))
+    return jsonify({"items": [_run_json(r) for r in db_session().scalars(stmt)]})
+
+
+@bp.get("/collections/runs/<int:run_id>")
+@require_credit
+def get_collection_run(run_id: int):
+    s = db_session()
+    run = s.get(CollectionRun, run_id)
+    if run is None:
+        raise NotFound("Execução não encontrada.")
+    after = request.args.get("after", 0, type=int)
+    items = s.scalars(select(CollectionRunItem).where(CollectionRunItem.run_id == run_id,
+                                                      CollectionRunItem.id > after)
+                      .order_by(CollectionRunItem.id).limit(500)).all()
+    body = _run_json(run)
+    body["items"] = [{"id": i.id, "action": i.action, "title_id": i.title_id, "party_id": i.party_id,
+                      "negativation_id": i.negativation_id, "reason_code": i.reason_code, "message": i.message}
+                     for i in items]
+    body["next_after"] = items[-1].id if len(items) == 500 else None
+    return jsonify(body)

@@ -1,0 +1,163 @@
+"""Cobrança: parameters per branch, "Simular" / "Executar agora", run history and run detail."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from app.models import Branch, CollectionRun, CollectionRunItem
+from app.services import collection_policy as cp
+from app.services.clock import today_br
+from app.services.collections import STATUS_LABELS, queue_run, run_branch
+from app.services.collections_schedule import next_run_at
+from app.services.eligibility import REASON_LABELS
+from app.services.errors import DomainError
+
+from .common import actor, checkbox, credit_required, db_session, flash_domain_error, page_args, roles_required, \
+    services
+
+bp = Blueprint("collections", __name__, url_prefix="/cobranca")
+READERS = ("admin", "finance", "crm", "viewer")
+ACTION_LABELS = {"include": "Incluída", "would_include": "Seria incluída", "remove": "Baixada",
+                 "would_remove": "Seria baixada", "skip": "Ignorado", "error": "Erro",
+                 "pending": "Pendente (reenvio automático)"}
+TRIGGER_LABELS = {"scheduled": "Agendada", "catch_up": "Recuperação", "manual": "Manual", "api": "API", "cli": "CLI"}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"run_status_labels": STATUS_LABELS, "trigger_labels": TRIGGER_LABELS, "action_labels": ACTION_LABELS,
+            "reason_labels": REASON_LABELS | {"changed": "Título alterado durante a execução"}}
+
+
+@bp.route("/parametros")
+@roles_required(*READERS)
+@credit_required
+def parameters():
+    s = db_session()
+    rows = []
+    for branch in s.scalars(select(Branch).where(Branch.active.is_(True)).order_by(Branch.name)):
+        policy = cp.policy_of(s, branch.id)
+        rows.append({"branch": branch, "policy": policy, "blockers": cp.blockers(policy, branch),
+                     "next_run": next_run_at(policy) if policy.enabled else None})
+    return render_template("collections/parameters.html", rows=rows)
+
+
+@bp.route("/parametros/<int:branch_id>", methods=["GET", "POST"])
+@roles_required("admin")
+@credit_required
+def edit_parameters(branch_id: int):
+    s = db_session()
+    branch = s.get(Branch, branch_id)
+    if branch is None:
+        flash("Filial não encontrada.", "warning")
+        return redirect(url_for("collections.parameters"))
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        data = cp.CollectionPolicyInput(
+            enabled=checkbox("enabled"), handle_by_title=request.form.get("handle_by_title") == "sim",
+            days_to_execute=request.form.get("days_to_execute", ""), grouping=request.form.get("grouping", ""),
+            run_time=request.form.get("run_time", ""), max_concurrency=request.form.get("max_concurrency", "4"),
+            rate_limit_per_s=request.form.get("rate_limit_per_s") or None)
+        try:
+            cp.save_collection_policy(s, actor(), branch_id, data)
+            s.commit()
+            flash("Parâmetros de cobrança salvos. O novo horário vale a partir do próximo minuto.", "success")
+            return redirect(url_for("collections.parameters"))
+        except DomainError as exc:
+            s.rollback()
+            errors = flash_domain_error(exc)
+        form = dict(request.form, enabled=checkbox("enabled"))
+    else:
+        p = cp.policy_of(s, branch_id)
+        form = {"enabled": p.enabled, "handle_by_title": "sim" if p.handle_by_title else "nao",
+                "days_to_execute": p.days_to_execute, "grouping": p.grouping, "run_time": p.run_time,
+                "max_concurrency": p.max_concurrency, "rate_limit_per_s": p.rate_limit_per_s or ""}
+    return render_template("collections/parameters_form.html", branch=branch, data=form, errors=errors,
+                           groupings=cp.GROUPINGS, blockers=cp.blockers(cp.policy_of(s, branch_id), branch))
+
+
+@bp.route("/execucoes")
+@roles_required(*READERS)
+@credit_required
+def runs():
+    s = db_session()
+    page, size = page_args(30)
+    stmt = select(CollectionRun).order_by(CollectionRun.id.desc())
+    branch_raw = request.args.get("branch_id", "")
+    if branch_raw.isdigit():
+        stmt = stmt.where(CollectionRun.branch_id == int(branch_raw))
+    kind = request.args.get("kind", "")
+    if kind == "dry":
+        stmt = stmt.where(CollectionRun.dry_run.is_(True))
+    elif kind == "real":
+        stmt = stmt.where(CollectionRun.dry_run.is_(False))
+    rows = s.scalars(stmt.offset((page - 1) * size).limit(size + 1)).all()
+    branches = s.scalars(select(Branch).where(Branch.active.is_(True)).order_by(Branch.name)).all()
+    return render_template("collections/runs.html", runs=rows[:size], has_next=len(rows) > size, page=page,
+                           branches=branches, args=request.args)
+
+
+def _branch_from_form() -> int | None:
+    raw = request.form.get("branch_id", "")
+    return int(raw) if raw.isdigit() else None
+
+
+@bp.route("/simular", methods=["POST"])
+@roles_required("admin", "finance")
+@credit_required
+def simulate():
+    branch_id = _branch_from_form()
+    if branch_id is None:
+        flash("Escolha a filial para simular.", "warning")
+        return redirect(url_for("collections.runs"))
+    try:
+        summary = run_branch(services(), actor(), branch_id, dry_run=True, trigger="manual", today=today_br())
+    except DomainError as exc:
+        flash_domain_error(exc)
+        return redirect(url_for("collections.runs"))
+    flash("Simulação concluída: nada foi enviado ao bureau. Veja abaixo o que seria incluído, baixado e ignorado.",
+          "success")
+    return redirect(url_for("collections.run_detail", run_id=summary.run_id))
+
+
+@bp.route("/executar", methods=["POST"])
+@roles_required("admin", "finance")
+@credit_required
+def execute():
+    branch_id = _branch_from_form()
+    if branch_id is None:
+        flash("Escolha a filial para executar.", "warning")
+        return redirect(url_for("collections.runs"))
+    s = db_session()
+    try:
+        run = queue_run(s, actor(), branch_id)
+        s.commit()
+    except DomainError as exc:
+        s.rollback()
+        flash_domain_error(exc)
+        return redirect(url_for("collections.runs"))
+    flash(f"Execução nº {run.id} na fila: o agendador a inicia em até 1 minuto. Atualize a página para "
+          "acompanhar.", "success")
+    return redirect(url_for("collections.run_detail", run_id=run.id))
+
+
+@bp.route("/execucoes/<int:run_id>")
+@roles_required(*READERS)
+@credit_required
+def run_detail(run_id: int):
+    s = db_session()
+    run = s.get(CollectionRun, run_id)
+    if run is None:
+        flash("Execução não encontrada.", "warning")
+        return redirect(url_for("collections.runs"))
+    page, size = page_args(100, 500)
+    action = request.args.get("action", "")
+    stmt = select(CollectionRunItem).where(CollectionRunItem.run_id == run_id)
+    if action:
+        stmt = stmt.where(CollectionRunItem.action == action)
+    items = s.scalars(stmt.order_by(CollectionRunItem.id).offset((page - 1) * size).limit(size + 1)).all()
+    by_action = dict(s.execute(select(CollectionRunItem.action, func.count()).where(
+        CollectionRunItem.run_id == run_id).group_by(CollectionRunItem.action)).all())
+    return render_template("collections/run_detail.html", run=run, items=items[:size], has_next=len(items) > size,
+                           page=page, by_action=by_action, args=request.args)

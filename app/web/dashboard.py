@@ -1,0 +1,104 @@
+"""Painel de cobrança (issue 5): overdue by aging, negativations by status, removals and their legal
+deadline, recovery after negativation, collection runs of the last 30 days.
+
+Charts are server-side SVG (`app.web.charts`): no JavaScript, no CDN. Every chart has its figures
+next to it in a small table, for screen readers and for print.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, flash, render_template, request
+from sqlalchemy import select
+
+from app.models import Branch
+from app.services import dashboard as dashboard_service
+from app.services.clock import today_br
+
+from .charts import bar_chart, column_chart
+from .common import ALL_ROLES, credit_required, db_session, roles_required
+from .formatting import brl
+
+bp = Blueprint("dashboard", __name__, url_prefix="/cobranca")
+
+
+def percent_br(value: Decimal | None) -> str:
+    """Decimal('62.5') -> '62,5%'; None (nothing negativated) -> '—'."""
+    return "—" if value is None else f"{value:.1f}".replace(".", ",") + "%"
+
+
+def _count_label(value) -> str:
+    return f"{int(value):,}".replace(",", ".")
+
+
+def branch_arg(session, raw: str | None) -> tuple[int | None, bool]:
+    """(branch id or None for all, whether the given value was valid)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None, True
+    if not raw.isdigit() or session.get(Branch, int(raw)) is None:
+        return None, False
+    return int(raw), True
+
+
+def charts_for(data: dashboard_service.Dashboard) -> dict:
+    """The SVG charts of the panel (Markup), built from the same figures the tables show."""
+    removal_items = [(c.label, c.count) for c in data.removals.categories]
+    runs_series = list(dashboard_service.RUN_STATUS_LABELS)
+    return {
+        "aging": bar_chart(
+            [(b.label, b.amount) for b in data.aging.buckets],
+            title="Valor vencido em aberto por faixa de atraso",
+            value_label=brl,
+        ),
+        "negativations": bar_chart(
+            [(s.label, s.count) for s in data.negativations],
+            title="Negativações por status (quantidade)",
+            value_label=_count_label,
+        ),
+        "removals": bar_chart(
+            removal_items,
+            title="Baixas e prazo legal (Súmula 548 STJ)",
+            value_label=_count_label,
+            highlight={c.label for c in data.removals.categories if c.late},
+            width=640,
+        ),
+        "recovery": bar_chart(
+            [(f"Até {w.days} dias", w.share_percent or Decimal("0")) for w in data.recovery.windows],
+            title="Recuperação após a negativação (% do valor negativado pago)",
+            value_label=lambda v: percent_br(v),
+        ),
+        "runs": column_chart(
+            [(d.day.strftime("%d/%m"), [d.by_status.get(s, 0) for s in runs_series]) for d in data.runs.days],
+            title="Execuções da rotina por dia (sem simulações)",
+            series=[dashboard_service.RUN_STATUS_LABELS[s] for s in runs_series],
+        ),
+        "moves": column_chart(
+            [(d.day.strftime("%d/%m"), [d.included, d.removed]) for d in data.runs.days],
+            title="Negativações incluídas e baixadas pela rotina por dia",
+            series=["Incluídas", "Baixadas"],
+            colors=["#0b5cad", "#1b7f3b"],
+        ),
+    }
+
+
+@bp.route("/painel")
+@roles_required(*ALL_ROLES)
+@credit_required
+def index():
+    s = db_session()
+    branch_id, valid = branch_arg(s, request.args.get("branch_id"))
+    if not valid:
+        flash("Filial inexistente; mostrando todas as filiais.", "warning")
+    data = dashboard_service.dashboard(s, branch_id=branch_id, today=today_br())
+    branches = s.execute(select(Branch.id, Branch.name).order_by(Branch.name)).all()
+    return render_template(
+        "dashboard/index.html",
+        data=data,
+        charts=charts_for(data),
+        branches=branches,
+        branch_id=branch_id,
+        run_labels=dashboard_service.RUN_STATUS_LABELS,
+        percent=percent_br,
+    )
