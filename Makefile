@@ -27,6 +27,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/collections.py
 	$(BIN)/python benchmarks/import_customers.py
+	$(BIN)/python benchmarks/crm_list.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

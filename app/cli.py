@@ -273,6 +273,20 @@ def import_customers_cmd(path, branch_id, batch_size):
     if summary.refused > len(shown):
         click.echo(f"  … e mais {summary.refused - len(shown)} recusados.")
 
+
+@main.command("anonymise-consultations")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Data de referência (AAAA-MM-DD); padrão: hoje em São Paulo.")
+@with_appcontext
+def anonymise_consultations_cmd(today):
+    """Anonymise consultation reports past each branch's retention period (LGPD, domain rule 15)."""
+    from app.services.consultations import anonymise_expired
+
+    with transaction(services().session_factory) as s:
+        count = anonymise_expired(s, today.date() if today else None, Actor.system("cli"))
+    click.echo(f"{count} consulta(s) anonimizada(s).")
+
+
 def register_cli(app: Flask) -> None:
     """Expose the same commands under `flask` too (the group is also the console script)."""
     for name, cmd in main.commands.items():

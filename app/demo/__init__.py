@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-AREAS = ["core", "titles", "collections", "credit"]
+AREAS = ["core", "crm", "titles", "collections", "credit"]
 
 
 def seed(services, echo=print) -> None:

@@ -5,7 +5,7 @@ stored lower case) and `document LIKE '123%'`. A plain b-tree serves LIKE only u
 collation; `text_pattern_ops` makes PostgreSQL use these indexes whatever the database's collation.
 SQLite uses the same expression indexes through the range the service adds next to the LIKE.
 The list itself pages by keyset on (stage, id) and (stage, name, id), served by the indexes
-declared on `Party`.
+declared on `Party` and, for the branch and status filters, by the two below.
 """
 
 from __future__ import annotations
@@ -20,5 +20,8 @@ Index(
     "ix_parties_name_lower_prefix", func.lower(_t.c.name).label("name_lower"),
     postgresql_ops={"name_lower": "text_pattern_ops"},
 )
+# Filters that keep the list in index order: a branch's people, or the clients with a status.
+Index("ix_parties_branch_stage_id", _t.c.branch_id, _t.c.stage, _t.c.id)
+Index("ix_parties_stage_status_id", _t.c.stage, _t.c.status, _t.c.id)
 Index("ix_parties_email_prefix", _t.c.email, postgresql_ops={"email": "text_pattern_ops"})
 Index("ix_parties_document_prefix", _t.c.document, postgresql_ops={"document": "text_pattern_ops"})

@@ -1,8 +1,9 @@
 """Applying a consultation's suggested credit decision (domain rule 16, LGPD art. 20).
 
 The branch policy only suggests; a person (finance or admin) applies the suggestion or overrides it,
-always with a reason. The decision sets the person's status (PEN / APV / RPV, rule 19) and keeps a
-credit limit on the consultation for the credit-account area to use. Re-deciding is allowed (a
+always with a reason. The decision sets the person's status (PEN / APV / RPV, rule 19) through
+`credit_accounts.set_status` (status history and the commerce platform, rule 21) and keeps a credit
+limit on the consultation for the credit-account area to use. Re-deciding is allowed (a
 review); the audit trail keeps every decision with who, why and what was suggested.
 """
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.models import CustomerStatus
 
-from . import app_settings, audit
+from . import app_settings, audit, credit_accounts
 from .clock import now_utc
 from .consultations import get_consultation
 from .errors import Conflict, PermissionDenied, ValidationError
@@ -65,7 +66,9 @@ def apply_decision(session: Session, actor: audit.Actor, consultation_id: int, *
     row.decision_status, row.decision_limit, row.decision_reason = status, limit, reason
     row.decision_overrode = overrode
     row.decided_by_id, row.decided_by, row.decided_at = actor.user_id, actor.name, now_utc()
-    party.status = status
+    # Rule 21: the status change itself goes through the credit area (history + commerce platform).
+    credit_accounts.set_status(session, actor, party.id, status,
+                               f"Decisão da consulta de crédito nº {row.id}: {reason}"[:500])
     session.flush()
     verb = "alterou a sugestão para" if overrode else "aplicou a sugestão"
     audit.record(

@@ -199,6 +199,7 @@ def set_limit(session: Session, actor: audit.Actor, party_id: int, limit, reason
     Limit 0 blocks invoiced boleto but leaves the up-front methods (seed 000, rule 20).
     """
     require_credit_manager(actor)
+    take_sqlite_write_lock(session)
     party = _party(session, party_id)
     errors: dict[str, str] = {}
     try:

@@ -125,7 +125,8 @@ def list_parties(session: Session, flt: PartyFilter, *, cursor: str | None = Non
     else:
         if position:
             name, last_id = position
-            stmt = stmt.where(or_(Party.name > name, and_(Party.name == name, Party.id > last_id)))
+            # The leading `name >= :name` lets both databases start the index range at the cursor.
+            stmt = stmt.where(Party.name >= name, or_(Party.name > name, Party.id > last_id))
         stmt = stmt.order_by(Party.name, Party.id)
     rows = list(session.scalars(stmt.limit(limit + 1)))
     items = rows[:limit]

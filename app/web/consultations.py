@@ -91,7 +91,7 @@ def consult(party_id: int):
             purpose=request.form.get("purpose") or "cadastro", force_new=request.form.get("force_new") == "1",
             origin=origin if origin in ORIGINS else None)
     except ConsultationFailed as exc:
-        flash(f"A consulta não foi concluída. {exc.message} Nada foi cobrado; use \"Tentar novamente\".",
+        flash("A consulta não foi concluída e nada foi cobrado. O motivo está abaixo; use \"Tentar novamente\".",
               "danger")
         return redirect(url_for("consultations.report", consultation_id=exc.consultation_id))
     except DomainError as exc:
@@ -142,7 +142,7 @@ def retry(consultation_id: int):
     try:
         outcome = consultation_service.retry_consultation(services(), actor(), row.id)
     except ConsultationFailed as exc:
-        flash(f"O bureau ainda não respondeu. {exc.message} Nada foi cobrado.", "danger")
+        flash("A nova tentativa também falhou e nada foi cobrado. O motivo está abaixo.", "danger")
         return redirect(url_for("consultations.report", consultation_id=exc.consultation_id))
     except DomainError as exc:
         flash_domain_error(exc)

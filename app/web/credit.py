@@ -72,6 +72,7 @@ def _can_manage() -> bool:
 def _after_change(party_id: int, action) -> object:
     s = db_session()
     try:
+        s.rollback()  # the service opens the transaction (on SQLite its first statement takes the write lock)
         action(s)
         s.commit()
     except DomainError as exc:

@@ -44,7 +44,7 @@ def branch_arg(session, raw: str | None) -> tuple[int | None, bool]:
 
 def charts_for(data: dashboard_service.Dashboard) -> dict:
     """The SVG charts of the panel (Markup), built from the same figures the tables show."""
-    removal_items = [(c.label, c.count) for c in data.removals.categories]
+    removal_items = [(c.short_label, c.count) for c in data.removals.categories]
     runs_series = list(dashboard_service.RUN_STATUS_LABELS)
     return {
         "aging": bar_chart(
@@ -61,7 +61,7 @@ def charts_for(data: dashboard_service.Dashboard) -> dict:
             removal_items,
             title="Baixas e prazo legal (Súmula 548 STJ)",
             value_label=_count_label,
-            highlight={c.label for c in data.removals.categories if c.late},
+            highlight={c.short_label for c in data.removals.categories if c.late},
             width=640,
         ),
         "recovery": bar_chart(

@@ -23,12 +23,13 @@ def cnpj_for(n: int) -> str:
     return base + stdnum_cnpj.calc_check_digits(base)
 
 
-def customer(n: int) -> dict[str, str]:
-    rng = random.Random(n)
+def customer(n: int, variant: int = 0) -> dict[str, str]:
+    """Customer number `n`; another `variant` keeps id and CNPJ and changes the other fields (an update)."""
+    rng = random.Random(n * 1000 + variant)
     city, uf, cep = rng.choice(_PLACES)
     name = f"{rng.choice(_TRADES)} {rng.choice(_NAMES)} {n} Ltda"
     return {
-        "id": f"PLT-{n:08d}", "nome": name, "email": f"compras{n}@cliente{n % 997}.com.br",
+        "id": f"PLT-{n:08d}", "nome": name, "email": f"compras{n}@cliente{(n + variant) % 997}.com.br",
         "cnpj": cnpj_for(n), "inscricao_estadual": f"{rng.randrange(10**11, 10**12)}",
         "telefone": f"11{rng.randrange(30000000, 39999999)}", "celular": f"119{rng.randrange(10**7, 10**8)}",
         "logradouro": rng.choice(_STREETS), "numero": str(rng.randrange(1, 3000)),
@@ -46,22 +47,22 @@ def customer_xml(c: dict[str, str]) -> str:
     return f"<cliente>{head}<endereco>{address}</endereco></cliente>\n"
 
 
-def iter_batch_xml(start: int, count: int) -> Iterator[str]:
+def iter_batch_xml(start: int, count: int, variant: int = 0) -> Iterator[str]:
     yield '<?xml version="1.0" encoding="UTF-8"?>\n<clientes>\n'
     for n in range(start, start + count):
-        yield customer_xml(customer(n))
+        yield customer_xml(customer(n, variant))
     yield "</clientes>\n"
 
 
-def batch_xml(start: int, count: int) -> bytes:
-    return "".join(iter_batch_xml(start, count)).encode()
+def batch_xml(start: int, count: int, variant: int = 0) -> bytes:
+    return "".join(iter_batch_xml(start, count, variant)).encode()
 
 
-def write_batch(fh: IO[bytes], start: int, count: int) -> int:
+def write_batch(fh: IO[bytes], start: int, count: int, variant: int = 0) -> int:
     """Stream a batch to a binary file; returns the bytes written."""
     written = 0
     buffer: list[str] = []
-    for i, part in enumerate(iter_batch_xml(start, count)):
+    for i, part in enumerate(iter_batch_xml(start, count, variant)):
         buffer.append(part)
         if i % 2000 == 0:
             data = "".join(buffer).encode()

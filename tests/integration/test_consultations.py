@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.db import transaction
 from app.models import AuditEvent, Consultation, Party
+from app.models.credit import CustomerStatusChange
 from app.services import app_settings, parties
 from app.services.audit import Actor
 from app.services.consultation_decisions import apply_decision
@@ -271,6 +272,10 @@ def test_decision_records_who_why_and_sets_status(services, fake_bureau, lead_id
     assert row(services, c_id).decision_overrode is False
     with services.session_factory() as s:
         assert s.get(Party, lead_id).status == "APV"
+        # rule 21: each status change is in the credit area's history, with the reason
+        changes = s.scalars(select(CustomerStatusChange).order_by(CustomerStatusChange.id)).all()
+        assert [(ch.from_status, ch.to_status, ch.actor) for ch in changes] == [("PEN", "APV", "financeiro")]
+        assert changes[0].reason == f"Decisão da consulta de crédito nº {c_id}: Revisado: sugestão aceita"
 
 
 def test_switch_off_refuses_consulting_and_deciding(services, fake_bureau, lead_id):
@@ -300,3 +305,13 @@ def test_anonymise_expired_clears_personal_fields_once(services, fake_bureau, le
     assert r.anonymised_at is None and r.document == make_cpf(7)
     [event] = events(services, "consultation.anonymise")
     assert event.details["count"] == 1
+
+
+def test_cli_anonymise_command(app, services, lead_id, branch_id):
+    set_policy(services, branch_id, retention_days=30)
+    old = consult(services, lead_id).consultation_id
+    backdate(services, old, 40)
+    result = app.test_cli_runner().invoke(args=["anonymise-consultations", "--today", TODAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "1 consulta(s) anonimizada(s)."
+    assert row(services, old).anonymised_at is not None

@@ -3,6 +3,8 @@ report; reuse and the confirmation step; retry; the decision; roles and the glob
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from decimal import Decimal
 
@@ -11,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.db import transaction
 from app.models import AuditEvent, Consultation, Party
-from app.services import app_settings, parties
+from app.services import app_settings, audit, parties
 from integrations.bureau import BureauUnavailable
 from tests.conftest import login
 
@@ -252,8 +254,12 @@ def test_audit_filters_and_csv_is_safe_against_formulas(client, users, services,
     assert len(consult_lines) == 2
     assert all(";Análise de crédito para cadastro;" in line for line in consult_lines)
     assert consult_lines[0].endswith(";reaproveitada (sem cobrança)")
-    created = [line for line in lines if ";party.create;" in line]
-    assert len(created) == 1 and ";'=HYPERLINK" not in created[0]  # the summary starts with the stage
-    assert "\"Consulta de crédito de '=HYPERLINK" in csv_text or "Consulta de crédito de '=HYPERLINK" in csv_text
+    with transaction(services.session_factory) as s:
+        audit.record(s, audit.Actor(name="@evil"), "party.update", "party", evil, document=doc,
+                     summary='=HYPERLINK("http://evil.example","x")', details={"note": "-2+3"})
+    rows = list(csv.reader(io.StringIO(client.get(f"/auditoria/exportar.csv?document={doc}").get_data(
+        as_text=True).lstrip("\ufeff")), delimiter=";"))
+    injected = [r for r in rows if r[2] == "party.update"][0]
+    assert injected[1] == "'@evil" and injected[7] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
     login(client, "finance")
     assert client.get("/auditoria/").status_code == 403

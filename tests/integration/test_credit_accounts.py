@@ -217,7 +217,8 @@ def test_admin_list_search_sort_and_csv_round_trip(client, services, login_as, b
         assert [r.party_id for r in credit_account_list.search_accounts(s, q="beta")] == [b]
         assert [r.party_id for r in credit_account_list.search_accounts(s, q="111.444")] == [a]
     login_as("finance")
-    csv_text = client.get("/credito/contas/exportar.csv?sort=name").get_data(as_text=True)
+    with client.get("/credito/contas/exportar.csv?sort=name") as resp:  # streamed: close to end the request
+        csv_text = resp.get_data(as_text=True)
     lines = csv_text.lstrip("\ufeff").splitlines()
     assert lines[0] == "documento;nome;filial_cnpj;status;limite;tolerancia_pct;utilizado;disponivel"
     assert lines[1] == "11144477735;Alfa Ltda;11222333000181;APV;100,00;0,00;0,00;100,00"

@@ -1,0 +1,131 @@
+"""Benchmark of the inbound customer import (issue 6, seed 002's "envio massivo"). A script, not a test.
+
+    .venv/bin/python benchmarks/import_customers.py [--customers 100000] [--batch-size 1000] [--keep]
+
+1. Generates an XML file of `--customers` customers (docs/commerce-xml.md), streamed to disk, and a
+   second file with the same customers (same ids and CNPJs) and changed e-mail, phones and address.
+2. Imports the first file into an empty SQLite database (all inserts), then the second into the same
+   database (all updates), exactly as `creditdesk import-customers` does: the real service,
+   streaming the file, committing each batch.
+3. Checks the counts and a sample of rows, and measures the peak resident memory of the process.
+
+Progress goes to stderr; the LAST stdout line is the JSON result:
+{"customers": …, "insert_per_s": …, "update_per_s": …, "peak_rss_mb": …}. Targets: ≥ 5,000
+customers/s for both, peak memory under 200 MB whatever the file size. Exit status 1 when a count
+or a sampled row is wrong.
+"""
+
+# ruff: noqa: E402
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __name__ == "__main__" and not __package__:
+    # Run as a file: this directory must not shadow anything, and the project root must be importable.
+    _here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+    sys.path.insert(0, str(_here.parent))
+
+import argparse
+import json
+import resource
+import shutil
+import tempfile
+import time
+
+from sqlalchemy import func, select
+
+from app.db import make_engine, make_session_factory
+from app.models import Base, Branch, Party
+from app.services import customer_import
+from app.services.audit import Actor
+from integrations.commerce.samples import cnpj_for, customer, write_batch
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def run_import(session_factory, path: Path, branch_id: int, batch_size: int) -> tuple[customer_import.ImportSummary,
+                                                                                      float]:
+    with session_factory() as s, path.open("rb") as fh:
+        started = time.perf_counter()
+        summary = customer_import.import_customers(s, Actor.system("benchmark"), fh, branch_id,
+                                                   batch_size=batch_size, collect_items=False,
+                                                   commit_each_batch=True)
+        return summary, time.perf_counter() - started
+
+
+def check_rows(session_factory, count: int, variant: int) -> list[str]:
+    problems = []
+    with session_factory() as s:
+        total = s.scalar(select(func.count()).select_from(Party))
+        if total != count:
+            problems.append(f"{total} parties instead of {count}")
+        for n in sorted({1, count // 2, count}):
+            expected = customer(n, variant)
+            row = s.scalar(select(Party).where(Party.external_id == expected["id"]))
+            got = None if row is None else (row.document, row.email, row.phone, row.street, row.status)
+            want = (cnpj_for(n), expected["email"], expected["telefone"], expected["logradouro"], "PEN")
+            if got != want:
+                problems.append(f"customer {n}: {got} != {want}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--batch-size", type=int, default=customer_import.DEFAULT_BATCH)
+    parser.add_argument("--keep", action="store_true", help="keep the XML files and the database")
+    args = parser.parse_args(argv)
+
+    OUT.mkdir(exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="import-customers-", dir=OUT))
+    new_xml, changed_xml = workdir / "clientes.xml", workdir / "clientes-alterados.xml"
+    started = time.perf_counter()
+    with new_xml.open("wb") as fh:
+        size = write_batch(fh, 1, args.customers)
+    with changed_xml.open("wb") as fh:
+        write_batch(fh, 1, args.customers, variant=1)
+    log(f"XML: {args.customers} clientes, {size / 1e6:.1f} MB por arquivo ({time.perf_counter() - started:.1f} s)")
+
+    engine = make_engine(f"sqlite:///{workdir / 'bench.sqlite3'}")
+    Base.metadata.create_all(engine)
+    session_factory = make_session_factory(engine)
+    with session_factory() as s:
+        branch = Branch(name="Distribuidora Benchmark", cnpj="11222333000181", state="SP")
+        s.add(branch)
+        s.commit()
+        branch_id = branch.id
+
+    inserted, insert_s = run_import(session_factory, new_xml, branch_id, args.batch_size)
+    log(f"inserção: {inserted.created} criados, {inserted.refused} recusados em {insert_s:.1f} s "
+        f"({args.customers / insert_s:,.0f}/s), pico de memória até aqui {peak_rss_mb():.0f} MB")
+    updated, update_s = run_import(session_factory, changed_xml, branch_id, args.batch_size)
+    log(f"atualização: {updated.updated} atualizados, {updated.refused} recusados em {update_s:.1f} s "
+        f"({args.customers / update_s:,.0f}/s)")
+
+    problems = check_rows(session_factory, args.customers, variant=1)
+    if (inserted.created, updated.updated) != (args.customers, args.customers):
+        problems.append(f"counts: created {inserted.created}, updated {updated.updated}")
+    engine.dispose()
+    for problem in problems:
+        log(f"ERRO: {problem}")
+    if args.keep:
+        log(f"arquivos mantidos em {workdir}")
+    else:
+        shutil.rmtree(workdir)
+    print(json.dumps({"customers": args.customers, "insert_per_s": round(args.customers / insert_s),
+                      "update_per_s": round(args.customers / update_s), "peak_rss_mb": round(peak_rss_mb(), 1)}))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
