@@ -245,11 +245,11 @@ def _stop_all(procs: dict[str, subprocess.Popen]) -> None:
 @main.command("import-customers")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--branch", "branch_id", type=int, required=True, help="Id da filial que recebe os clientes.")
-@click.option("--batch-size", default=1000, show_default=True, help="Clientes por lote gravado.")
+@click.option("--batch-size", default=5000, show_default=True, help="Clientes por lote gravado.")
 @with_appcontext
 def import_customers_cmd(path, branch_id, batch_size):
     """Import customers from the commerce platform's XML (docs/commerce-xml.md), streamed: any size."""
-    from app.services import customer_import
+    from app.services.customer_import_file import import_customer_file
     from app.services.errors import DomainError
 
     shown: list = []
@@ -259,11 +259,10 @@ def import_customers_cmd(path, branch_id, batch_size):
             shown.append(item)
 
     try:
-        with open(path, "rb") as fh, services().session_factory() as s, click.progressbar(
+        with services().session_factory() as s, click.progressbar(
                 length=os.path.getsize(path), label="Importando clientes") as bar:
-            summary = customer_import.import_customers(
-                s, Actor.system("cli"), fh, branch_id, batch_size=batch_size, collect_items=False,
-                on_item=on_item, on_progress=bar.update, commit_each_batch=True)
+            summary = import_customer_file(s, Actor.system("cli"), path, branch_id, batch_size=batch_size,
+                                           on_item=on_item, on_progress=bar.update)
     except DomainError as exc:
         message = _domain_message(exc) + "\n(os lotes anteriores ao erro foram gravados)"
         raise click.ClickException(message) from exc

@@ -83,10 +83,17 @@ def _http_error(exc: HTTPException):
 
 
 def register_api(app: Flask) -> None:
-    from . import crm_api, negativations_api, settings_api, titles_api  # noqa: F401  (routes attach to bp)
-    from . import commerce_api, credit_api  # noqa: F401  (issue 6: credit and the commerce platform)
-    from . import collections_api  # noqa: F401  (issue 5: the collections routine)
-    from . import dashboard_api  # noqa: F401  (issue 5: Painel de cobrança)
+    # Each module's routes attach to bp when imported.
+    from . import (  # noqa: F401
+        collections_api,
+        commerce_api,
+        credit_api,
+        crm_api,
+        dashboard_api,
+        negativations_api,
+        settings_api,
+        titles_api,
+    )
 
     csrf.exempt(bp)  # token auth, no cookies: CSRF does not apply
     app.register_blueprint(bp)

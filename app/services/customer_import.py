@@ -10,7 +10,7 @@ makes large initial loads fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, insert, select, update
@@ -29,6 +29,9 @@ from .errors import Conflict, NotFound
 
 DEFAULT_BATCH = 1000
 _parties = Party.__table__
+# Party columns the platform's XML may set (commerce_xml maps the elements to these names).
+DATA_COLUMNS = ("external_id", "document", "document_kind", "name", "email", "state_registration", "phone",
+                "mobile", *ADDRESS_FIELDS)
 _UPDATE_BY_ID = update(_parties).where(_parties.c.id == bindparam("party_id"))
 
 
@@ -77,8 +80,7 @@ class _Importer:
         self.batch_size, self.commit_each_batch = batch_size, commit_each_batch
         self.batch: list[CustomerRecord] = []
         self.keys: set[tuple[str, str]] = set()
-        self.columns = [_parties.c[c] for c in ("id", "external_id", "document", "stage", "status",
-                                                 *protected)]
+        self.columns = [_parties.c[c] for c in ("id", "stage", "status", *DATA_COLUMNS)]
         self._bind_instant = None
 
     def _run(self, batch: list[CustomerRecord]) -> None:
@@ -115,7 +117,8 @@ class _Importer:
     def _instant(self, value):
         """An instant as the driver takes it (UTCDateTime's conversion), computed once per batch."""
         if self._bind_instant is None:
-            self._bind_instant = _parties.c.updated_at.type.bind_processor(self.s.connection().dialect) or (
+            dialect = self.s.connection().dialect
+            self._bind_instant = _parties.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect) or (
                 lambda v: v)
         return self._bind_instant(value)
 
@@ -159,10 +162,14 @@ class _Importer:
             for col in self.protected:
                 # Seed 002: fields the seller keeps are skipped silently (filled only when still empty).
                 if col in values and getattr(match, col) not in (None, ""):
-                    values[col] = getattr(match, col)
+                    del values[col]
+            # Only what changed is written: an unchanged row costs nothing, an unchanged indexed
+            # column (document, platform id) no index maintenance.
+            changes = {k: v for k, v in values.items() if getattr(match, k) != v}
             if match.stage != Stage.CLIENT.value:
-                values.update(stage=Stage.CLIENT.value, became_client_at=now)
-            updates.append({"party_id": match.id, "updated_at": now, **values})
+                changes.update(stage=Stage.CLIENT.value, became_client_at=now)
+            if changes:
+                updates.append({"party_id": match.id, "updated_at": now, **changes})
             updated.append((rec, match))
         try:
             if inserts:
@@ -204,8 +211,8 @@ def _executemany(session: Session, stmt, rows: list[dict]) -> None:
 
 
 def import_customers(session: Session, actor: audit.Actor, source, branch_id: int, *,
-                     batch_size: int = DEFAULT_BATCH, max_bytes: int | None = None, collect_items: bool = True,
-                     on_item: Callable[[ImportItem], None] | None = None,
+                     batch_size: int = DEFAULT_BATCH, max_bytes: int | None = None,
+                     collect_items: bool = True, on_item: Callable[[ImportItem], None] | None = None,
                      on_progress: Callable[[int], None] | None = None,
                      commit_each_batch: bool = False) -> ImportSummary:
     """Read customer XML from a binary stream and create/update the branch's clients.
@@ -214,6 +221,16 @@ def import_customers(session: Session, actor: audit.Actor, source, branch_id: in
     With `commit_each_batch`, each batch is committed as it is written (a failure later in the
     file keeps the batches already written); otherwise the caller commits once.
     """
+    items = iter_customers(source, max_bytes=max_bytes, on_progress=on_progress)
+    return import_items(session, actor, items, branch_id, batch_size=batch_size, collect_items=collect_items,
+                        on_item=on_item, commit_each_batch=commit_each_batch)
+
+
+def import_items(session: Session, actor: audit.Actor, items: Iterable[CustomerRecord | Refusal], branch_id: int,
+                 *, batch_size: int = DEFAULT_BATCH, collect_items: bool = True,
+                 on_item: Callable[[ImportItem], None] | None = None,
+                 commit_each_batch: bool = False) -> ImportSummary:
+    """Write parsed customers (see `import_customers`); `items` may come from another process."""
     branch = session.get(Branch, branch_id)
     if branch is None:
         raise NotFound("Filial não encontrada.")
@@ -222,7 +239,7 @@ def import_customers(session: Session, actor: audit.Actor, source, branch_id: in
     importer = _Importer(session, branch_id, protected_columns(policy.protected_fields), summary,
                          collect=collect_items, on_item=on_item, batch_size=batch_size,
                          commit_each_batch=commit_each_batch)
-    for item in iter_customers(source, max_bytes=max_bytes, on_progress=on_progress):
+    for item in items:
         if isinstance(item, Refusal):
             importer.refuse(item)
         else:
@@ -230,8 +247,8 @@ def import_customers(session: Session, actor: audit.Actor, source, branch_id: in
     importer.flush()
     summary.items.sort(key=lambda i: i.index)  # a refusal is reported before its batch is written
     audit.record(session, actor, "commerce.customers_import", "branch", branch_id, branch_id=branch_id,
-                 summary=(f"Clientes da plataforma: {summary.created} criados, {summary.updated} atualizados, "
-                          f"{summary.refused} recusados"),
+                 summary=(f"Clientes da plataforma: {summary.created} criados, "
+                          f"{summary.updated} atualizados, {summary.refused} recusados"),
                  details={"created": summary.created, "updated": summary.updated, "refused": summary.refused})
     if commit_each_batch:
         session.commit()

@@ -60,7 +60,7 @@ REMOVAL_CATEGORY_LABELS = {
 # Short forms for chart axes (the chart's label column fits about 22 characters).
 REMOVAL_CATEGORY_SHORT = {
     "removed_late": "Baixada após o prazo",
-    "pending_late": "Pendente, prazo vencido",
+    "pending_late": "Pendente após o prazo",
     "pending_near": "Vence em até 1 dia útil",
     "pending": "Pendente no prazo",
     "removed_on_time": "Baixada no prazo",
@@ -483,6 +483,8 @@ def recovery(
     not recovery of the negativated amount). Renegotiation or cancellation is not cash and does
     not count as paid. Share = numerator / denominator × 100, rounded to one decimal.
     """
+    if min_age_days < max(windows):
+        raise ValueError("min_age_days must cover the longest window, or recent entries dilute it")
     today = today or today_br()
     accepted_until = today - dt.timedelta(days=min_age_days)
     cohort = and_(
@@ -509,33 +511,40 @@ def recovery(
         .label(f"paid_{days}")
         for days in windows
     ]
-    per_title = (
+    # Only titles with payments in play: an inner join, and the "superseded" test in WHERE, where
+    # PostgreSQL runs it as an anti-join (in an outer join's ON it became a per-row subplan).
+    paid_per_title = (
         select(NegativationTitle.id, NegativationTitle.amount_sent, *paid_sums)
         .join(Negativation, Negativation.id == NegativationTitle.negativation_id)
-        .outerjoin(
+        .join(
             Payment,
-            and_(
-                Payment.title_id == NegativationTitle.title_id,
-                Payment.created_at > Negativation.created_at,
-                ~superseded,
-            ),
+            and_(Payment.title_id == NegativationTitle.title_id, Payment.created_at > Negativation.created_at),
         )
-        .where(cohort)
+        .where(
+            cohort,
+            Payment.paid_on <= _br_date_plus(session, Negativation.sent_at, max(windows)),
+            ~superseded,
+        )
         .group_by(NegativationTitle.id, NegativationTitle.amount_sent)
         .subquery()
     )
     capped = [
         func.sum(
             case(
-                (func.coalesce(per_title.c[f"paid_{days}"], 0) < per_title.c.amount_sent,
-                 func.coalesce(per_title.c[f"paid_{days}"], 0)),
-                else_=per_title.c.amount_sent,
+                (paid_per_title.c[f"paid_{days}"].is_(None), 0),
+                (paid_per_title.c[f"paid_{days}"] < paid_per_title.c.amount_sent, paid_per_title.c[f"paid_{days}"]),
+                else_=paid_per_title.c.amount_sent,
             )
         )
         for days in windows
     ]
-    sent, *paid = session.execute(select(func.sum(per_title.c.amount_sent), *capped)).one()
-    count = session.scalar(select(func.count(Negativation.id)).where(cohort)) or 0
+    paid = session.execute(select(*capped)).one()
+    count, sent = session.execute(
+        select(func.count(func.distinct(Negativation.id)), func.sum(NegativationTitle.amount_sent))
+        .select_from(NegativationTitle)
+        .join(Negativation, Negativation.id == NegativationTitle.negativation_id)
+        .where(cohort)
+    ).one()
     sent = _money(sent)
     return Recovery(
         min_age_days=min_age_days,

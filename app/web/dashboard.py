@@ -42,6 +42,18 @@ def branch_arg(session, raw: str | None) -> tuple[int | None, bool]:
     return int(raw), True
 
 
+# Removal bars by meaning: late ones red (through `highlight`), near the deadline amber, in time
+# blue or green, without a deadline grey; red means late and nothing else.
+REMOVAL_COLORS = {
+    "removed_late": "#b42318",
+    "pending_late": "#b42318",
+    "pending_near": "#a15c00",
+    "pending": "#0b5cad",
+    "removed_on_time": "#1b7f3b",
+    "no_deadline": "#5c6b7a",
+}
+
+
 def charts_for(data: dashboard_service.Dashboard) -> dict:
     """The SVG charts of the panel (Markup), built from the same figures the tables show."""
     removal_items = [(c.short_label, c.count) for c in data.removals.categories]
@@ -62,12 +74,12 @@ def charts_for(data: dashboard_service.Dashboard) -> dict:
             title="Baixas e prazo legal (Súmula 548 STJ)",
             value_label=_count_label,
             highlight={c.short_label for c in data.removals.categories if c.late},
-            width=640,
+            colors=[REMOVAL_COLORS[c.key] for c in data.removals.categories],
         ),
         "recovery": bar_chart(
-            [(f"Até {w.days} dias", w.share_percent or Decimal("0")) for w in data.recovery.windows],
+            [(f"Até {w.days} dias", w.share_percent) for w in data.recovery.windows],  # None: "—", no bar
             title="Recuperação após a negativação (% do valor negativado pago)",
-            value_label=lambda v: percent_br(v),
+            value_label=percent_br,
         ),
         "runs": column_chart(
             [(d.day.strftime("%d/%m"), [d.by_status.get(s, 0) for s in runs_series]) for d in data.runs.days],

@@ -343,9 +343,9 @@ def test_page_shows_charts_tables_and_late_rows_in_red(services, portfolio, logi
     for key in ("m2", "m4", "m5", "m6", "m7", "m9"):
         assert f'data-negativation="{p[key]}"' in html and f'class="late" data-negativation="{p[key]}"' not in html
     assert _bar_fill(html, "Baixada após o prazo: 1") == RED
-    assert _bar_fill(html, "Pendente, prazo vencido: 1") == RED
-    assert _bar_fill(html, "Baixada no prazo: 1") != RED
-    assert _bar_fill(html, "Vence em até 1 dia útil: 2") != RED
+    assert _bar_fill(html, "Pendente após o prazo: 1") == RED
+    for in_time in ("Vence em até 1 dia útil: 2", "Pendente no prazo: 1", "Baixada no prazo: 1", "Sem prazo legal: 2"):
+        assert _bar_fill(html, in_time) != RED
     assert "2 baixa(s) fora do prazo legal." in html
     assert "2 baixa(s) pendente(s) com prazo legal em até 1 dia útil." in html
     assert "09/03/2026" in html and "Baixadas após o prazo legal" in html
