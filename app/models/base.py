@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, MetaData, Numeric, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, MetaData, Numeric, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Alembic needs stable names to alter or drop constraints later, on SQLite and PostgreSQL alike.
@@ -87,6 +87,19 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON(),
         list[Any]: JSON(),
     }
+
+
+class AddressMixin:
+    """A Brazilian postal address. For a debtor it is what the bureau needs to post the notice letter
+    (CDC art. 43 §2, Súmula 359 STJ); for a branch it also sets the state holidays of the deadlines."""
+
+    street: Mapped[str | None] = mapped_column(String(200))
+    number: Mapped[str | None] = mapped_column(String(20))
+    complement: Mapped[str | None] = mapped_column(String(100))
+    district: Mapped[str | None] = mapped_column(String(100))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(2))
+    zip: Mapped[str | None] = mapped_column(String(8))
 
 
 class TimestampMixin:

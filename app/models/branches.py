@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, TimestampMixin
+from .base import AddressMixin, Base, TimestampMixin
 
 
 class BureauIntegration(Base, TimestampMixin):
@@ -39,19 +39,12 @@ class BureauIntegration(Base, TimestampMixin):
     branches: Mapped[list[Branch]] = relationship(back_populates="integration")
 
 
-class Branch(Base, TimestampMixin):
+class Branch(Base, AddressMixin, TimestampMixin):
     __tablename__ = "branches"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     cnpj: Mapped[str] = mapped_column(String(14), unique=True)
-    street: Mapped[str | None] = mapped_column(String(200))
-    number: Mapped[str | None] = mapped_column(String(20))
-    complement: Mapped[str | None] = mapped_column(String(100))
-    district: Mapped[str | None] = mapped_column(String(100))
-    city: Mapped[str | None] = mapped_column(String(100))
-    state: Mapped[str | None] = mapped_column(String(2))
-    zip: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
     bureau_integration_id: Mapped[int | None] = mapped_column(
         ForeignKey("bureau_integrations.id", ondelete="SET NULL"), index=True

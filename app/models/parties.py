@@ -13,7 +13,7 @@ import enum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, TimestampMixin
+from .base import AddressMixin, Base, TimestampMixin
 
 
 class Stage(enum.StrEnum):
@@ -40,7 +40,7 @@ STATUS_LABELS = {
 }
 
 
-class Party(Base, TimestampMixin):
+class Party(Base, AddressMixin, TimestampMixin):
     __tablename__ = "parties"
     __table_args__ = (
         UniqueConstraint("branch_id", "document"),
@@ -63,13 +63,6 @@ class Party(Base, TimestampMixin):
     state_registration: Mapped[str | None] = mapped_column(String(20))  # inscrição estadual
     phone: Mapped[str | None] = mapped_column(String(20))
     mobile: Mapped[str | None] = mapped_column(String(20))
-    street: Mapped[str | None] = mapped_column(String(200))
-    number: Mapped[str | None] = mapped_column(String(20))
-    complement: Mapped[str | None] = mapped_column(String(100))
-    district: Mapped[str | None] = mapped_column(String(100))
-    city: Mapped[str | None] = mapped_column(String(100))
-    state: Mapped[str | None] = mapped_column(String(2))
-    zip: Mapped[str | None] = mapped_column(String(8))
     notes: Mapped[str | None] = mapped_column(Text)
     # Customer status for B2B selling (seed 001); every new customer starts PEN.
     status: Mapped[str] = mapped_column(String(3), default=CustomerStatus.PEN.value)
