@@ -32,6 +32,7 @@ def _assert_matches_models(url: str) -> None:
         with warnings.catch_warnings():
             # Alembic cannot reflect expression indexes (e.g. lower(name)); checked by name below.
             warnings.filterwarnings("ignore", message="autogenerate skipping metadata-specified expression")
+            warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
             diff = compare_metadata(ctx, Base.metadata)
         existing = _index_names(conn)
     engine.dispose()
