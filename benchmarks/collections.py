@@ -1,7 +1,8 @@
 """Benchmark of the collections routine (issue 5). A script, not a test.
 
     .venv/bin/python -m benchmarks.collections [--clients 100000] [--titles 1000000] [--send 2000]
-        [--database-url URL] [--skip-selection] [--skip-send] [--keep] [--explain]
+        [--database-url URL] [--skip-selection] [--skip-send] [--keep] [--explain] [--runs 3]
+        [--simulator thread|process]
 
 (`python benchmarks/collections.py` works too.) The database is a fresh SQLite file under benchmarks/out/
 unless `--database-url` or `DATABASE_URL` is given; on PostgreSQL everything happens in a private schema
@@ -12,7 +13,9 @@ unless `--database-url` or `DATABASE_URL` is given; on PostgreSQL everything hap
 2. Selection: `collections.select_eligible` (the routine's set-based query) against a hand-written SQL
    query encoding the same rules, best of 3 each; both must return the same (title_id, party_id) set.
 3. Sending: the real routine (`collections.run_branch`) on the send branch, through the real HTTP client,
-   to the bureau simulator on a socket (50 ms latency, 100 requests/s).
+   to the bureau simulator on a socket (50 ms latency, 100 requests/s), started in this process
+   (`start_in_thread`; `--simulator process` runs the same server in a child process, so that its CPU
+   does not compete with the routine's threads for this interpreter's GIL).
 
 Progress goes to stderr; the LAST stdout line is the JSON result. Exit status 1 when the two selections
 differ or a title was sent twice.
@@ -33,6 +36,7 @@ if __name__ == "__main__" and not __package__:
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
 import secrets
 import time
@@ -250,10 +254,36 @@ def show_plans(db: Database, pf: portfolio.Portfolio, criteria: Criteria, policy
 # --------------------------------------------------------------------------- (b) sending
 
 
-def send_phase(db: Database, pf: portfolio.Portfolio, key: str) -> dict[str, Any]:
+def _simulator_child(conn, config: SimulatorConfig) -> None:
+    """`--simulator process`: the same server in a child process, so its CPU is not the routine's GIL."""
+    url, stop = start_in_thread(config)
+    conn.send(url)
+    conn.recv()
+    stop()
+    conn.send("stopped")
+
+
+def start_simulator(config: SimulatorConfig, where: str) -> tuple[str, Callable[[], None]]:
+    if where == "thread":
+        return start_in_thread(config)
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_simulator_child, args=(child, config), name="bureau-simulator", daemon=True)
+    proc.start()
+    url = parent.recv()
+
+    def stop() -> None:
+        parent.send("stop")
+        parent.recv()
+        proc.join(timeout=10)
+
+    return url, stop
+
+
+def send_phase(db: Database, pf: portfolio.Portfolio, key: str, simulator: str = "thread") -> dict[str, Any]:
     box = SecretBox(key)
-    base_url, stop = start_in_thread(SimulatorConfig(latency_ms=LATENCY_MS, rate_limit_per_s=RATE_LIMIT_PER_S,
-                                                     request_log=False))
+    base_url, stop = start_simulator(SimulatorConfig(latency_ms=LATENCY_MS, rate_limit_per_s=RATE_LIMIT_PER_S,
+                                                     request_log=False), simulator)
     try:
         with db.engine.begin() as conn:
             conn.execute(update(BureauIntegration.__table__).where(BureauIntegration.id == pf.integration_id).values(
@@ -327,6 +357,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=3, help="selection runs, the best counts (3)")
     p.add_argument("--explain", action="store_true", help="print both query plans even within target")
     p.add_argument("--seed", type=int, default=5)
+    p.add_argument("--simulator", choices=("thread", "process"), default="thread",
+                   help="run the simulator in this process (the issue's setting) or in a child process")
     args = p.parse_args(argv)
     if args.clients < 1 or args.titles < 0 or args.send < 0 or args.runs < 1:
         p.error("--clients and --runs must be >= 1, --titles and --send >= 0")
@@ -359,8 +391,8 @@ def main(argv: list[str] | None = None) -> int:
             timings["selection_phase_s"] = time.perf_counter() - t0
         if not args.skip_send and args.send:
             log(f"[send] {args.send:,} clients through run_branch → simulator ({LATENCY_MS} ms, "
-                f"{RATE_LIMIT_PER_S}/s)")
-            sent = send_phase(db, pf, key)
+                f"{RATE_LIMIT_PER_S}/s, in a {args.simulator})")
+            sent = send_phase(db, pf, key, args.simulator)
             timings["send_s"] = sent.pop("_send_s")
             result.update(sent)
     finally:
