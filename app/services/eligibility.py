@@ -236,6 +236,7 @@ def reason_code_sql(criteria: Criteria, policy: PolicyValues) -> ColumnElement[s
     blank = [func.coalesce(func.trim(getattr(Party, f)), "") == "" for f in _ADDRESS_FIELDS]
     doc_ok = and_(
         Party.document.is_not(None),
+        Party.document_kind.is_not(None),  # without it a NULL kind made the whole test NULL, i.e. "eligible"
         or_(
             and_(Party.document_kind == "CPF", func.length(Party.document) == 11),
             and_(Party.document_kind == "CNPJ", func.length(Party.document) == 14),
@@ -276,8 +277,25 @@ def candidates_select(branch_id: int, criteria: Criteria, policy: PolicyValues) 
 
 
 def eligible_titles_select(branch_id: int, criteria: Criteria, policy: PolicyValues) -> Select:
-    """(title_id, party_id) of the branch's eligible titles, ordered by client then due date."""
-    sub = candidates_select(branch_id, criteria, policy).add_columns(Title.due_date).subquery()
+    """(title_id, party_id) of the branch's eligible titles, ordered by client then due date.
+
+    The plain conditions the rules imply (due-date window, not disputed/blocked, amount) are repeated
+    outside the CASE so that the (branch, status, due_date) index reads only the window, not every
+    open title of the branch."""
+    last_due = criteria.today - dt.timedelta(days=max(criteria.min_days_overdue, 1))
+    cutoff = prescription_cutoff(criteria.today, policy.prescription_years)
+    sub = (
+        candidates_select(branch_id, criteria, policy)
+        .add_columns(Title.due_date)
+        .where(
+            Title.due_date.between(cutoff, last_due),
+            Title.disputed.is_(False),
+            Title.court_blocked.is_(False),
+            Title.open_amount > Decimal("0"),
+            Title.open_amount >= policy.min_amount,
+        )
+        .subquery()
+    )
     return (
         select(sub.c.title_id, sub.c.party_id)
         .where(sub.c.reason_code.is_(None))

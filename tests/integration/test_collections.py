@@ -293,3 +293,18 @@ def test_a_busy_branch_is_not_run_twice(services, session, fake_bureau):
         summary = run_branch(services, ROUTINE, branch_id, today=TODAY)
     assert summary.status == "busy"
     assert fake_bureau.calls_to("negativate") == []
+
+
+def test_client_with_document_but_no_kind_is_not_eligible(services, session, fake_bureau):
+    """SQL and Python must agree: a NULL document kind once made the SQL check NULL, i.e. eligible."""
+    branch_id, _, _ = routine_world(services, titles=())
+    with services.session_factory() as s:
+        from app.models import Branch
+
+        odd = make_client(s, s.get(Branch, branch_id), document="11144477735", name="Sem tipo",
+                          document_kind=None)
+        make_title(s, odd, number="X", days_overdue=90)
+        s.commit()
+    summary = run_branch(services, ROUTINE, branch_id, today=TODAY)
+    assert summary.skip_reasons == {"invalid_document": 1}
+    assert fake_bureau.calls_to("negativate") == []
