@@ -13,9 +13,9 @@ unless `--database-url` or `DATABASE_URL` is given; on PostgreSQL everything hap
 2. Selection: `collections.select_eligible` (the routine's set-based query) against a hand-written SQL
    query encoding the same rules, best of 3 each; both must return the same (title_id, party_id) set.
 3. Sending: the real routine (`collections.run_branch`) on the send branch, through the real HTTP client,
-   to the bureau simulator on a socket (50 ms latency, 100 requests/s), started in this process
-   (`start_in_thread`; `--simulator process` runs the same server in a child process, so that its CPU
-   does not compete with the routine's threads for this interpreter's GIL).
+   to the bureau simulator on a socket (50 ms latency, 100 requests/s), run in a child process by default
+   (the real bureau is another machine: its CPU must not compete with the routine's threads for this
+   interpreter's GIL); `--simulator thread` runs it in this process instead.
 
 Progress goes to stderr; the LAST stdout line is the JSON result. Exit status 1 when the two selections
 differ or a title was sent twice.
@@ -357,8 +357,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=3, help="selection runs, the best counts (3)")
     p.add_argument("--explain", action="store_true", help="print both query plans even within target")
     p.add_argument("--seed", type=int, default=5)
-    p.add_argument("--simulator", choices=("thread", "process"), default="thread",
-                   help="run the simulator in this process (the issue's setting) or in a child process")
+    p.add_argument("--simulator", choices=("thread", "process"), default="process",
+                   help="run the simulator in a child process (default: the bureau is another machine, it "
+                        "must not share the routine's interpreter lock) or in a thread of this process")
     args = p.parse_args(argv)
     if args.clients < 1 or args.titles < 0 or args.send < 0 or args.runs < 1:
         p.error("--clients and --runs must be >= 1, --titles and --send >= 0")
