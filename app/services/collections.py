@@ -2,8 +2,9 @@
 
 Per branch with everything on: select the titles overdue `days_to_execute` (>= 60) days or more
 that every rule allows (one set-based SQL query, `eligibility.candidates_select`), negativate them
-through the SAME service as the manual flow (`negativations.negativate_titles`, which re-checks
-each title inside its transaction and writes the outbox row before calling the bureau), with
+through the SAME service as the manual flow (`negativations.negativate_groups`, of which the manual
+`negativate_titles` is a batch of one: it re-checks each title inside its transaction and writes the
+outbox row before calling the bureau; chunks of groups share one transaction, a SAVEPOINT each), with
 bounded concurrency and paced under the bureau's rate limit; then remove the entries whose titles
 were paid, renegotiated, cancelled or reached prescription.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -36,12 +38,13 @@ from .collection_policy import blockers, policy_of
 from .eligibility import REASON_LABELS, Criteria, candidates_select
 from .errors import Conflict, DomainError, NotFound, ValidationError
 from .locks import LockBusy, held_with_heartbeat
-from .negativations import due_removals, mark_due_removals, negativate_titles, send_removal
+from .negativations import due_removals, mark_due_removals, negativate_groups, send_removal
 from .rate_limit import PacedBureau, TokenBucket
 
 log = logging.getLogger("creditdesk.collections")
 SKIP_ITEMS_PER_REASON = 2000  # items kept per skip reason; the counts are always complete
 ITEM_BATCH = 200
+SEND_CHUNK = 25  # groups per create/record transaction of negativations.negativate_groups
 SCHEDULED_TRIGGERS = ("scheduled", "catch_up")
 Progress = Callable[[int, int], None]
 
@@ -75,15 +78,15 @@ class RunSummary:
         return out
 
 
-STATUS_LABELS = {"queued": "na fila", "running": "em andamento", "done": "concluída", "failed": "falhou", "skipped": "não executada",
-                 "busy": "outra execução em andamento", "interrupted": "interrompida"}
+STATUS_LABELS = {"queued": "na fila", "running": "em andamento", "done": "concluída", "failed": "falhou",
+                 "skipped": "não executada", "busy": "outra execução em andamento", "interrupted": "interrompida"}
 
 
 def select_candidates(session: Session, branch_id: int, criteria: Criteria):
     """Every overdue collectible title of the branch with its reason code (None = eligible): one query.
     Titles not yet due are left out here: they are not "skipped", just not due."""
-    stmt = candidates_select(branch_id, criteria, policy_for(session, branch_id)).where(
-        Title.due_date < criteria.today)
+    stmt = candidates_select(branch_id, criteria, policy_for(session, branch_id)).add_columns(
+        Title.due_date).where(Title.due_date < criteria.today)
     return session.connection().execute(stmt).all()
 
 
@@ -208,8 +211,8 @@ def run_queued(services, today: dt.date | None = None) -> list[RunSummary]:
                                   CollectionRun.requested_by_id)
                            .where(CollectionRun.status == "queued").order_by(CollectionRun.id)).all()
     # The scheduler carries out the request on behalf of the user who queued it (role checked then).
-    return [run_branch(services, audit.Actor(name=r.requested_by, user_id=r.requested_by_id, role="system"), r.branch_id,
-                       trigger="manual", today=today, run_id=r.id) for r in queued]
+    return [run_branch(services, audit.Actor(name=r.requested_by, user_id=r.requested_by_id, role="system"),
+                       r.branch_id, trigger="manual", today=today, run_id=r.id) for r in queued]
 
 
 def _close_interrupted_runs(services, branch_id: int, keep: int | None = None) -> None:
@@ -270,8 +273,10 @@ def _execute(services, actor, spec: _RunSpec, progress) -> RunSummary:
             if code in (None, "not_overdue") or kept[code] >= SKIP_ITEMS_PER_REASON:
                 continue
             kept[code] += 1
-            items.add("skip", title_id=r.title_id, party_id=r.party_id, reason_code=code,
-                      message=REASON_LABELS.get(code, code))
+            message = REASON_LABELS.get(code, code)
+            if code == "too_recent":  # the 59/60-day boundary, in figures
+                message = f"Vencido há {(today - r.due_date).days} dias; a rotina exige pelo menos {days}."
+            items.add("skip", title_id=r.title_id, party_id=r.party_id, reason_code=code, message=message)
         groups = _group(eligible, grouping)
         total = len(groups)
         if dry_run:
@@ -333,57 +338,82 @@ def _group(eligible: list[tuple[int, int]], grouping: str) -> list[tuple[int, li
 
 
 def _paced(services, rate: int | None):
-    if not rate:
-        return services
-    bucket = TokenBucket(rate)
+    """The run's services: one bureau client per worker thread and integration (its token stays in
+    memory for the run instead of being read from the database for every call), paced by one bucket."""
+    bucket = TokenBucket(rate) if rate else None
     base = services.bureau_factory
-    return replace(services, bureau_factory=lambda integration: PacedBureau(base(integration), bucket))
+    local = threading.local()
+
+    def factory(integration):
+        clients = local.__dict__.setdefault("clients", {})
+        client = clients.get(integration.id)
+        if client is None:
+            client = base(integration)
+            if bucket is not None:
+                client = PacedBureau(client, bucket)
+            clients[integration.id] = client
+        return client
+
+    return replace(services, bureau_factory=factory)
+
+
+def _chunks(groups: list, concurrency: int) -> list[list]:
+    """Chunks of at most SEND_CHUNK groups, small enough that every worker gets several (a small run
+    still goes group by group in steps, and the last chunks do not leave workers idle)."""
+    size = max(1, min(SEND_CHUNK, -(-len(groups) // (4 * max(1, concurrency)))))
+    return [groups[i:i + size] for i in range(0, len(groups), size)]
 
 
 def _send_groups(services, actor, groups, party_kinds, codes, days, today, items, counts, summary, concurrency,
                  progress) -> None:
-    def one(party_id: int, title_ids: list[int]):
-        code = codes.get(party_kinds.get(party_id, ""))
-        return negativate_titles(services, actor, party_id, title_ids, code, origin="routine", today=today,
-                                 min_days_overdue=days)
+    def chunk_of(chunk: list[tuple[int, list[int]]]):
+        batch = [(party_id, title_ids, codes.get(party_kinds.get(party_id, ""))) for party_id, title_ids in chunk]
+        return negativate_groups(services, actor, batch, origin="routine", today=today, min_days_overdue=days)
 
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collections") as pool:
-        futures = {pool.submit(one, party_id, title_ids): (party_id, title_ids) for party_id, title_ids in groups}
+        futures = {pool.submit(chunk_of, chunk): chunk for chunk in _chunks(groups, concurrency)}
         for future in as_completed(futures):
-            party_id, title_ids = futures[future]
-            done += 1
+            chunk = futures[future]
             try:
-                outcome = future.result()
-            except (Conflict, ValidationError) as exc:
-                # The title changed since the selection (paid, negativated by hand...): skipped, not an error.
-                counts["changed"] += 1
-                for t in title_ids:
-                    items.add("skip", title_id=t, party_id=party_id, reason_code="changed", message=exc.message)
-            except DomainError as exc:
-                counts["errors"] += 1
-                summary.errors.append(exc.message)
-                for t in title_ids:
-                    items.add("error", title_id=t, party_id=party_id, message=exc.message)
-            except Exception as exc:  # one title's failure never stops the run
-                log.exception("negativation of titles %s failed", title_ids)
-                counts["errors"] += 1
-                summary.errors.append(f"Títulos {title_ids}: {exc.__class__.__name__}")
-                for t in title_ids:
-                    items.add("error", title_id=t, party_id=party_id, message=str(exc))
-            else:
-                action = {"error": "error", "pending": "pending"}.get(outcome.status, "include")
-                key = {"include": "included", "pending": "pending", "error": "errors"}[action]
-                counts[key] += 1
-                if action != "error":
-                    counts["titles_included"] += len(title_ids)
-                else:
-                    summary.errors.append(outcome.message)
-                for t in title_ids:
-                    items.add(action, title_id=t, party_id=party_id, negativation_id=outcome.negativation_id,
-                              message=outcome.message)
-            if progress:
-                progress(done, len(groups))
+                results = future.result()
+            except Exception as exc:  # noqa: BLE001 - the whole chunk failed (e.g. the database): one error each
+                results = [exc] * len(chunk)
+            for (party_id, title_ids), result in zip(chunk, results, strict=True):
+                done += 1
+                _record_group(party_id, title_ids, result, items, counts, summary)
+                if progress:
+                    progress(done, len(groups))
+
+
+def _record_group(party_id, title_ids, result, items, counts, summary) -> None:
+    if isinstance(result, (Conflict, ValidationError)):
+        # The title changed since the selection (paid, negativated by hand...): skipped, not an error.
+        counts["changed"] += 1
+        for t in title_ids:
+            items.add("skip", title_id=t, party_id=party_id, reason_code="changed", message=result.message)
+    elif isinstance(result, DomainError):
+        counts["errors"] += 1
+        summary.errors.append(result.message)
+        for t in title_ids:
+            items.add("error", title_id=t, party_id=party_id, message=result.message)
+    elif isinstance(result, Exception):  # one title's failure never stops the run
+        log.error("negativation of titles %s failed", title_ids, exc_info=result)
+        counts["errors"] += 1
+        summary.errors.append(f"Títulos {title_ids}: {result.__class__.__name__}")
+        for t in title_ids:
+            items.add("error", title_id=t, party_id=party_id, message=str(result))
+    else:
+        action = {"error": "error", "pending": "pending"}.get(result.status, "include")
+        key = {"include": "included", "pending": "pending", "error": "errors"}[action]
+        counts[key] += 1
+        if action != "error":
+            counts["titles_included"] += len(title_ids)
+        else:
+            summary.errors.append(result.message)
+        for t in title_ids:
+            items.add(action, title_id=t, party_id=party_id, negativation_id=result.negativation_id,
+                      message=result.message)
 
 
 def _send_removals(services, branch_id, today, items, counts, summary) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from app.models import Branch, CollectionRun, CollectionRunItem
+from app.models import Branch, CollectionRun, CollectionRunItem, Party, Title
 from app.services import collection_policy as cp
 from app.services.clock import today_br
 from app.services.collections import STATUS_LABELS, queue_run, run_branch
@@ -13,8 +13,16 @@ from app.services.collections_schedule import next_run_at
 from app.services.eligibility import REASON_LABELS
 from app.services.errors import DomainError
 
-from .common import actor, checkbox, credit_required, db_session, flash_domain_error, page_args, roles_required, \
-    services
+from .common import (
+    actor,
+    checkbox,
+    credit_required,
+    db_session,
+    flash_domain_error,
+    page_args,
+    roles_required,
+    services,
+)
 
 bp = Blueprint("collections", __name__, url_prefix="/cobranca")
 READERS = ("admin", "finance", "crm", "viewer")
@@ -93,7 +101,7 @@ def runs():
     elif kind == "real":
         stmt = stmt.where(CollectionRun.dry_run.is_(False))
     rows = s.scalars(stmt.offset((page - 1) * size).limit(size + 1)).all()
-    branches = s.scalars(select(Branch).where(Branch.active.is_(True)).order_by(Branch.name)).all()
+    branches = s.scalars(select(Branch).where(Branch.active.is_(True)).order_by(Branch.id)).all()
     return render_template("collections/runs.html", runs=rows[:size], has_next=len(rows) > size, page=page,
                            branches=branches, args=request.args)
 
@@ -159,5 +167,10 @@ def run_detail(run_id: int):
     items = s.scalars(stmt.order_by(CollectionRunItem.id).offset((page - 1) * size).limit(size + 1)).all()
     by_action = dict(s.execute(select(CollectionRunItem.action, func.count()).where(
         CollectionRunItem.run_id == run_id).group_by(CollectionRunItem.action)).all())
-    return render_template("collections/run_detail.html", run=run, items=items[:size], has_next=len(items) > size,
-                           page=page, by_action=by_action, args=request.args)
+    has_next, items = len(items) > size, items[:size]
+    title_ids = {i.title_id for i in items if i.title_id}
+    party_ids = {i.party_id for i in items if i.party_id}
+    numbers = dict(s.execute(select(Title.id, Title.number).where(Title.id.in_(title_ids))).all()) if title_ids else {}
+    names = dict(s.execute(select(Party.id, Party.name).where(Party.id.in_(party_ids))).all()) if party_ids else {}
+    return render_template("collections/run_detail.html", run=run, items=items, has_next=has_next,
+                           page=page, by_action=by_action, args=request.args, numbers=numbers, names=names)

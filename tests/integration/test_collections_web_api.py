@@ -40,7 +40,7 @@ def test_simulate_then_execute_from_the_web(client, users, login_as, services, s
     page = client.post("/cobranca/simular", data={"branch_id": branch_id}, follow_redirects=True)
     html = page.get_data(as_text=True)
     assert "Simulação concluída" in html and "Seria incluída" in html
-    assert "Vencido há menos dias que o mínimo exigido" in html  # the 59-day title, with its reason
+    assert "Vencido há 59 dias; a rotina exige pelo menos 60." in html  # the 59-day title, with its reason
     assert fake_bureau.calls == [] and session.scalar(select(func.count(Negativation.id))) == 0
     queued = client.post("/cobranca/executar", data={"branch_id": branch_id}, follow_redirects=True)
     assert "na fila" in queued.get_data(as_text=True)
