@@ -44,7 +44,7 @@ from .rate_limit import PacedBureau, TokenBucket
 log = logging.getLogger("creditdesk.collections")
 SKIP_ITEMS_PER_REASON = 2000  # items kept per skip reason; the counts are always complete
 ITEM_BATCH = 200
-SEND_CHUNK = 25  # groups per create/record transaction of negativations.negativate_groups
+SEND_CHUNK = 50  # groups per create/record transaction of negativations.negativate_groups
 SCHEDULED_TRIGGERS = ("scheduled", "catch_up")
 Progress = Callable[[int, int], None]
 

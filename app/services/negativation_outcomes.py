@@ -45,6 +45,12 @@ def is_permanent(exc: BaseException) -> bool:
 
 
 def record_failure(services, negativation_id: int, exc: Exception, *, removal: bool) -> Outcome:
+    with transaction(services.session_factory) as s:
+        return record_failure_in(s, rec.lock_negativation(s, negativation_id), exc, removal=removal)
+
+
+def record_failure_in(s, neg: Negativation, exc: Exception, *, removal: bool) -> Outcome:
+    """`record_failure` inside the caller's transaction (the batch records a chunk's answers at once)."""
     permanent = isinstance(exc, BureauError) and is_permanent(exc) and not removal
     if isinstance(exc, BureauError):
         code, message = exc.code or type(exc).__name__, describe(exc)
@@ -54,10 +60,8 @@ def record_failure(services, negativation_id: int, exc: Exception, *, removal: b
             "Falha inesperada ao falar com o bureau; a operação será repetida com a mesma chave, "
             "sem risco de envio em dobro."
         )
-    with transaction(services.session_factory) as s:
-        neg = rec.lock_negativation(s, negativation_id)
-        fail(s, neg, code, message, permanent=permanent, raw=str(exc))
-        return outcome(neg, ok=False)
+    fail(s, neg, code, message, permanent=permanent, raw=str(exc))
+    return outcome(neg, ok=False)
 
 
 def fail(s, neg: Negativation, code: str, message: str, *, permanent: bool, raw: str = "") -> None:

@@ -20,7 +20,10 @@ the bureau under the old key and a new one can never duplicate an entry.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -35,13 +38,28 @@ from . import audit
 from . import negativation_records as rec
 from .clock import now_utc, to_br, today_br
 from .eligibility import MANUAL_MIN_DAYS, Criteria, evaluate_titles
-from .errors import Conflict, NotFound, ValidationError
+from .errors import Conflict, DomainError, NotFound, ValidationError
 from .money import brl
-from .negativation_outcomes import CLAIM, Outcome, claim, fail, is_permanent, outcome, record_failure
+from .negativation_outcomes import (
+    CLAIM,
+    Outcome,
+    claim,
+    fail,
+    is_permanent,
+    outcome,
+    record_failure,
+    record_failure_in,
+)
 from .negativation_outcomes import status_message as status_message
 from .negativation_payload import build_payload, request_from_payload, same_request
 
+log = logging.getLogger("creditdesk.negativations")
+
 # --------------------------------------------------------------------------- inclusion
+
+
+BATCH_MAX = 50  # groups per create transaction (a larger chunk holds the write lock longer)
+Group = tuple[int, Iterable[int], str]  # (party_id, title_ids, restriction_code)
 
 
 def negativate_titles(
@@ -55,10 +73,100 @@ def negativate_titles(
     today: dt.date | None = None,
     min_days_overdue: int = MANUAL_MIN_DAYS,
 ) -> Outcome:
-    """Negativate some overdue titles of one client; returns the outcome in plain pt-BR."""
+    """Negativate some overdue titles of one client; returns the outcome in plain pt-BR.
+
+    A batch of one through `negativate_groups` (the routine's path): one code path for both."""
+    (result,) = negativate_groups(
+        services,
+        actor,
+        [(party_id, title_ids, restriction_code)],
+        origin=origin,
+        today=today,
+        min_days_overdue=min_days_overdue,
+    )
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+@dataclass
+class _Created:
+    index: int
+    negativation_id: int
+    integration: BureauIntegration | None
+    request: object
+    key: str
+    audit: dict
+
+
+def negativate_groups(
+    services,
+    actor: audit.Actor,
+    groups: Sequence[Group],
+    *,
+    origin: str = "manual",
+    today: dt.date | None = None,
+    min_days_overdue: int = MANUAL_MIN_DAYS,
+) -> list[Outcome | Exception]:
+    """Negativate several groups (one client's titles each); one result per group, in order.
+
+    The result is the Outcome, or the exception that group alone raised (ValidationError
+    not_eligible, Conflict already_negativated, NotFound...): a group never affects another.
+    1. ONE transaction creates every group's `pending` row, already claimed (next_attempt_at =
+       now + CLAIM), each group in its own SAVEPOINT (an ineligible group or a live-title unique
+       index conflict drops only that group); it COMMITS before any bureau call (STYLE habit 4).
+    2. The bureau is called for each created row with the data already in hand, no transaction open
+       (the row was just created and claimed by this call: no claim transaction is needed).
+    3. ONE transaction records the answers (a timeout, 5xx or malformed answer leaves the row
+       `pending` for the outbox, which resends with the SAME Idempotency-Key; a refusal -> `error`).
+    """
     rec.require_writer(actor)
     today = today or today_br()
-    ids = sorted({int(i) for i in title_ids})
+    results: list[Outcome | Exception | None] = [None] * len(groups)
+    wanted: list[list[int]] = []
+    for index, (_, title_ids, _) in enumerate(groups):
+        try:
+            wanted.append(sorted({int(i) for i in title_ids}))
+        except (TypeError, ValueError) as exc:
+            wanted.append([])
+            results[index] = exc
+    created: list[_Created] = []
+    with transaction(services.session_factory) as s:
+        # The chunk's clients and titles in two queries (PostgreSQL: its titles locked FOR UPDATE, in id
+        # order, which serialises two requests for the same titles); each group is then checked again.
+        parties = {p.id: p for p in s.scalars(select(Party).where(Party.id.in_({g[0] for g in groups})))}
+        stmt = select(Title).where(Title.id.in_(sorted({i for ids in wanted for i in ids}))).order_by(Title.id)
+        if is_postgres(s):
+            stmt = stmt.with_for_update()
+        titles = {t.id: t for t in s.scalars(stmt)}
+        integrations: dict[int, BureauIntegration | None] = {}
+        criteria = Criteria(today, min_days_overdue)
+        for index, (party_id, _, restriction_code) in enumerate(groups):
+            if results[index] is not None:
+                continue
+            try:
+                with s.begin_nested():
+                    created.append(
+                        _create(s, actor, index, parties.get(party_id), titles, wanted[index], restriction_code,
+                                origin, criteria, integrations)
+                    )
+            except IntegrityError as exc:
+                results[index] = Conflict(
+                    "Um ou mais títulos já estão em outra negativação (pedido repetido ou simultâneo). "
+                    "Atualize a página para ver a situação atual.",
+                    code="already_negativated",
+                )
+                results[index].__cause__ = exc
+            except DomainError as exc:
+                results[index] = exc
+        for row in created:  # written with the rows, in one flush at commit (not one per SAVEPOINT)
+            audit.record(s, actor, "negativation.create", "negativation", row.negativation_id, **row.audit)
+    answers = _call_bureau(services, created, results)
+    _record_answers(services, answers, results)
+    return results  # type: ignore[return-value]
+
+
+def _create(s, actor, index, party, loaded, ids, restriction_code, origin, criteria, integrations) -> _Created:
     code = (restriction_code or "").strip()
     if not ids:
         raise ValidationError("Selecione ao menos um título.", field_errors={"title_ids": "obrigatório"})
@@ -67,84 +175,148 @@ def negativate_titles(
             "Escolha o motivo da restrição (Buscar motivos restrição).",
             field_errors={"restriction_code": "obrigatório"},
         )
+    if party is None or party.stage != "client":
+        raise NotFound("Cliente não encontrado.")
+    titles = [loaded[i] for i in ids if i in loaded and loaded[i].party_id == party.id]
+    if len(titles) != len(ids):
+        raise ValidationError("Um ou mais títulos não pertencem a este cliente.")
+    if len({t.branch_id for t in titles}) != 1:
+        raise ValidationError("Selecione títulos de uma mesma filial (a filial é o credor).")
+    # Rules 1-8, re-checked inside the transaction that writes the negativation.
+    verdicts = evaluate_titles(s, titles, criteria)
+    refused = [f"{t.number}: {verdicts[t.id].reason}" for t in titles if not verdicts[t.id].eligible]
+    if refused:
+        raise ValidationError(
+            "Títulos não elegíveis para negativação: " + "; ".join(refused) + ".", code="not_eligible"
+        )
+    branch = titles[0].branch
+    integration_id = branch.bureau_integration_id
+    if integration_id not in integrations:
+        integrations[integration_id] = s.get(BureauIntegration, integration_id) if integration_id else None
+    integration = integrations[integration_id]
+    payload = build_payload(party, branch, titles, code)
+    neg = Negativation(
+        party_id=party.id,
+        branch_id=branch.id,
+        integration_id=integration_id,
+        restriction_code=code,
+        document=party.document,
+        document_type=party.document_kind,
+        idempotency_key=rec.new_key(),
+        status=NegativationStatus.PENDING.value,
+        requested_by=actor.name,
+        requested_by_id=actor.user_id,
+        origin=origin,
+        payload=payload,
+        total_amount=sum((t.open_amount for t in titles), start=Decimal("0.00")),
+        next_attempt_at=now_utc() + CLAIM,  # claimed by this call: the outbox leaves it alone meanwhile
+        attempts=1 if integration is not None else 0,  # the first send starts right after the commit
+    )
+    neg.titles = [
+        NegativationTitle(title_id=t.id, number=t.number, due_date=t.due_date, amount_sent=t.open_amount, live=True)
+        for t in titles
+    ]
+    s.add(neg)
+    rec.add_event(
+        s,
+        neg,
+        "created",
+        f"Negativação registrada com {len(titles)} título(s), total {brl(neg.total_amount)}; enviando ao bureau.",
+        actor.name,
+        {"idempotency_key": neg.idempotency_key},
+    )
+    s.flush()  # the live-title unique index fires here (inside this group's SAVEPOINT)
+    audit_entry = {
+        "branch_id": branch.id,
+        "document": party.document,
+        "summary": f"Negativação de {len(titles)} título(s)",
+        "details": {"title_ids": ids, "restriction_code": code, "origin": origin},
+    }
+    return _Created(index, neg.id, integration, request_from_payload(payload), neg.idempotency_key, audit_entry)
+
+
+def _call_bureau(services, created: list[_Created], results: list) -> list[tuple[_Created, object]]:
+    """Send each created row (no transaction open); returns (row, receipt or exception) to record.
+
+    The rows are claimed for CLAIM from the create commit. Should a slow chunk approach that, the
+    answers so far are recorded and the rest go through `send_inclusion` (which re-claims each row
+    under its lock), so a row is never sent by this call after the outbox may have taken it."""
+    started = time.monotonic()
+    answers: list[tuple[_Created, object]] = []
+    bureaus: dict[int, object] = {}
+    for i, row in enumerate(created):
+        if row.integration is None:
+            answers.append((row, None))
+            continue
+        if time.monotonic() - started > CLAIM.total_seconds() / 3:
+            _record_answers(services, answers, results)
+            answers = []
+            for late in created[i:]:
+                try:
+                    results[late.index] = send_inclusion(services, late.negativation_id, force=True)
+                except Exception as exc:  # noqa: BLE001 - reported for that group; the outbox retries
+                    results[late.index] = exc
+            break
+        try:
+            bureau = bureaus.get(row.integration.id)
+            if bureau is None:
+                bureau = bureaus[row.integration.id] = services.bureau_for(row.integration)
+        except Exception as exc:  # noqa: BLE001 - row stays pending and claimed; the outbox retries it
+            results[row.index] = exc
+            continue
+        try:
+            answers.append((row, bureau.negativate(row.request, row.key)))
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded; unknown ones are retried
+            answers.append((row, exc))
+    return answers
+
+
+def _record_answers(services, answers: list[tuple[_Created, object]], results: list) -> None:
+    """Record a chunk's answers in one transaction (one flush), then send the removals of
+    rows paid while their inclusion was in flight."""
+    if not answers:
+        return
+    removals: list[_Created] = []
     try:
         with transaction(services.session_factory) as s:
-            party = s.get(Party, party_id)
-            if party is None or party.stage != "client":
-                raise NotFound("Cliente não encontrado.")
-            stmt = select(Title).where(Title.id.in_(ids), Title.party_id == party_id).order_by(Title.id)
+            stmt = select(Negativation).where(Negativation.id.in_(sorted(r.negativation_id for r, _ in answers)))
             if is_postgres(s):
-                stmt = stmt.with_for_update()  # serialises two requests for the same titles
-            titles = s.scalars(stmt).all()
-            if len(titles) != len(ids):
-                raise ValidationError("Um ou mais títulos não pertencem a este cliente.")
-            if len({t.branch_id for t in titles}) != 1:
-                raise ValidationError("Selecione títulos de uma mesma filial (a filial é o credor).")
-            # Rules 1-8, re-checked inside the transaction that writes the negativation.
-            verdicts = evaluate_titles(s, titles, Criteria(today, min_days_overdue))
-            refused = [f"{t.number}: {verdicts[t.id].reason}" for t in titles if not verdicts[t.id].eligible]
-            if refused:
-                raise ValidationError(
-                    "Títulos não elegíveis para negativação: " + "; ".join(refused) + ".", code="not_eligible"
-                )
-            branch = titles[0].branch
-            payload = build_payload(party, branch, titles, code)
-            neg = Negativation(
-                party_id=party.id,
-                branch_id=branch.id,
-                integration_id=branch.bureau_integration_id,
-                restriction_code=code,
-                document=party.document,
-                document_type=party.document_kind,
-                idempotency_key=rec.new_key(),
-                status=NegativationStatus.PENDING.value,
-                requested_by=actor.name,
-                requested_by_id=actor.user_id,
-                origin=origin,
-                payload=payload,
-                total_amount=sum((t.open_amount for t in titles), start=Decimal("0.00")),
-                next_attempt_at=now_utc() + CLAIM,
-            )
-            neg.titles = [
-                NegativationTitle(
-                    title_id=t.id, number=t.number, due_date=t.due_date, amount_sent=t.open_amount, live=True
-                )
-                for t in titles
-            ]
-            s.add(neg)
-            s.flush()  # the live-title unique index fires here on SQLite; on PostgreSQL at latest on commit
-            rec.add_event(
-                s,
-                neg,
-                "created",
-                f"Negativação registrada com {len(titles)} título(s), total "
-                f"{brl(neg.total_amount)}; enviando ao bureau.",
-                actor.name,
-                {"idempotency_key": neg.idempotency_key},
-            )
-            audit.record(
-                s,
-                actor,
-                "negativation.create",
-                "negativation",
-                neg.id,
-                branch_id=branch.id,
-                document=party.document,
-                summary=f"Negativação de {len(titles)} título(s)",
-                details={"title_ids": ids, "restriction_code": code, "origin": origin},
-            )
-            neg_id = neg.id
-    except IntegrityError as exc:
-        raise Conflict(
-            "Um ou mais títulos já estão em outra negativação (pedido repetido ou simultâneo). "
-            "Atualize a página para ver a situação atual.",
-            code="already_negativated",
-        ) from exc
-    return send_inclusion(services, neg_id, force=True)
+                stmt = stmt.with_for_update()
+            rows = {n.id: n for n in s.scalars(stmt)}
+            # No SAVEPOINT per row: one flush for the chunk. Any failure rolls the whole recording back
+            # and leaves every row `pending` and claimed: the outbox resends each with its SAME key.
+            for row, answer in answers:
+                results[row.index] = _record_answer(s, rows[row.negativation_id], answer)
+                received = answer is not None and not isinstance(answer, Exception)
+                if received and results[row.index].status == NegativationStatus.REMOVAL_PENDING.value:
+                    removals.append(row)
+    except Exception as exc:  # noqa: BLE001 - nothing recorded: the outbox retries with the same keys
+        log.exception("recording the bureau's answers for %d negativation(s) failed", len(answers))
+        for row, _ in answers:
+            results[row.index] = exc
+        return
+    for row in removals:  # paid while the inclusion was in flight
+        try:
+            results[row.index] = send_removal(services, row.negativation_id, force=True)
+        except Exception as exc:  # noqa: BLE001
+            results[row.index] = exc
+
+
+def _record_answer(s, neg: Negativation, answer) -> Outcome:
+    if answer is None:
+        fail(s, neg, "no_integration", "A filial não tem integração com o bureau.", permanent=True)
+        return outcome(neg, ok=False)
+    if isinstance(answer, Exception):
+        return record_failure_in(s, neg, answer, removal=False)
+    if answer.status == "rejected":
+        fail(s, neg, "rejected", "O bureau recusou a negativação.", permanent=True)
+        return outcome(neg, ok=False)
+    _apply_receipt(s, neg, answer)
+    return outcome(neg)
 
 
 def send_inclusion(services, negativation_id: int, *, force: bool = False) -> Outcome:
-    """Call the bureau for a `pending` row (first send or retry), always with its stored key."""
+    """Call the bureau for a `pending` row (retry or resend), always with its stored key."""
     with transaction(services.session_factory) as s:
         neg = rec.lock_negativation(s, negativation_id)
         if neg is None:
@@ -163,12 +335,7 @@ def send_inclusion(services, negativation_id: int, *, force: bool = False) -> Ou
     except Exception as exc:  # noqa: BLE001 - any failure is recorded; unknown ones are retried
         return record_failure(services, negativation_id, exc, removal=False)
     with transaction(services.session_factory) as s:
-        neg = rec.lock_negativation(s, negativation_id)
-        if receipt.status == "rejected":
-            fail(s, neg, "rejected", "O bureau recusou a negativação.", permanent=True)
-            return outcome(neg, ok=False)
-        _apply_receipt(s, neg, receipt)
-        result = outcome(neg)
+        result = _record_answer(s, rec.lock_negativation(s, negativation_id), receipt)
     if result.status == NegativationStatus.REMOVAL_PENDING.value:
         return send_removal(services, negativation_id, force=True)  # paid while the inclusion was in flight
     return result
@@ -396,6 +563,9 @@ from .negativation_outbox import (  # noqa: E402
 
 __all__ = [
     "Outcome",
+    "due_removals",
+    "mark_due_removals",
+    "negativate_groups",
     "negativate_titles",
     "refresh_status",
     "remove_negativations",
