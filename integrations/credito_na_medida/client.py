@@ -146,6 +146,7 @@ class CreditoNaMedidaClient:
         self.client_id = client_id
         self._client_secret = client_secret  # only ever handed to HTTPBasicAuth
         self._store: TokenStore = token_store if token_store is not None else InMemoryTokenStore()
+        self._last_token: AccessToken | None = None  # this instance's copy of the shared token
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
         self._timeout = (connect_timeout, read_timeout)
@@ -220,8 +221,13 @@ class CreditoNaMedidaClient:
     def _token(self, *, force: bool = False, stale: str | None = None) -> AccessToken:
         """The cached token, or a new one; ``stale`` is a value the bureau has just refused."""
         if not force and stale is None:
+            # This instance's copy first: a shared-store read per call costs a database query.
+            mine = self._last_token
+            if mine is not None and mine.is_usable(self._clock(), self._refresh_margin_s):
+                return mine
             cached = self._store.load()
             if cached is not None and cached.is_usable(self._clock(), self._refresh_margin_s):
+                self._last_token = cached
                 return cached
         with self._store.refresh_lock():
             # Another process may have refreshed while we waited for the lock: reuse its token.
@@ -232,9 +238,11 @@ class CreditoNaMedidaClient:
                 and cached.value != stale
                 and cached.is_usable(self._clock(), self._refresh_margin_s)
             ):
+                self._last_token = cached
                 return cached
             fresh = self._request_token()
             self._store.save(fresh)
+            self._last_token = fresh
             return fresh
 
     def _request_token(self) -> AccessToken:
