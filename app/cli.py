@@ -245,7 +245,7 @@ def _stop_all(procs: dict[str, subprocess.Popen]) -> None:
 @main.command("import-customers")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--branch", "branch_id", type=int, required=True, help="Id da filial que recebe os clientes.")
-@click.option("--batch-size", default=5000, show_default=True, help="Clientes por lote gravado.")
+@click.option("--batch-size", default=2000, show_default=True, help="Clientes por lote gravado.")
 @with_appcontext
 def import_customers_cmd(path, branch_id, batch_size):
     """Import customers from the commerce platform's XML (docs/commerce-xml.md), streamed: any size."""

@@ -9,11 +9,11 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import Response, jsonify, request
 
 from app.services import credit_account_list, credit_accounts, purchases
 from app.services.errors import NotFound, ValidationError
-from app.web.common import db_session
+from app.web.common import db_session, services
 
 from . import api_actor, bp, require_roles
 
@@ -198,9 +198,10 @@ def resend(party_id: int):
 @require_roles(*READERS)
 def export_accounts():
     branch = request.args.get("branch_id", "")
-    rows = credit_account_list.export_csv(db_session(), branch_id=int(branch) if branch.isdigit() else None,
-                                          status=request.args.get("status") or None)
-    return Response(stream_with_context(rows), mimetype="text/csv",
+    rows = credit_account_list.export_csv_streamed(
+        services().session_factory, branch_id=int(branch) if branch.isdigit() else None,
+        status=request.args.get("status") or None)
+    return Response(rows, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=contas-credito.csv"})
 
 

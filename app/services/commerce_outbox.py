@@ -36,8 +36,9 @@ CLAIM_TTL = dt.timedelta(minutes=2)  # a crash mid-call leaves the row to be ret
 
 
 def queue_update(session: Session, party: Party, kind: UpdateKind | str, payload: dict[str, Any],
-                 actor: audit.Actor) -> OutboundUpdate | None:
-    """Add an update to the outbox in the caller's transaction; None when the branch has no platform.
+                 actor: audit.Actor, *, force: bool = False) -> OutboundUpdate | None:
+    """Add an update to the outbox in the caller's transaction; None when the branch has no platform,
+    or when the platform already has (or is about to get) exactly this value, unless `force`.
 
     A pending older update of the same kind for the same client is superseded: only the newest
     value matters, and delivering an old one after a new one would leave the platform stale.
@@ -46,6 +47,13 @@ def queue_update(session: Session, party: Party, kind: UpdateKind | str, payload
     if not policy.platform_url:
         return None
     kind = UpdateKind(kind).value
+    if not force:
+        last = session.scalar(select(OutboundUpdate).where(
+            OutboundUpdate.party_id == party.id, OutboundUpdate.kind == kind,
+            OutboundUpdate.status.in_((UpdateStatus.PENDING.value, UpdateStatus.SENT.value)))
+            .order_by(OutboundUpdate.id.desc()).limit(1))
+        if last is not None and last.payload == payload:
+            return None
     session.execute(
         update(OutboundUpdate)
         .where(OutboundUpdate.party_id == party.id, OutboundUpdate.kind == kind,

@@ -19,10 +19,15 @@ from dataclasses import dataclass, field
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
-from .branches import UFS
 from .documents import InvalidDocument, normalize_document
 from .errors import DomainError, ValidationError
 
+# Brazilian states (the same list as app.services.branches.UFS; kept here so that the XML reader
+# process of customer_import_file imports no database models).
+UFS = frozenset([
+    "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
+    "PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
+])
 CHUNK = 64 * 1024
 MAX_CUSTOMER_BYTES = 1024 * 1024
 
@@ -35,7 +40,7 @@ ADDRESS_TAGS = {
     "cidade": "city", "uf": "state", "estado": "state", "cep": "zip",
 }
 MAX_LENGTHS = {
-    "external_id": 64, "name": 200, "email": 254, "state_registration": 20, "street": 200, "number": 20,
+    "name": 200, "email": 254, "state_registration": 20, "street": 200, "number": 20,
     "complement": 100, "district": 100, "city": 100,
 }
 FIELD_LABELS = {
@@ -224,6 +229,7 @@ def iter_customers(source, *, max_bytes: int | None = None, on_progress: Callabl
 
 
 def validate_customer(raw: dict[str, str], index: int) -> CustomerRecord | Refusal:
+    """Check and clean one customer's fields (one call per customer of a large load: kept lean)."""
     errors: list[tuple[str, str]] = []
     ext = raw.get("external_id") or ""
     if not ext:
@@ -237,37 +243,95 @@ def validate_customer(raw: dict[str, str], index: int) -> CustomerRecord | Refus
         errors.append(("invalid_document", exc.message))
     values: dict[str, str | None] = {}
     for key, value in raw.items():
-        if key in ("external_id", "document"):
+        if key == "external_id" or key == "document":
             continue
-        cleaned, problem = _clean(key, value)
+        if not value:
+            values[key] = None  # present and empty: clears the stored value
+            continue
+        limit = MAX_LENGTHS.get(key)
+        if limit is not None and len(value) > limit:
+            errors.append(("invalid_field", f"{FIELD_LABELS[key]}: no máximo {limit} caracteres"))
+        cleaner = _CLEANERS.get(key)
+        if cleaner is None:
+            values[key] = value
+            continue
+        cleaned, problem = cleaner(value)
         if problem:
             errors.append(("invalid_field", f"{FIELD_LABELS[key]}: {problem}"))
         values[key] = cleaned
-    for key, limit in MAX_LENGTHS.items():
-        if len(raw.get(key) or "") > limit:
-            errors.append(("invalid_field", f"{FIELD_LABELS[key]}: no máximo {limit} caracteres"))
+    if len(ext) > 64:
+        errors.append(("invalid_field", "id: no máximo 64 caracteres"))
     if errors:
         return Refusal(index, ext[:64] or None, errors[0][0], "; ".join(msg for _, msg in errors))
     return CustomerRecord(index, ext, document, values)
 
 
-def _clean(key: str, value: str) -> tuple[str | None, str | None]:
-    if value == "":
-        return None, None
-    if key == "email":
-        value = value.lower()
-        return value, None if _EMAIL_RE.fullmatch(value) else "e-mail inválido"
-    if key in ("phone", "mobile"):
-        digits = re.sub(r"\D", "", value)
-        if not 8 <= len(digits) <= 20:
-            return None, "telefone inválido"
-        return digits, None
-    if key == "state":
-        value = value.upper()
-        return value, None if value in UFS else "UF inválida"
-    if key == "zip":
-        digits = re.sub(r"\D", "", value)
-        return digits, None if len(digits) == 8 else "o CEP deve ter 8 dígitos"
-    if key == "state_registration":
-        return value.upper(), None
-    return value, None
+_NON_DIGITS = re.compile(r"\D")
+
+
+def _email(value: str) -> tuple[str, str | None]:
+    value = value.lower()
+    return value, None if _EMAIL_RE.fullmatch(value) else "e-mail inválido"
+
+
+def _phone(value: str) -> tuple[str | None, str | None]:
+    digits = value if value.isdigit() else _NON_DIGITS.sub("", value)
+    return (digits, None) if 8 <= len(digits) <= 20 else (None, "telefone inválido")
+
+
+def _state(value: str) -> tuple[str, str | None]:
+    value = value.upper()
+    return value, None if value in UFS else "UF inválida"
+
+
+def _zip(value: str) -> tuple[str, str | None]:
+    digits = value if value.isdigit() else _NON_DIGITS.sub("", value)
+    return digits, None if len(digits) == 8 else "o CEP deve ter 8 dígitos"
+
+
+def _upper(value: str) -> tuple[str, None]:
+    return value.upper(), None
+
+
+_CLEANERS = {"email": _email, "phone": _phone, "mobile": _phone, "state": _state, "zip": _zip,
+             "state_registration": _upper}
+
+
+def write_chunks(path: str, out, chunk_size: int = 1000) -> None:
+    """The XML reader process of `customer_import_file`: parse `path` and write pickled chunks of plain
+    tuples to `out`: ("items", [...], bytes read), then ("done", None, n) or ("error", (type, message,
+    code), n)."""
+    import pickle
+
+    read = [0]
+
+    def progress(n: int) -> None:
+        read[0] += n
+
+    def send(kind: str, payload) -> None:
+        pickle.dump((kind, payload, read[0]), out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+        read[0] = 0
+
+    chunk: list[tuple] = []
+    try:
+        with open(path, "rb") as fh:
+            for item in iter_customers(fh, on_progress=progress):
+                if isinstance(item, Refusal):
+                    chunk.append(("refused", item.index, item.external_id, item.code, item.message))
+                else:
+                    chunk.append(("record", item.index, item.external_id, item.document, item.values))
+                if len(chunk) >= chunk_size:
+                    send("items", chunk)
+                    chunk = []
+        send("items", chunk)
+        send("done", None)
+    except (XmlRejected, BodyTooLarge) as exc:
+        send("items", chunk)
+        send("error", (type(exc).__name__, exc.message, exc.code))
+
+
+if __name__ == "__main__":
+    import sys
+
+    write_chunks(sys.argv[1], sys.stdout.buffer)

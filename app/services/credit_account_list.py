@@ -46,12 +46,12 @@ class AccountRow:
 def _query(*, q: str = "", branch_id: int | None = None, status: str | None = None, with_limit: bool = False,
            sort: str = "name", descending: bool = False):
     now = now_utc()
-    limit_col = credit_accounts._money(CreditAccount.credit_limit)
+    limit_col = credit_accounts.money_expr(CreditAccount.credit_limit)
     held = case((CreditPolicy.restore_mode == RestoreMode.PAYMENT_AND_CANCELLATION.value,
-                 credit_accounts._money(literal(0))), else_=credit_accounts.titles_held_sq(Party.id))
-    used = credit_accounts._money(credit_accounts.titles_open_sq(Party.id) + held
+                 credit_accounts.money_expr(literal(0))), else_=credit_accounts.titles_held_sq(Party.id))
+    used = credit_accounts.money_expr(credit_accounts.titles_open_sq(Party.id) + held
                                   + credit_accounts.reserved_sq(Party.id, now)).label("used")
-    limit_value = credit_accounts._money(case((CreditAccount.id.is_(None), literal(0)), else_=limit_col)
+    limit_value = credit_accounts.money_expr(case((CreditAccount.id.is_(None), literal(0)), else_=limit_col)
                                          ).label("limit")
     stmt = (select(Party.id, Party.name, Party.document, Party.status, Branch.name.label("branch_name"),
                    Branch.cnpj.label("branch_cnpj"), limit_value, CreditAccount.tolerance_pct, used)
@@ -90,6 +90,13 @@ def search_accounts(session: Session, *, limit: int = 50, offset: int = 0, **fil
 
 def _br(value: Decimal) -> str:
     return f"{value:.2f}".replace(".", ",")
+
+
+def export_csv_streamed(session_factory, **filters) -> Iterator[str]:
+    """`export_csv` with a session of its own, closed when the stream ends or is abandoned: an HTTP
+    response body is read after the request's session was already closed."""
+    with session_factory() as session:
+        yield from export_csv(session, **filters)
 
 
 def export_csv(session: Session, **filters) -> Iterator[str]:

@@ -79,26 +79,27 @@ class CreditSummary:
         return max(self.limit + self.tolerance_amount - self.used, ZERO)
 
 
-def _money(expr):
+def money_expr(expr):
+    """A SQL money expression read back as Decimal (sums, differences: Money is cents on SQLite)."""
     return type_coerce(expr, Money())
 
 
 def titles_open_sq(party_id):
-    return select(_money(func.coalesce(func.sum(Title.open_amount), 0))).where(
+    return select(money_expr(func.coalesce(func.sum(Title.open_amount), 0))).where(
         Title.party_id == party_id, Title.origin == CREDIT_ORIGIN, Title.status.in_(COLLECTIBLE_STATUSES),
     ).scalar_subquery()
 
 
 def titles_held_sq(party_id):
     released = exists().where(CreditRelease.title_id == Title.id)
-    return select(_money(func.coalesce(func.sum(_money(Title.amount - Title.amount_received)), 0))).where(
+    return select(money_expr(func.coalesce(func.sum(money_expr(Title.amount - Title.amount_received)), 0))).where(
         Title.party_id == party_id, Title.origin == CREDIT_ORIGIN, Title.status == TitleStatus.CANCELLED.value,
         ~released,
     ).scalar_subquery()
 
 
 def reserved_sq(party_id, now: dt.datetime):
-    return select(_money(func.coalesce(func.sum(Reservation.amount), 0))).where(
+    return select(money_expr(func.coalesce(func.sum(Reservation.amount), 0))).where(
         Reservation.party_id == party_id, Reservation.status == ReservationStatus.ACTIVE.value,
         Reservation.expires_at > now,
     ).scalar_subquery()
@@ -110,7 +111,7 @@ def summary_for(session: Session, party: Party, *, account: CreditAccount | None
     account = account if account is not None else account_for(session, party.id)
     policy = policy or policy_for(session, party.branch_id)
     now = now or now_utc()
-    held = titles_held_sq(party.id) if policy.restore_mode == RestoreMode.PAYMENT.value else _money(literal(0))
+    held = titles_held_sq(party.id) if policy.restore_mode == RestoreMode.PAYMENT.value else money_expr(literal(0))
     row = session.execute(select(titles_open_sq(party.id), held, reserved_sq(party.id, now))).one()
     return CreditSummary(
         limit=account.credit_limit if account else ZERO,
@@ -281,17 +282,18 @@ def limit_payload(party: Party, summary: CreditSummary) -> dict:
 
 
 def queue_limit_update(session: Session, party: Party, actor: audit.Actor, *, account: CreditAccount | None = None,
-                       policy=None) -> OutboundUpdate | None:
+                       policy=None, force: bool = False) -> OutboundUpdate | None:
     """Queue the current limit and available credit for the platform (same transaction, rule 21)."""
     session.flush()
     summary = summary_for(session, party, account=account, policy=policy)
-    return commerce_outbox.queue_update(session, party, UpdateKind.LIMIT, limit_payload(party, summary), actor)
+    return commerce_outbox.queue_update(session, party, UpdateKind.LIMIT, limit_payload(party, summary), actor,
+                                        force=force)
 
 
 def resend_limit(session: Session, actor: audit.Actor, party_id: int) -> OutboundUpdate:
     """The manual "Reenviar limite" (seed 000: re-send the limit when the platform shows another one)."""
     party = _party(session, party_id)
-    row = queue_limit_update(session, party, actor)
+    row = queue_limit_update(session, party, actor, force=True)
     if row is None:
         raise Conflict("A filial não tem a plataforma de comércio configurada na política de crédito.",
                        code="platform_not_configured")

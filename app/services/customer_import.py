@@ -4,8 +4,8 @@ New customers become clients with status PEN (seed 002, rule 19); existing ones,
 the branch by the platform's id and then by CNPJ/CPF, are updated, except the branch's
 "do not overwrite" fields, which are kept silently and never reported as an error (seed 002).
 A field absent from the XML is left unchanged; an empty one is cleared. Customers are written
-in batches (one SELECT per batch to match, one bulk INSERT and one bulk UPDATE), which is what
-makes large initial loads fast.
+in batches: two indexed SELECTs to match, one bulk INSERT, and bulk UPDATEs of only the columns
+that changed (an unchanged customer costs no write), which is what makes large loads fast.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ _parties = Party.__table__
 # Party columns the platform's XML may set (commerce_xml maps the elements to these names).
 DATA_COLUMNS = ("external_id", "document", "document_kind", "name", "email", "state_registration", "phone",
                 "mobile", *ADDRESS_FIELDS)
+INDEXED_COLUMNS = frozenset({"external_id", "document", "name", "email"})
 _UPDATE_BY_ID = update(_parties).where(_parties.c.id == bindparam("party_id"))
 
 
@@ -80,7 +81,8 @@ class _Importer:
         self.batch_size, self.commit_each_batch = batch_size, commit_each_batch
         self.batch: list[CustomerRecord] = []
         self.keys: set[tuple[str, str]] = set()
-        self.columns = [_parties.c[c] for c in ("id", "stage", "status", *DATA_COLUMNS)]
+        self.names = ("id", "stage", "status", *DATA_COLUMNS)
+        self.columns = [_parties.c[c] for c in self.names]
         self._bind_instant = None
 
     def _run(self, batch: list[CustomerRecord]) -> None:
@@ -125,15 +127,23 @@ class _Importer:
     def _lookup(self, batch: list[CustomerRecord]) -> tuple[dict, dict]:
         """The branch's parties matching the batch by platform id, and by document.
 
-        Two SELECTs, each served by its (branch_id, …) unique index; one SELECT with an OR of the two
-        IN lists makes SQLite scan the whole branch for every batch.
+        Each SELECT is served by its (branch_id, …) unique index (one SELECT with an OR of the two IN
+        lists makes SQLite scan the whole branch). Documents are looked up only when needed: for a
+        customer not found by its platform id, or found with another document (which may belong to
+        someone else) — so a batch of updates costs one SELECT.
         """
-        conn, c = self.s.connection(), _parties.c
-        by_ext = conn.execute(select(*self.columns).where(
-            c.branch_id == self.branch_id, c.external_id.in_([r.external_id for r in batch]))).all()
-        by_doc = conn.execute(select(*self.columns).where(
-            c.branch_id == self.branch_id, c.document.in_([r.document for r in batch]))).all()
-        return {r.external_id: r for r in by_ext}, {r.document: r for r in by_doc}
+        conn, c, names = self.s.connection(), _parties.c, self.names
+        rows = conn.execute(select(*self.columns).where(
+            c.branch_id == self.branch_id, c.external_id.in_([r.external_id for r in batch])))
+        # Plain dicts: built at C speed, and much faster to read than Row attributes.
+        by_ext = {r["external_id"]: r for r in (dict(zip(names, row, strict=True)) for row in rows)}
+        docs = [r.document for r in batch
+                if r.external_id not in by_ext or by_ext[r.external_id]["document"] != r.document]
+        by_doc = {m["document"]: m for m in by_ext.values()}
+        if docs:
+            rows = conn.execute(select(*self.columns).where(c.branch_id == self.branch_id, c.document.in_(docs)))
+            by_doc.update((r["document"], r) for r in (dict(zip(names, row, strict=True)) for row in rows))
+        return by_ext, by_doc
 
     def _write(self, batch: list[CustomerRecord]) -> list[CustomerRecord]:
         """Write one batch; returns the records that must wait for the next round (same party twice)."""
@@ -142,11 +152,11 @@ class _Importer:
         inserts, new_records, updates, updated, deferred, used = [], [], [], [], [], set()
         for rec in batch:
             match = by_ext.get(rec.external_id) or by_doc.get(rec.document)
-            if match is not None and match.id in used:
+            if match is not None and match["id"] in used:
                 deferred.append(rec)
                 continue
             owner = by_doc.get(rec.document)
-            if match is not None and owner is not None and owner.id != match.id:
+            if match is not None and owner is not None and owner["id"] != match["id"]:
                 self.emit(ImportItem(rec.index, rec.external_id, "refused", code="document_in_use",
                                      reason="O CNPJ/CPF informado pertence a outro cliente desta filial."))
                 continue
@@ -158,18 +168,22 @@ class _Importer:
                                 "created_at": now, "updated_at": now, **values})
                 new_records.append(rec)
                 continue
-            used.add(match.id)
+            used.add(match["id"])
             for col in self.protected:
                 # Seed 002: fields the seller keeps are skipped silently (filled only when still empty).
-                if col in values and getattr(match, col) not in (None, ""):
+                if col in values and match[col] not in (None, ""):
                     del values[col]
-            # Only what changed is written: an unchanged row costs nothing, an unchanged indexed
-            # column (document, platform id) no index maintenance.
-            changes = {k: v for k, v in values.items() if getattr(match, k) != v}
-            if match.stage != Stage.CLIENT.value:
+            # An unchanged customer is not written at all; a changed one gets its plain columns, and
+            # its indexed ones only when they changed (no needless index maintenance). Few distinct
+            # column sets per batch, so few statements.
+            if any(match[k] != v for k, v in values.items()):
+                changes = {k: v for k, v in values.items() if k not in INDEXED_COLUMNS or match[k] != v}
+            else:
+                changes = {}
+            if match["stage"] != Stage.CLIENT.value:
                 changes.update(stage=Stage.CLIENT.value, became_client_at=now)
             if changes:
-                updates.append({"party_id": match.id, "updated_at": now, **changes})
+                updates.append({"party_id": match["id"], "updated_at": now, **changes})
             updated.append((rec, match))
         try:
             if inserts:
@@ -189,7 +203,7 @@ class _Importer:
             self.emit(ImportItem(rec.index, rec.external_id, "created", ids.get(rec.external_id),
                                  CustomerStatus.PEN.value))
         for rec, match in updated:
-            self.emit(ImportItem(rec.index, rec.external_id, "updated", match.id, match.status))
+            self.emit(ImportItem(rec.index, rec.external_id, "updated", match["id"], match["status"]))
         return deferred
 
 

@@ -1,28 +1,30 @@
 """Importing a customer XML file of any size (the CLI, the benchmark): parsing and writing overlap.
 
 Parsing and validating the XML (defusedxml, document checks) and writing to the database are both
-CPU-bound Python; in one process they add up. For a large file, a child process parses and
-validates and hands the customers over in chunks, while this process writes them: the two run
-at once on two cores. Small files are read in this process. Memory stays flat in both: the child
-keeps one chunk, the pipe holds at most a few.
+CPU-bound Python; in one process they add up. For a large file, a reader process
+(`python -m app.services.commerce_xml FILE`, which imports no database code) parses and validates
+and hands the customers over in chunks through a pipe, while this process writes them: the two
+run at once on two cores. Small files are read in this process. Memory stays flat in both: the
+reader keeps one chunk, the pipe a few.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
-from multiprocessing.connection import Connection
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from . import audit
-from .commerce_xml import BodyTooLarge, CustomerRecord, Refusal, XmlRejected, iter_customers
+from .commerce_xml import BodyTooLarge, CustomerRecord, Refusal, XmlRejected
 from .customer_import import DEFAULT_BATCH, ImportItem, ImportSummary, import_customers, import_items
 from .errors import DomainError
 
 PARALLEL_FROM_BYTES = 8 * 1024 * 1024
-CHUNK_ITEMS = 1000
 
 
 def import_customer_file(session: Session, actor: audit.Actor, path: str | os.PathLike, branch_id: int, *,
@@ -31,30 +33,30 @@ def import_customer_file(session: Session, actor: audit.Actor, path: str | os.Pa
                          ) -> ImportSummary:
     """Import a file, committing each batch (a failure later in the file keeps the batches written).
 
-    `parallel=None` parses in a child process when the file is larger than 8 MB."""
+    `parallel=None` uses a reader process when the file is 8 MB or more."""
     if parallel is None:
         parallel = os.path.getsize(path) >= PARALLEL_FROM_BYTES
     if not parallel:
         with open(path, "rb") as fh:
             return import_customers(session, actor, fh, branch_id, batch_size=batch_size, collect_items=False,
                                     on_item=on_item, on_progress=on_progress, commit_each_batch=True)
-    return import_items(session, actor, _parsed_by_child(str(path), on_progress), branch_id,
+    return import_items(session, actor, _read_by_child(os.fspath(path), on_progress), branch_id,
                         batch_size=batch_size, collect_items=False, on_item=on_item, commit_each_batch=True)
 
 
-def _parsed_by_child(path: str, on_progress: Callable[[int], None] | None) -> Iterator[CustomerRecord | Refusal]:
-    ctx = multiprocessing.get_context("spawn")  # a clean interpreter: no inherited database connections
-    receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_parse, args=(path, sender), name="customer-xml-parser", daemon=True)
-    child.start()
-    sender.close()
+def _read_by_child(path: str, on_progress: Callable[[int], None] | None) -> Iterator[CustomerRecord | Refusal]:
+    root = str(Path(__file__).resolve().parents[2])  # the project root: `app` importable from any cwd
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    reader = subprocess.Popen([sys.executable, "-m", "app.services.commerce_xml", path], stdout=subprocess.PIPE,
+                              env=env)
     try:
         while True:
             try:
-                kind, payload, read = receiver.recv()
+                # Our own child process writes this stream (commerce_xml.write_chunks): trusted input.
+                kind, payload, read = pickle.load(reader.stdout)  # noqa: S301
             except EOFError as exc:
                 raise DomainError("A leitura do XML foi interrompida (o processo de leitura terminou).",
-                                  code="parser_died") from exc
+                                  code="reader_died") from exc
             if on_progress and read:
                 on_progress(read)
             if kind == "items":
@@ -62,42 +64,11 @@ def _parsed_by_child(path: str, on_progress: Callable[[int], None] | None) -> It
                     yield Refusal(*item[1:]) if item[0] == "refused" else CustomerRecord(*item[1:])
             elif kind == "error":
                 error_type, message, code = payload
-                raise (BodyTooLarge(message) if error_type == "BodyTooLarge" else XmlRejected(message, code=code))
+                raise BodyTooLarge(message) if error_type == "BodyTooLarge" else XmlRejected(message, code=code)
             else:
                 return
     finally:
-        receiver.close()
-        if child.is_alive():
-            child.terminate()
-        child.join()
-
-
-def _parse(path: str, sender: Connection) -> None:
-    """The child: parse and validate, send chunks of customers with the bytes read meanwhile."""
-    read = [0]
-
-    def progress(n: int) -> None:
-        read[0] += n
-
-    def send(kind: str, payload) -> None:
-        sender.send((kind, payload, read[0]))
-        read[0] = 0
-
-    chunk: list[tuple] = []
-    try:
-        with open(path, "rb") as fh:
-            for item in iter_customers(fh, on_progress=progress):
-                if isinstance(item, Refusal):
-                    chunk.append(("refused", item.index, item.external_id, item.code, item.message))
-                else:
-                    chunk.append(("record", item.index, item.external_id, item.document, item.values))
-                if len(chunk) >= CHUNK_ITEMS:
-                    send("items", chunk)
-                    chunk = []
-        send("items", chunk)
-        send("done", None)
-    except (XmlRejected, BodyTooLarge) as exc:
-        send("items", chunk)
-        send("error", (type(exc).__name__, exc.message, exc.code))
-    finally:
-        sender.close()
+        reader.stdout.close()
+        if reader.poll() is None:
+            reader.kill()
+        reader.wait()

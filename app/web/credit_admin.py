@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.models import Branch
@@ -35,7 +35,8 @@ def _int(name: str) -> int | None:
 
 
 def _filters() -> dict:
-    return {"q": request.args.get("q", ""), "branch_id": _int("branch_id"), "status": request.args.get("status") or None,
+    return {"q": request.args.get("q", ""), "branch_id": _int("branch_id"),
+            "status": request.args.get("status") or None,
             "with_limit": request.args.get("with_limit") == "1",
             "sort": request.args.get("sort", "name") if request.args.get("sort") in credit_account_list.SORTS
             else "name", "descending": request.args.get("order") == "desc"}
@@ -54,8 +55,8 @@ def accounts():
 @bp.route("/contas/exportar.csv")
 @roles_required(*VIEW_ROLES)
 def export_accounts():
-    rows = credit_account_list.export_csv(db_session(), **_filters())
-    return Response(stream_with_context(rows), mimetype="text/csv",
+    rows = credit_account_list.export_csv_streamed(services().session_factory, **_filters())
+    return Response(rows, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=contas-credito.csv"})
 
 

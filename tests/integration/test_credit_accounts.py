@@ -248,3 +248,53 @@ def test_api_accounts(client, services, api_token, branch_id):
     assert resp.status_code == 202
     assert client.get(f"/api/v1/credit/accounts/{party_id}", headers=api_token("viewer")).get_json()["limit"] == (
         "700.00")
+
+
+def test_policy_page_is_admin_only_and_keeps_the_secret_encrypted(client, services, login_as, branch_id):
+    from app.models import CreditPolicy
+
+    login_as("finance")
+    assert client.get(f"/credito/politicas/{branch_id}").status_code == 403
+    login_as("admin")
+    form = {"pen_can_buy_upfront": "y", "restore_mode": "payment_and_cancellation", "installment_terms": "7, 30/60",
+            "reservation_expiry_hours": "48", "platform_url": "https://plataforma.exemplo.com.br/erp",
+            "platform_secret": "novo-segredo", "protected_fields": ["email", "address"]}
+    assert client.post(f"/credito/politicas/{branch_id}", data=form).status_code == 302
+    with services.session_factory() as s:
+        policy = s.get(CreditPolicy, branch_id)
+        assert (policy.pen_can_buy_upfront, policy.tolerance_enabled, policy.restore_mode, policy.installment_terms,
+                policy.reservation_expiry_hours, policy.protected_fields) == (
+            True, False, "payment_and_cancellation", ["7", "30/60"], 48, ["email", "address"])
+        assert services.box.decrypt(policy.platform_secret_encrypted) == "novo-segredo"
+    page = client.get(f"/credito/politicas/{branch_id}").get_data(as_text=True)
+    assert "novo-segredo" not in page and policy.platform_secret_encrypted not in page
+    resp = client.post(f"/credito/politicas/{branch_id}", data={**form, "installment_terms": "60/30"})
+    assert resp.status_code == 200 and "crescentes" in resp.get_data(as_text=True)
+
+
+def test_api_csv_export_and_import(client, services, api_token, branch_id):
+    party_id = make_client(services, branch_id, limit="10", name="Cliente CSV")
+    with client.get(f"/api/v1/credit/accounts.csv?branch_id={branch_id}", headers=api_token("viewer")) as resp:
+        assert "Cliente CSV" in resp.get_data(as_text=True)
+    body = f"documento;limite;status;motivo\n{CPF};1234,56;RPV;revisão\n"
+    resp = client.post(f"/api/v1/credit/accounts/import?branch_id={branch_id}", headers=api_token("finance"),
+                       data=body.encode(), content_type="text/csv")
+    assert resp.get_json()["ok"] == 1
+    credit = summary(services, party_id)
+    assert credit.limit == Decimal("1234.56")
+    with services.session_factory() as s:
+        assert s.get(Party, party_id).status == "RPV"
+    resp = client.post("/api/v1/credit/accounts/import", headers=api_token("crm"), data=body.encode())
+    assert resp.status_code == 403
+
+
+def test_unchanged_values_are_not_sent_again(services, branch_id):
+    party_id = make_client(services, branch_id, limit="1000.00")
+    with transaction(services.session_factory) as s:
+        _title(s, branch_id, party_id, "M-1", "80.00", origin="manual")  # an ISP bill, not credit
+    with services.session_factory() as s:
+        title_id = s.scalar(select(Title.id))
+    with transaction(services.session_factory) as s:
+        register_payment(s, FINANCE, title_id, "80.00", dt.date(2025, 2, 5), today=dt.date(2025, 2, 5))
+        credit_accounts.on_titles_changed(s, party_id, FINANCE)
+    assert [(u.status, u.payload["available_credit"]) for u in updates(services)] == [("pending", "1000.00")]

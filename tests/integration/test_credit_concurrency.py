@@ -20,6 +20,7 @@ from app.services import credit_accounts, purchases
 
 from .credit_support import CPF, FINANCE, make_branch, make_client, set_policy, summary
 
+
 @pytest.fixture
 def slow_check(monkeypatch):
     original = credit_accounts.summary_for

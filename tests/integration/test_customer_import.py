@@ -216,3 +216,23 @@ def test_cli_import_customers(app, services, branch_id, tmp_path):
     assert "cliente #7 (PLT-00000007)" in result.output
     result = app.test_cli_runner().invoke(args=["import-customers", str(path), "--branch", str(branch_id)])
     assert "0 criados, 29 atualizados, 1 recusados." in result.output
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_file_import_in_one_or_two_processes(services, branch_id, tmp_path, parallel):
+    from app.services.customer_import_file import import_customer_file
+
+    path = tmp_path / "lote.xml"
+    path.write_bytes(batch_xml(1, 1500).replace(cnpj_for(3).encode(), b"11.111.111/1111-11"))
+    read = []
+    with services.session_factory() as s:
+        summary = import_customer_file(s, ADMIN, path, branch_id, batch_size=500, parallel=parallel,
+                                       on_progress=read.append)
+    assert (summary.created, summary.refused) == (1499, 1)
+    assert sum(read) == path.stat().st_size
+    broken = tmp_path / "quebrado.xml"
+    broken.write_bytes(batch_xml(2000, 1200).replace(b"</clientes>", b"<cliente>"))
+    with pytest.raises(XmlRejected) as exc, services.session_factory() as s:
+        import_customer_file(s, ADMIN, broken, branch_id, batch_size=500, parallel=parallel)
+    assert exc.value.code == "malformed_xml"
+    assert len(parties(services)) == 1499 + 1000  # the batches before the error were committed

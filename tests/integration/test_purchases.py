@@ -292,9 +292,8 @@ def test_expired_reservation_stops_counting_and_cannot_be_settled(services, bran
 def test_api_authorisation_and_settlement(client, services, api_token, branch_id):
     make_client(services, branch_id, limit="1000.00")
     headers = api_token("crm")
-    resp = client.post("/api/v1/credit/authorizations", headers=headers, data=(
-        '{"branch_id": %d, "document": "529.982.247-25", "amount": 1200.5, "method": "boleto_faturado"}' % branch_id),
-        content_type="application/json")
+    raw = f'{{"branch_id": {branch_id}, "document": "529.982.247-25", "amount": 1200.5, "method": "boleto_faturado"}}'
+    resp = client.post("/api/v1/credit/authorizations", headers=headers, data=raw, content_type="application/json")
     assert resp.status_code == 200
     assert resp.get_json()["code"] == "insufficient_credit"
     assert resp.get_json()["available"] == "1000.00"
@@ -341,3 +340,34 @@ def test_reservations_page_settles_and_cancels(client, services, login_as, branc
     assert [t.amount for t in purchase_titles(services, rid)] == [Decimal("150.00")] * 2
     client.post(f"/credito/reservas/{rid}/cancelar", data={"reason": "teste"})
     assert {t.status for t in purchase_titles(services, rid)} == {"cancelled"}
+
+
+def test_api_change_cancel_and_lookup_by_order(client, services, api_token, branch_id):
+    party_id = make_client(services, branch_id, limit="1000.00")
+    headers = api_token("crm")
+    rid = authorise(services, branch_id, "100.00", order_ref="API-9").reservation.id
+    resp = client.patch(f"/api/v1/credit/reservations/{rid}", headers=headers, json={"amount": 250})
+    assert resp.get_json()["amount"] == "250.00"
+    resp = client.patch(f"/api/v1/credit/reservations/{rid}", headers=headers, json={"amount": "1000.01"})
+    assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "insufficient_credit"
+    found = client.get(f"/api/v1/credit/reservations?branch_id={branch_id}&order_ref=API-9", headers=headers)
+    assert [r["id"] for r in found.get_json()["items"]] == [rid]
+    resp = client.post(f"/api/v1/credit/reservations/{rid}/cancel", headers=headers, json={"reason": "desistência"})
+    assert resp.get_json()["status"] == "cancelled"
+    assert summary(services, party_id).available == Decimal("1000.00")
+    resp = client.post(f"/api/v1/credit/reservations/{rid}/cancel", headers=headers, json={})
+    assert resp.status_code == 409
+
+
+def test_expiry_job(services, branch_id):
+    from scheduler.registry import JOBS, run_job
+    from scheduler.runner import load_jobs
+
+    make_client(services, branch_id, limit="1000.00")
+    authorise(services, branch_id, "100.00")
+    load_jobs()
+    assert run_job(JOBS["credit_reservations_expiry"], services) == "expiradas=0"
+    with transaction(services.session_factory) as s:
+        s.execute(Reservation.__table__.update().values(expires_at=now_utc() - dt.timedelta(minutes=1)))
+    assert run_job(JOBS["credit_reservations_expiry"], services) == "expiradas=1"
+    assert [r.status for r in reservations(services)] == ["expired"]
