@@ -60,7 +60,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_LIFETIME_S", "28800")),
         "WTF_CSRF_TIME_LIMIT": None,
         "SIMULATOR_URL": env.get("SIMULATOR_URL", "http://127.0.0.1:5050"),
-        "COMMERCE_SIMULATOR_URL": env.get("COMMERCE_SIMULATOR_URL", "http://127.0.0.1:5050/commerce"),
+        "COMMERCE_SIMULATOR_URL": env.get("COMMERCE_SIMULATOR_URL", "http://127.0.0.1:5060"),
         "BUREAU_CONNECT_TIMEOUT": float(env.get("BUREAU_CONNECT_TIMEOUT", "3.05")),
         "BUREAU_READ_TIMEOUT": float(env.get("BUREAU_READ_TIMEOUT", "20")),
         "BUREAU_MAX_ATTEMPTS": int(env.get("BUREAU_MAX_ATTEMPTS", "4")),

@@ -66,9 +66,11 @@ def apply_decision(session: Session, actor: audit.Actor, consultation_id: int, *
     row.decision_status, row.decision_limit, row.decision_reason = status, limit, reason
     row.decision_overrode = overrode
     row.decided_by_id, row.decided_by, row.decided_at = actor.user_id, actor.name, now_utc()
-    # Rule 21: the status change itself goes through the credit area (history + commerce platform).
-    credit_accounts.set_status(session, actor, party.id, status,
-                               f"Decisão da consulta de crédito nº {row.id}: {reason}"[:500])
+    # Rule 21: status and limit go through the credit area (history + commerce platform). A limit only
+    # exists for clients; for a lead or prospect it stays on the consultation until conversion.
+    credit_accounts.apply_credit_decision(
+        session, actor, party.id, status=status, limit=limit if party.stage == "client" else None,
+        reason=f"Decisão da consulta de crédito nº {row.id}: {reason}"[:500])
     session.flush()
     verb = "alterou a sugestão para" if overrode else "aplicou a sugestão"
     audit.record(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.models import Branch, NegativationTitle, Party, Title
 from app.models.titles import COLLECTIBLE_STATUSES, TitleStatus
 
-from . import audit
+from . import audit, credit_accounts
 from . import negativation_records as rec
 from .errors import Conflict, NotFound, ValidationError
 from .money import parse_money
@@ -199,6 +199,7 @@ def cancel_title(session: Session, actor: audit.Actor, title_id: int, reason: st
         summary=f"Título {title.number} cancelado",
         details={"reason": reason},
     )
+    credit_accounts.on_titles_changed(session, title.party_id, actor)  # rule 21: the platform hears the limit
     return rec.on_title_closed(session, title, "error_correction", actor, f"título {title.number} cancelado")
 
 
@@ -219,6 +220,7 @@ def renegotiate_title(session: Session, actor: audit.Actor, title_id: int, note:
         summary=f"Título {title.number} renegociado",
         details={"note": note},
     )
+    credit_accounts.on_titles_changed(session, title.party_id, actor)  # rule 21: the platform hears the limit
     return rec.on_title_closed(session, title, "agreement", actor, f"título {title.number} renegociado")
 
 
