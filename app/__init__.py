@@ -52,9 +52,9 @@ def create_app(test_config: dict | None = None, *, services: Services | None = N
         )
         return response
 
-    from .web import register_web
     from .api import register_api
     from .cli import register_cli
+    from .web import register_web
 
     register_web(app)
     register_api(app)

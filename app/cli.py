@@ -123,8 +123,8 @@ def serve(host, port, threads):
 @click.argument("extra", nargs=-1, type=click.UNPROCESSED)
 def simulator(host, port, extra):
     """Run the Crédito na Medida simulator alone (see `python -m integrations.simulator --help`)."""
-    os.execv(sys.executable, [sys.executable, "-m", "integrations.simulator", "--host", host, "--port",
-                              str(port), *extra])
+    argv = [sys.executable, "-m", "integrations.simulator", "--host", host, "--port", str(port), *extra]
+    os.execv(sys.executable, argv)  # noqa: S606 - becomes the simulator process; the arguments are ours
 
 
 @main.command("scheduler")

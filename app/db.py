@@ -9,7 +9,6 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-
 WRITE_OPTION = "creditdesk_writes"  # SQLite: BEGIN IMMEDIATE (ignored elsewhere)
 
 

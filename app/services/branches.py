@@ -14,9 +14,10 @@ from . import audit
 from .documents import InvalidDocument, normalize_cnpj
 from .errors import Conflict, NotFound, ValidationError
 
-UFS = (
-    "AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO"
-).split()
+UFS = [
+    "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
+    "PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from app.models import Branch, BureauIntegration
 from app.services import app_settings, bureau_settings
 from app.services.errors import DomainError
 
-from .common import actor, checkbox, db_session, flash_domain_error, roles_required, services
+from .common import actor, db_session, flash_domain_error, roles_required, services
 
 bp = Blueprint("integrations", __name__, url_prefix="/configuracoes")
 

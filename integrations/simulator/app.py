@@ -218,10 +218,7 @@ class SimulatorApp:
             return _rate_limited(1)
         if fault.kind == "timeout":
             # Processing first and hanging afterwards is the case Idempotency-Key exists for.
-            if fault.after_processing:
-                response = process()
-            else:
-                response = _error(504, "gateway_timeout", "Tempo esgotado")
+            response = process() if fault.after_processing else _error(504, "gateway_timeout", "Tempo esgotado")
             self._pause(config.timeout_sleep_s)
             return response
         if fault.after_processing:  # malformed: the real answer, cut short mid-body

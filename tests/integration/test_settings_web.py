@@ -202,7 +202,8 @@ def test_csrf_is_enforced_on_forms(csrf_client, session):
 def test_login_rejects_wrong_password_and_open_redirects(client, users):
     resp = client.post("/login", data={"username": "admin", "password": "errada"})
     assert "Usuário ou senha incorretos" in resp.get_data(as_text=True)
-    resp = client.post("/login?next=https://evil.example/x", data={"username": "admin", "password": "senha-de-teste-123"})
+    resp = client.post("/login?next=https://evil.example/x",
+                       data={"username": "admin", "password": "senha-de-teste-123"})
     assert resp.headers["Location"] == "/"
 
 
