@@ -315,3 +315,24 @@ def test_cli_anonymise_command(app, services, lead_id, branch_id):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "1 consulta(s) anonimizada(s)."
     assert row(services, old).anonymised_at is not None
+
+
+def test_decision_on_a_client_sets_its_credit_limit_through_the_credit_account(services, fake_bureau, branch_id):
+    """Issue 6: "a finance user consults one, applies APV with a limit" — status and limit land on the
+    credit account (with history and the platform outbox), not only on the consultation."""
+    from app.models.credit import CreditLimitChange
+    from app.services.credit_accounts import account_for
+
+    party_id = make_party(services, branch_id, seed=11)
+    with transaction(services.session_factory) as s:
+        party = s.get(Party, party_id)
+        party.stage = "client"
+    pin(fake_bureau, make_cpf(11), score=900, risk="A")
+    c_id = consult(services, party_id).consultation_id
+    with transaction(services.session_factory) as s:
+        apply_decision(s, FINANCE, c_id, status="APV", reason="Bom pagador", credit_limit="2.500,00")
+    with services.session_factory() as s:
+        assert s.get(Party, party_id).status == "APV"
+        assert account_for(s, party_id).credit_limit == Decimal("2500.00")
+        change = s.scalars(select(CreditLimitChange)).one()
+        assert change.new_limit == Decimal("2500.00") and "Bom pagador" in change.reason
