@@ -42,7 +42,7 @@ DAYS_TO_EXECUTE = MIN_DAYS_TO_EXECUTE  # 60
 SEND_DAYS_OVERDUE = 90
 MIN_AMOUNT = Decimal("10.00")  # the main branch's minimum (rule 8): small partial balances are skipped
 RATE_LIMIT_PER_S = 100
-MAX_CONCURRENCY = 8
+MAX_CONCURRENCY = 16  # 50 ms bureau latency x 100 req/s needs ~5 in flight, plus our own work per send
 # Tables whose secondary indexes are built after the load (much faster than maintaining them row by row).
 DEFERRED_INDEX_TABLES = ("parties", "titles", "negativations", "negativation_titles")
 
