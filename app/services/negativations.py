@@ -315,18 +315,31 @@ def _record_answer(s, neg: Negativation, answer) -> Outcome:
     return outcome(neg)
 
 
+def _claim_for_call(s, negativation_id: int, status: NegativationStatus, force: bool, *,
+                    permanent_without_integration: bool):
+    """Lock the row and claim it for a bureau call: (neg, integration, None), or an Outcome to return
+    at once (wrong status, claimed by another caller, or no integration)."""
+    neg = rec.lock_negativation(s, negativation_id)
+    if neg is None:
+        raise NotFound("Negativação não encontrada.")
+    if neg.status != status.value or not claim(neg, force):
+        return neg, None, outcome(neg)
+    integration = s.get(BureauIntegration, neg.integration_id) if neg.integration_id else None
+    if integration is None:
+        # An inclusion without integration can never be sent; a removal must still happen (retried).
+        fail(s, neg, "no_integration", "A filial não tem integração com o bureau.",
+             permanent=permanent_without_integration)
+        return neg, None, outcome(neg, ok=False)
+    return neg, integration, None
+
+
 def send_inclusion(services, negativation_id: int, *, force: bool = False) -> Outcome:
     """Call the bureau for a `pending` row (retry or resend), always with its stored key."""
     with transaction(services.session_factory) as s:
-        neg = rec.lock_negativation(s, negativation_id)
-        if neg is None:
-            raise NotFound("Negativação não encontrada.")
-        if neg.status != NegativationStatus.PENDING.value or not claim(neg, force):
-            return outcome(neg)
-        integration = s.get(BureauIntegration, neg.integration_id) if neg.integration_id else None
-        if integration is None:
-            fail(s, neg, "no_integration", "A filial não tem integração com o bureau.", permanent=True)
-            return outcome(neg, ok=False)
+        neg, integration, done = _claim_for_call(s, negativation_id, NegativationStatus.PENDING, force,
+                                                 permanent_without_integration=True)
+        if done is not None:
+            return done
         neg.attempts += 1
         request, key = request_from_payload(neg.payload), neg.idempotency_key
         bureau = services.bureau_for(integration)
@@ -487,15 +500,10 @@ def send_removals(services, ids: Iterable[int]) -> list[Outcome]:
 
 def send_removal(services, negativation_id: int, *, force: bool = False) -> Outcome:
     with transaction(services.session_factory) as s:
-        neg = rec.lock_negativation(s, negativation_id)
-        if neg is None:
-            raise NotFound("Negativação não encontrada.")
-        if neg.status != NegativationStatus.REMOVAL_PENDING.value or not claim(neg, force):
-            return outcome(neg)
-        integration = s.get(BureauIntegration, neg.integration_id) if neg.integration_id else None
-        if integration is None:
-            fail(s, neg, "no_integration", "A filial não tem integração com o bureau.", permanent=False)
-            return outcome(neg, ok=False)
+        neg, integration, done = _claim_for_call(s, negativation_id, NegativationStatus.REMOVAL_PENDING, force,
+                                                 permanent_without_integration=False)
+        if done is not None:
+            return done
         neg.removal_attempts += 1
         protocol, key = neg.protocol, neg.removal_idempotency_key
         reason = rec.BUREAU_REMOVAL_REASON[neg.removal_reason]
