@@ -10,6 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 WRITE_OPTION = "creditdesk_writes"  # SQLite: BEGIN IMMEDIATE (ignored elsewhere)
+_TX_KIND = "creditdesk_sqlite_tx"  # SQLite: "reader" (deferred BEGIN, nothing written yet) or "writer"
+# A SAVEPOINT counts as a write: the upgrade's COMMIT would release it.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "CREATE", "DROP", "ALTER")
 
 
 def make_engine(url: str, echo: bool = False, **kwargs) -> Engine:
@@ -45,7 +48,27 @@ def make_engine(url: str, echo: bool = False, **kwargs) -> Engine:
                 return  # each statement is its own transaction (used by tests to read like READ COMMITTED)
             # A deferred transaction that reads then writes can deadlock with another writer ("database is
             # locked" at once, no waiting); units of work that write take the write lock up front instead.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
+            writer = bool(options.get(WRITE_OPTION))
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+            conn.connection.info[_TX_KIND] = "writer" if writer else "reader"
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _sqlite_end(conn):
+            conn.connection.info.pop(_TX_KIND, None)
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _sqlite_upgrade(conn, cursor, statement, parameters, context, executemany):
+            # A deferred transaction that has read cannot become a writer once another connection wrote
+            # (WAL: "database is locked" at once, no busy wait). Request sessions start deferred, so
+            # their first write ends the read-only part and starts over with BEGIN IMMEDIATE, which
+            # waits for the lock: the READ COMMITTED behaviour these views get on PostgreSQL.
+            info = conn.connection.info
+            if info.get(_TX_KIND) == "reader" and statement.lstrip()[:9].upper().startswith(_WRITES):
+                raw = conn.connection.dbapi_connection
+                raw.execute("COMMIT")  # nothing written yet: this only releases the read snapshot
+                raw.execute("BEGIN IMMEDIATE")
+                info[_TX_KIND] = "writer"
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
