@@ -47,6 +47,7 @@ def dashboard_json(d: dashboard_service.Dashboard) -> dict:
             "total": d.removals.total,
             "late": d.removals.late_count,
             "near_deadline": d.removals.near_count,
+            "stuck": d.removals.stuck_count,
             "truncated": d.removals.truncated,
             "categories": [
                 {"key": c.key, "label": c.label, "count": c.count, "amount": str(c.amount), "late": c.late,
@@ -68,6 +69,7 @@ def dashboard_json(d: dashboard_service.Dashboard) -> dict:
                     "category": r.category,
                     "late": r.late,
                     "near_deadline": r.near_deadline,
+                    "stuck": r.stuck,
                 }
                 for r in d.removals.rows
             ],

@@ -53,6 +53,7 @@ REMOVAL_CATEGORY_LABELS = {
     "removed_late": "Baixadas após o prazo legal",
     "pending_late": "Pendentes com prazo vencido",
     "pending_near": "Pendentes, prazo em até 1 dia útil",
+    "pending_stuck": "Pendentes sem prazo legal desde um dia anterior",
     "pending": "Pendentes no prazo",
     "removed_on_time": "Baixadas no prazo",
     "no_deadline": "Sem prazo legal (baixa por outro motivo)",
@@ -62,12 +63,15 @@ REMOVAL_CATEGORY_SHORT = {
     "removed_late": "Baixada após o prazo",
     "pending_late": "Pendente após o prazo",
     "pending_near": "Vence em até 1 dia útil",
+    "pending_stuck": "Parada desde outro dia",
     "pending": "Pendente no prazo",
     "removed_on_time": "Baixada no prazo",
     "no_deadline": "Sem prazo legal",
 }
 LATE_CATEGORIES = ("removed_late", "pending_late")
-ALERT_CATEGORIES = ("removed_late", "pending_late", "pending_near")
+# pending_stuck: a removal without a Súmula 548 deadline (agreement, error correction, prescription,
+# by hand) must still happen at once (rules 3, 10, 11); one pending since an earlier day is stuck.
+ALERT_CATEGORIES = ("removed_late", "pending_late", "pending_near", "pending_stuck")
 
 
 # --------------------------------------------------------------------------- results
@@ -119,6 +123,10 @@ class RemovalRow:
         return self.category == "pending_near"
 
     @property
+    def stuck(self) -> bool:
+        return self.category == "pending_stuck"
+
+    @property
     def category_label(self) -> str:
         return REMOVAL_CATEGORY_LABELS[self.category]
 
@@ -158,6 +166,10 @@ class Removals:
     @property
     def near_count(self) -> int:
         return sum(c.count for c in self.categories if c.key == "pending_near")
+
+    @property
+    def stuck_count(self) -> int:
+        return sum(c.count for c in self.categories if c.key == "pending_stuck")
 
     @property
     def truncated(self) -> bool:
@@ -374,8 +386,10 @@ def removals(
     - pending_near: still pending and the deadline is today or the branch's next business day
       (the alert of rule 9: near the deadline and not yet removed);
     - pending / removed_on_time: within the deadline;
-    - no_deadline: removals that are not after a payment (agreement, error correction, manual,
-      prescription) have no `paid_on` and so no Súmula 548 deadline.
+    - pending_stuck: a removal with no Súmula 548 deadline (not after a payment: agreement, error
+      correction, manual, prescription), still pending since an earlier day (Brasília): these must
+      happen at once (rules 3, 10, 11), so one left from another day is an alert too;
+    - no_deadline: the other removals with no `paid_on` and so no Súmula 548 deadline.
     The categories are counted in SQL; the rows (alerts first, then by deadline) are capped at
     `limit`.
     """
@@ -384,6 +398,8 @@ def removals(
     pending = Negativation.status == NegativationStatus.REMOVAL_PENDING.value
     deadline = Negativation.removal_deadline
     category = case(
+        (and_(deadline.is_(None), pending, _br_date(session, Negativation.removal_requested_at) < today),
+         literal("pending_stuck")),
         (deadline.is_(None), literal("no_deadline")),
         (and_(~pending, _br_date(session, Negativation.removed_at) > deadline), literal("removed_late")),
         (~pending, literal("removed_on_time")),

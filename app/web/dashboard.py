@@ -48,6 +48,7 @@ REMOVAL_COLORS = {
     "removed_late": "#b42318",
     "pending_late": "#b42318",
     "pending_near": "#a15c00",
+    "pending_stuck": "#a15c00",
     "pending": "#0b5cad",
     "removed_on_time": "#1b7f3b",
     "no_deadline": "#5c6b7a",

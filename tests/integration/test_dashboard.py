@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.models import CollectionRun, Negativation, NegativationTitle, Payment
+from app.models import Branch, CollectionRun, Negativation, NegativationTitle, Party, Payment
 from app.models.negativations import LIVE_STATUSES
 from app.services import app_settings
 from app.services import dashboard as dash
@@ -239,14 +239,15 @@ def test_removals_flag_late_and_near_deadline(services, portfolio):
         "removed_late": (1, D("110.00")),
         "pending_late": (1, D("130.00")),
         "pending_near": (2, D("290.00")),
+        "pending_stuck": (1, D("170.00")),  # m7: error correction asked on 20/01, still pending
         "pending": (1, D("160.00")),
         "removed_on_time": (1, D("120.00")),
-        "no_deadline": (2, D("360.00")),
+        "no_deadline": (1, D("190.00")),
     }
-    assert (r.total, r.late_count, r.near_count, r.truncated) == (8, 2, 2, False)
+    assert (r.total, r.late_count, r.near_count, r.stuck_count, r.truncated) == (8, 2, 2, 1, False)
     # Alerts first, then by deadline; m8 (confirmed 14/02 in Brasília) and older removals are out.
-    assert [row.negativation_id for row in r.rows] == [p["m1"], p["m3"], p["m4"], p["m5"], p["m6"], p["m2"],
-                                                        p["m7"], p["m9"]]
+    assert [row.negativation_id for row in r.rows] == [p["m1"], p["m3"], p["m4"], p["m5"], p["m7"], p["m6"],
+                                                        p["m2"], p["m9"]]
     by_id = {row.negativation_id: row for row in r.rows}
     assert [by_id[p[k]].late for k in ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "m9")] == [
         True, False, True, False, False, False, False, False]
@@ -259,6 +260,26 @@ def test_removals_flag_late_and_near_deadline(services, portfolio):
     with services.session_factory() as s:
         capped = dash.removals(s, today=TODAY, limit=3)
     assert [row.negativation_id for row in capped.rows] == [p["m1"], p["m3"], p["m4"]] and capped.truncated
+
+
+def test_a_removal_without_deadline_is_an_alert_only_from_the_next_day(services, portfolio):
+    """Agreement / error correction / prescription removals have no Súmula 548 deadline but must happen
+    at once: asked today (Brasília) it is just pending; asked on an earlier day and still pending, stuck."""
+    with services.session_factory() as s:
+        sp = s.get(Branch, portfolio["sp"])
+        maria = s.get(Party, s.get(Negativation, portfolio["m7"]).party_id)
+        # 16/03 00:30 BRT (03:30 UTC) is today; 15/03 23:30 BRT (02:30 UTC on the 16th) is yesterday.
+        today_ = _negativation(s, maria, sp, status="removal_pending", total="11.00", reason="agreement",
+                               created=utc(2026, 3, 16, 3, 30))
+        yesterday = _negativation(s, maria, sp, status="removal_pending", total="13.00", reason="agreement",
+                                  created=utc(2026, 3, 16, 2, 30))
+        s.commit()
+        r = dash.removals(s, today=TODAY)
+    by_id = {row.negativation_id: row for row in r.rows}
+    assert (by_id[today_.id].category, by_id[today_.id].stuck) == ("no_deadline", False)
+    assert (by_id[yesterday.id].category, by_id[yesterday.id].stuck) == ("pending_stuck", True)
+    assert r.stuck_count == 2  # with m7
+    assert {c.key: c.alert for c in r.categories}["pending_stuck"] is True
 
 
 def test_recovery_after_negativation(services, portfolio):
@@ -344,10 +365,14 @@ def test_page_shows_charts_tables_and_late_rows_in_red(services, portfolio, logi
         assert f'data-negativation="{p[key]}"' in html and f'class="late" data-negativation="{p[key]}"' not in html
     assert _bar_fill(html, "Baixada após o prazo: 1") == RED
     assert _bar_fill(html, "Pendente após o prazo: 1") == RED
-    for in_time in ("Vence em até 1 dia útil: 2", "Pendente no prazo: 1", "Baixada no prazo: 1", "Sem prazo legal: 2"):
+    for in_time in ("Vence em até 1 dia útil: 2", "Parada desde outro dia: 1", "Pendente no prazo: 1",
+                    "Baixada no prazo: 1", "Sem prazo legal: 1"):
         assert _bar_fill(html, in_time) != RED
     assert "2 baixa(s) fora do prazo legal." in html
     assert "2 baixa(s) pendente(s) com prazo legal em até 1 dia útil." in html
+    assert "1 baixa(s) sem prazo legal (acordo, correção, prescrição ou manual) pendente(s) desde outro dia" in html
+    m7_row = re.search(rf'data-negativation="{p["m7"]}">(.*?)</tr>', html, re.S).group(1)
+    assert '<span class="badge warn">Pendentes sem prazo legal desde um dia anterior</span>' in m7_row
     assert "09/03/2026" in html and "Baixadas após o prazo legal" in html
     # recovery with percentages
     assert "<title>Até 30 dias: 36,4%</title>" in html and "<title>Até 90 dias: 68,2%</title>" in html
@@ -376,7 +401,8 @@ def test_api_returns_the_same_figures(services, portfolio, api_token, client, pi
     assert [(b["key"], b["count"], b["amount"]) for b in body["aging"]["buckets"]][-1] == ("180+", 3, "1120.00")
     assert {s["status"]: (s["count"], s["amount"]) for s in body["negativations_by_status"]}["removed"] == (
         7, "1800.00")
-    assert (body["removals"]["late"], body["removals"]["near_deadline"]) == (2, 2)
+    assert (body["removals"]["late"], body["removals"]["near_deadline"], body["removals"]["stuck"]) == (2, 2, 1)
+    assert [r["negativation_id"] for r in body["removals"]["rows"] if r["stuck"]] == [portfolio["m7"]]
     late_rows = [r["negativation_id"] for r in body["removals"]["rows"] if r["late"]]
     assert late_rows == [portfolio["m1"], portfolio["m3"]]
     assert body["removals"]["rows"][0]["removal_deadline"] == "2026-03-09"
