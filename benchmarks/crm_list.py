@@ -139,6 +139,11 @@ def measure(engine, info: dict) -> dict:
             "branch_filter": (PartyFilter(stage="client", branch_id=info["branch_ids"][1]), None),
             "search_name_prefix": (PartyFilter(stage="client", q=" ".join(sample["name"].split()[:2]).lower()), None),
             "search_name_prefix_short": (PartyFilter(stage="client", q="ma"), None),
+            # By a later word of the name, accents folded; and the worst case, a word nobody has
+            # (the keyset walk reads every client without finding a page).
+            "search_name_any_word": (PartyFilter(stage="client", q=sample["name"].split()[-1]), None),
+            "search_name_two_words": (PartyFilter(stage="client", q=" ".join(sample["name"].split()[1:3])), None),
+            "search_name_no_match": (PartyFilter(stage="client", q="xyzw"), None),
             "search_document_full": (PartyFilter(stage="client", q=sample["document"]), None),
             "search_document_prefix": (PartyFilter(stage="client", q=sample["document"][:6]), None),
             "search_email_prefix": (PartyFilter(stage="client", q=sample["email"].split("@")[0] + "@"), None),

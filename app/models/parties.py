@@ -11,9 +11,10 @@ import datetime as dt
 import enum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .base import AddressMixin, Base, TimestampMixin
+from .search_text import fold_words
 
 
 class Stage(enum.StrEnum):
@@ -57,6 +58,10 @@ class Party(Base, AddressMixin, TimestampMixin):
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
     stage: Mapped[str] = mapped_column(String(10), default=Stage.LEAD.value)
     name: Mapped[str] = mapped_column(String(200))
+    # fold_words(name), for the lists' name search by any word, accents ignored. Set with the name:
+    # by the ORM (`_fold_name`), on Core inserts by this default, and by Core updates explicitly.
+    search_name: Mapped[str | None] = mapped_column(
+        String(400), default=lambda ctx: fold_words(ctx.get_current_parameters().get("name")))
     email: Mapped[str | None] = mapped_column(String(254))
     document: Mapped[str | None] = mapped_column(String(14))  # normalised CPF/CNPJ, always text
     document_kind: Mapped[str | None] = mapped_column(String(4))  # CPF | CNPJ
@@ -75,6 +80,11 @@ class Party(Base, AddressMixin, TimestampMixin):
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="party", cascade="all, delete-orphan", order_by="Contact.id"
     )
+
+    @validates("name")
+    def _fold_name(self, _key: str, value: str) -> str:
+        self.search_name = fold_words(value)
+        return value
 
     @property
     def stage_label(self) -> str:

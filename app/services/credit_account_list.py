@@ -20,6 +20,7 @@ from . import audit, credit_accounts
 from .clock import now_utc
 from .documents import InvalidDocument, normalize_document
 from .errors import DomainError, NotFound, ValidationError
+from .party_search import name_matches
 
 SORTS = {"name": "Nome", "limit": "Limite", "used": "Utilizado", "available": "Disponível", "status": "Status"}
 CSV_HEADER = ["documento", "nome", "filial_cnpj", "status", "limite", "tolerancia_pct", "utilizado", "disponivel"]
@@ -62,7 +63,7 @@ def _query(*, q: str = "", branch_id: int | None = None, status: str | None = No
     text = (q or "").strip()
     if text:
         digits = "".join(c for c in text if c.isalnum()).upper()
-        clauses = [Party.name.ilike(f"%{text}%"), Party.external_id == text]
+        clauses = [name_matches(text), Party.external_id == text]
         if digits and any(c.isdigit() for c in digits):
             clauses.append(Party.document.startswith(digits))
         stmt = stmt.where(or_(*clauses))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.models import Branch, Party
 from app.models.credit import ADDRESS_FIELDS
 from app.models.parties import CustomerStatus, Stage
+from app.models.search_text import fold_words
 
 from . import audit
 from .clock import now_utc
@@ -165,7 +166,8 @@ class _Importer:
             if match is None:
                 inserts.append({"branch_id": self.branch_id, "stage": Stage.CLIENT.value,
                                 "status": CustomerStatus.PEN.value, "became_client_at": now,
-                                "created_at": now, "updated_at": now, **values})
+                                "created_at": now, "updated_at": now,
+                                "search_name": fold_words(values.get("name")), **values})
                 new_records.append(rec)
                 continue
             used.add(match["id"])
@@ -180,6 +182,8 @@ class _Importer:
                 changes = {k: v for k, v in values.items() if k not in INDEXED_COLUMNS or match[k] != v}
             else:
                 changes = {}
+            if "name" in changes:
+                changes["search_name"] = fold_words(changes["name"])  # Core update: no ORM validator here
             if match["stage"] != Stage.CLIENT.value:
                 changes.update(stage=Stage.CLIENT.value, became_client_at=now)
             if changes:

@@ -1,12 +1,12 @@
 """Listing leads, prospects and clients: search, filters and keyset pagination.
 
 Stays fast with 100k rows (benchmarks/crm_list.py): no OFFSET and no COUNT; a page is "the next
-50 after this cursor" on an index, and searches are prefix searches served by the indexes of
-`app.models.party_search`:
+50 after this cursor" on an index, and searches use the indexes of `app.models.party_search`:
 - text that looks like a CPF/CNPJ (starts with a digit, or has its punctuation, no spaces)
   searches the document by its beginning;
 - text with "@" searches the e-mail by its beginning;
-- any other text searches the name by its beginning, ignoring case.
+- any other text searches the name by words, in any order, ignoring case and accents: every word
+  typed must begin a word of the name ("silva mar" finds "Maria da Silva", "joao" finds "João").
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import json
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import is_postgres
 from app.models import Party
+from app.models.search_text import fold_words
 
 SORTS = {"recent": "Mais recentes", "name": "Nome (A-Z)"}
 _DOC_CHARS = re.compile(r"[\s./-]")
@@ -61,11 +62,6 @@ def _like_prefix(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _ascii_lower(text: str) -> str:
-    """SQLite's lower() folds ASCII only; fold the term the same way so both sides agree."""
-    return "".join(c.lower() if c.isascii() else c for c in text)
-
-
 def _prefix_clause(session: Session, column, term: str):
     """`column LIKE 'term%'`: PostgreSQL uses a text_pattern_ops index for it; SQLite gets the
     equivalent byte range too, which its index on the same expression serves."""
@@ -82,8 +78,15 @@ def _search_clause(session: Session, q: str):
         return _prefix_clause(session, Party.document, term)
     if kind == "email":
         return _prefix_clause(session, Party.email, term)
-    folded = term.lower() if is_postgres(session) else _ascii_lower(term)
-    return _prefix_clause(session, func.lower(Party.name), folded)
+    return name_matches(term)
+
+
+def name_matches(text: str):
+    """Every word typed begins a word of the name, in any order, case and accents ignored."""
+    words = fold_words(text).split()
+    if not words:  # only punctuation: nothing to look for, so nothing matches
+        return Party.id.is_(None)
+    return and_(*[Party.search_name.like("% " + _like_prefix(w), escape="\\") for w in words])
 
 
 def encode_cursor(party: Party, sort: str) -> str:

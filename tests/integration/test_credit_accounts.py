@@ -215,6 +215,7 @@ def test_admin_list_search_sort_and_csv_round_trip(client, services, login_as, b
         rows = credit_account_list.search_accounts(s, sort="available", descending=True)
         assert [(r.party_id, r.available) for r in rows] == [(a, Decimal("100.00")), (b, Decimal("50.00"))]
         assert [r.party_id for r in credit_account_list.search_accounts(s, q="beta")] == [b]
+        assert [r.party_id for r in credit_account_list.search_accounts(s, q="ltda ALFA")] == [a]  # words, any order
         assert [r.party_id for r in credit_account_list.search_accounts(s, q="111.444")] == [a]
     login_as("finance")
     with client.get("/credito/contas/exportar.csv?sort=name") as resp:  # streamed: close to end the request

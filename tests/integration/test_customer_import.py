@@ -79,6 +79,11 @@ def test_single_customer_root_with_attribute_id_namespace_and_unknown_fields(pos
     [party] = parties(services)
     assert (party.external_id, party.name, party.state, party.zip, party.email) == (
         "X-1", "Loja Um", "RJ", "20040002", None)
+    assert party.search_name == " loja um"  # the bulk insert folds the name for the word search
+    renamed = body.replace(" Loja Um ", "Mercadinho São João")
+    assert post(renamed).get_json()["updated"] == 1
+    [party] = parties(services)
+    assert (party.name, party.search_name) == ("Mercadinho São João", " mercadinho sao joao")
 
 
 def test_existing_customer_matched_by_document_gets_the_platform_id(post, services, branch_id):

@@ -75,3 +75,18 @@ def test_postgres_upgrade_matches_models(pg_schema_url):
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_search_name_is_backfilled_for_existing_parties(tmp_path):
+    url = _empty_sqlite(tmp_path)
+    upgrade(url, "bce20367340b")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO branches (id, name, cnpj, active, created_at, updated_at) "
+                          "VALUES (1, 'F', '11444777000161', 1, '2026-01-01', '2026-01-01')"))
+        conn.execute(text("INSERT INTO parties (id, branch_id, stage, name, status, created_at, updated_at) "
+                          "VALUES (7, 1, 'client', 'José Antônio D''Ávila', 'PEN', '2026-01-01', '2026-01-01')"))
+    upgrade(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT search_name FROM parties WHERE id = 7")).scalar() == " jose antonio d avila"
+    engine.dispose()

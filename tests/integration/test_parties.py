@@ -163,9 +163,9 @@ def test_list_search_filters_and_keyset_pages(services, branch_id):
             list_parties(s, PartyFilter(stage="client", q="Cliente 03 100%_")).items[0].email
             == "c3@example.com"
         )
-        assert (
-            list_parties(s, PartyFilter(stage="client", q="Cliente 03 100__")).items == []
-        )  # wildcards escaped
+        # % and _ are punctuation, never LIKE wildcards: "Cl%nte" would match "Cliente" as a pattern.
+        assert list_parties(s, PartyFilter(stage="client", q="Cl%nte")).items == []
+        assert list_parties(s, PartyFilter(stage="client", q="_liente")).items == []
         doc = make_cpf(104)
         assert [
             p.document
@@ -178,6 +178,29 @@ def test_list_search_filters_and_keyset_pages(services, branch_id):
         assert list_parties(s, PartyFilter(stage="lead", q="Álvaro")).items[0].name == "Álvaro Lead"
         assert list_parties(s, PartyFilter(stage="client", status="APV")).items == []
         assert len(list_parties(s, PartyFilter(stage="client"), cursor="not-a-cursor").items) == 7
+
+
+def test_name_search_by_any_word_ignoring_accents(services, branch_id):
+    names = ["Maria da Silva", "João Silva-Santos", "Sílvio Mara ME", "Ana Paula Souza"]
+    with transaction(services.session_factory) as s:
+        for i, name in enumerate(names):
+            parties.create_party(s, TEST_ACTOR, parties.PartyInput(branch_id=branch_id, name=name,
+                                                                   document=make_cpf(300 + i)), stage="client")
+
+    def found(q: str) -> list[str]:
+        with services.session_factory() as s:
+            return sorted(p.name for p in list_parties(s, PartyFilter(stage="client", q=q)).items)
+
+    assert found("silva") == ["João Silva-Santos", "Maria da Silva"]  # a surname, not only the start
+    assert found("joao") == found("JOÃO") == ["João Silva-Santos"]  # accents and case ignored
+    assert found("santos") == ["João Silva-Santos"]  # a hyphen separates words
+    assert found("silva mar") == ["Maria da Silva"]  # every word typed, in any order
+    assert found("sil") == ["João Silva-Santos", "Maria da Silva", "Sílvio Mara ME"]
+    assert found("ilva") == [] and found("maria souza") == []  # a word's beginning, all words
+    with transaction(services.session_factory) as s:  # renaming refolds
+        ana = s.scalars(select(Party).where(Party.name == "Ana Paula Souza")).one()
+        ana.name = "Ana Paula Ribeiro"
+    assert found("ribeiro") == ["Ana Paula Ribeiro"] and found("souza") == []
 
 
 def test_delete_only_without_consultations(services, branch_id, fake_bureau):
