@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from app.models import Base
 from app.models.collections import MIN_DAYS_TO_EXECUTE
+from app.models.search_text import fold_words
 from app.services.crypto import SecretBox
 
 MAIN_CNPJ = "11222333000181"
@@ -48,7 +49,7 @@ DEFERRED_INDEX_TABLES = ("parties", "titles", "negativations", "negativation_tit
 
 PARTY_COLS = ("id", "branch_id", "stage", "name", "email", "document", "document_kind", "phone", "mobile",
               "street", "number", "complement", "district", "city", "state", "zip", "status",
-              "became_client_at", "created_at", "updated_at")
+              "became_client_at", "created_at", "updated_at", "search_name")
 TITLE_COLS = ("id", "branch_id", "party_id", "number", "description", "issue_date", "due_date", "amount",
               "amount_received", "open_amount", "status", "disputed", "dispute_reason", "court_blocked",
               "origin", "paid_on", "cancelled_at", "created_at", "updated_at")
@@ -246,7 +247,7 @@ class _Generator:
         return (pid, branch_id, "client", name, f"cliente{pid}@example.com.br", document, kind,
                 f"11{rng.randint(30_000_000, 39_999_999)}", f"119{rng.randint(70_000_000, 99_999_999)}",
                 street, number, "Apto 12" if rng.random() < 0.2 else None, district, city, state, zip_code, "PEN",
-                self.now, self.now, self.now)
+                self.now, self.now, self.now, fold_words(name))
 
     def pick_profile(self) -> str:
         r = self.rng.random()
