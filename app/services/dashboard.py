@@ -313,7 +313,7 @@ def overdue_aging(session: Session, *, branch_id: int | None = None, today: dt.d
         collectible = collectible.where(Title.branch_id == branch_id)
     sub = collectible.subquery()
     # GROUP BY the subquery's column: with server-side binding (psycopg 3) the same CASE written
-    # twice would carry different placeholders, and PostgreSQL would not see them as equal.
+    # twice would carry different bind parameters ($1, $2…), and PostgreSQL would not see them as equal.
     stmt = (
         select(sub.c.bucket, func.count(), func.sum(sub.c.open_amount))
         .where(sub.c.bucket.is_not(None))

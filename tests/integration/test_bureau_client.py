@@ -16,28 +16,29 @@ import responses
 
 from integrations.bureau import (
     AccessToken,
-    Address,
     AuthenticationError,
     BureauRejected,
     CreditBureau,
-    Creditor,
-    Debtor,
     IdempotencyConflict,
     InMemoryTokenStore,
-    NegativationRequest,
     NotFound,
-    TitleLine,
 )
 from integrations.credito_na_medida import CreditoNaMedidaClient
 
-BASE = "https://bureau.test"
-SECRET = "s3cr3t-Do-Not-Leak"
-NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
-TOKEN_URL = f"{BASE}/oauth/token"
-REASONS_URL = f"{BASE}/v1/restriction-reasons"
-CONSULT_URL = f"{BASE}/v1/consultations"
-NEG_URL = f"{BASE}/v1/negativations"
-KEY = "5b0f3c1e-0d8c-4d43-9a57-0a1b2c3d4e5f"
+from .bureau_client_support import (
+    BASE,
+    CONSULT_URL,
+    KEY,
+    NEG_URL,
+    NOW,
+    REASONS_URL,
+    RECEIPT,
+    SECRET,
+    TOKEN_URL,
+    add_token,
+    calls_to,
+    negativation_request,
+)
 
 CONSULTATION = {
     "protocol": "C-1",
@@ -51,7 +52,6 @@ CONSULTATION = {
     "restrictions_total": "123.45",
     "queried_at": "2026-11-23T10:00:00-03:00",
 }
-RECEIPT = {"protocol": "N-1", "status": "notice", "notice_until": "2026-12-03"}
 REMOVED = {"protocol": "N-1", "status": "removed", "removed_at": "2026-12-10T09:30:00-03:00"}
 
 
@@ -67,19 +67,8 @@ class FakeClock:
 
 
 @pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
 def clock():
     return FakeClock()
-
-
-@pytest.fixture
-def sleeps():
-    return []
 
 
 @pytest.fixture
@@ -92,31 +81,6 @@ def bureau(store, clock, sleeps):
     client = CreditoNaMedidaClient(BASE, "client-1", SECRET, store, sleep=sleeps.append, clock=clock)
     yield client
     client.close()
-
-
-def add_token(rsps, value="tok-1", expires_in=3600):
-    rsps.add(
-        responses.POST,
-        TOKEN_URL,
-        json={"access_token": value, "token_type": "Bearer", "expires_in": expires_in},
-    )
-
-
-def calls_to(rsps, url):
-    return [c for c in rsps.calls if c.request.url.split("?")[0] == url]
-
-
-def negativation_request():
-    return NegativationRequest(
-        document="12345678909",
-        document_type="CPF",
-        restriction_code="12",
-        debtor=Debtor(
-            "Maria da Silva", Address("Rua A", "10", "Centro", "São Paulo", "SP", "01001000"), "m@example.com"
-        ),
-        creditor=Creditor("12345678000195", "Provedor Filial Centro"),
-        titles=(TitleLine("T-1", date(2026, 8, 10), Decimal("99.90")),),
-    )
 
 
 # --------------------------------------------------------------------------- every call succeeds

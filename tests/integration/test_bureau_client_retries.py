@@ -3,8 +3,7 @@ and secrets kept out of every message. HTTP is mocked with `responses`; sleeping
 
 import base64
 import json
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -13,41 +12,31 @@ import responses
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from integrations.bureau import (
-    Address,
     AuthenticationError,
     BureauError,
     BureauUnavailable,
-    Creditor,
-    Debtor,
     InMemoryTokenStore,
     MalformedResponse,
-    NegativationRequest,
     RateLimited,
-    TitleLine,
 )
 from integrations.credito_na_medida import CreditoNaMedidaClient
 
-BASE = "https://bureau.test"
-SECRET = "s3cr3t-Do-Not-Leak"
-NOW = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
-TOKEN_URL = f"{BASE}/oauth/token"
-CONSULT_URL = f"{BASE}/v1/consultations"
-NEG_URL = f"{BASE}/v1/negativations"
+from .bureau_client_support import (
+    BASE,
+    CONSULT_URL,
+    KEY,
+    NEG_URL,
+    NOW,
+    RECEIPT,
+    SECRET,
+    TOKEN_URL,
+    add_token,
+    calls_to,
+    negativation_request,
+)
+
 STATUS_URL = f"{NEG_URL}/N-1"
-KEY = "5b0f3c1e-0d8c-4d43-9a57-0a1b2c3d4e5f"
-RECEIPT = {"protocol": "N-1", "status": "notice", "notice_until": "2026-12-03"}
 HTML_PAGE = "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
-@pytest.fixture
-def sleeps():
-    return []
 
 
 @pytest.fixture
@@ -61,24 +50,7 @@ def bureau(sleeps):
 
 @pytest.fixture
 def token(rsps):
-    rsps.add(
-        responses.POST, TOKEN_URL, json={"access_token": "tok-1", "token_type": "Bearer", "expires_in": 3600}
-    )
-
-
-def calls_to(rsps, url):
-    return [c for c in rsps.calls if c.request.url.split("?")[0] == url]
-
-
-def negativation_request():
-    return NegativationRequest(
-        document="12345678909",
-        document_type="CPF",
-        restriction_code="12",
-        debtor=Debtor("Maria da Silva", Address("Rua A", "10", "Centro", "São Paulo", "SP", "01001000")),
-        creditor=Creditor("12345678000195", "Provedor Filial Centro"),
-        titles=(TitleLine("T-1", date(2026, 8, 10), Decimal("99.90")),),
-    )
+    add_token(rsps)
 
 
 def refused():
