@@ -65,7 +65,6 @@ def load_config(overrides: dict | None = None) -> dict:
         "BUREAU_READ_TIMEOUT": float(env.get("BUREAU_READ_TIMEOUT", "20")),
         "BUREAU_MAX_ATTEMPTS": int(env.get("BUREAU_MAX_ATTEMPTS", "4")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
-        "TIMEZONE": "America/Sao_Paulo",
         "TESTING": False,
     }
     cfg["SECRET_KEY"] = secret("SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(48))

@@ -8,10 +8,11 @@ import signal
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from app.services.clock import TIMEZONE
+
 from .registry import JOBS, run_job
 
 log = logging.getLogger("creditdesk.scheduler")
-TIMEZONE = "America/Sao_Paulo"
 
 
 def load_jobs() -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
+import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 import requests.adapters
+import time_machine
 from sqlalchemy import text
 
 from app import create_app
@@ -17,12 +21,55 @@ from app.db import make_engine
 from app.models import Base
 from app.services import users as user_service
 from app.services.audit import Actor
+from app.services.clock import BR_TZ
 from integrations.fake_bureau import FakeBureau
 
 PG_BASE_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = bool(os.environ.get("REQUIRE_POSTGRES"))
 PASSWORD = "senha-de-teste-123"
 ROLES = ("admin", "finance", "crm", "viewer")
+
+
+# --- the suite's clock ------------------------------------------------------------------------
+def _suite_instant(raw: str) -> dt.datetime:
+    """CREDITDESK_TEST_NOW: an ISO date (noon in Brasília) or datetime (Brasília when it has no zone)."""
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise pytest.UsageError(f"CREDITDESK_TEST_NOW={raw!r} is not an ISO date or datetime") from exc
+    if len(raw.strip()) == 10:
+        value = value.replace(hour=12)
+    return value if value.tzinfo else value.replace(tzinfo=BR_TZ)
+
+
+_SUITE_NOW = os.environ.get("CREDITDESK_TEST_NOW", "").strip()
+_TRAVEL = None
+
+
+def pytest_configure(config):
+    """Run the whole session (and every child process it starts) at CREDITDESK_TEST_NOW, ticking."""
+    global _TRAVEL
+    if not _SUITE_NOW or _TRAVEL is not None:
+        return
+    instant = _suite_instant(_SUITE_NOW)
+    os.environ["CREDITDESK_TEST_CLOCK_OFFSET"] = repr(instant.timestamp() - time.time())
+    warp = str(Path(__file__).resolve().parent / "timewarp")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (warp, os.environ.get("PYTHONPATH")) if p)
+    _TRAVEL = time_machine.travel(instant, tick=True)
+    _TRAVEL.start()
+
+
+def pytest_unconfigure(config):
+    global _TRAVEL
+    if _TRAVEL is not None:
+        _TRAVEL.stop()
+        _TRAVEL = None
+
+
+def pytest_report_header(config):
+    now = dt.datetime.now(BR_TZ)
+    source = f"CREDITDESK_TEST_NOW={_SUITE_NOW}" if _SUITE_NOW else "real clock"
+    return f"suite clock: {now.isoformat(timespec='seconds')} ({source})"
 
 
 # --- no real network -------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, MetaData, Numeric, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from app.services.clock import now_utc
+
 # Alembic needs stable names to alter or drop constraints later, on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -23,7 +25,8 @@ CENT = Decimal("0.01")
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    # The product's one clock (app/services/clock.py), so pinning it in a test pins column defaults too.
+    return now_utc()
 
 
 class UTCDateTime(TypeDecorator):

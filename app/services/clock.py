@@ -1,11 +1,16 @@
-"""Business dates are in America/Sao_Paulo; instants are stored in UTC."""
+"""The one clock of the product: instants in UTC, business dates in America/Sao_Paulo.
+
+Every "now" and "today" in services, models, web, API, CLI and scheduler comes from here, so a test
+that pins the clock (time-machine) pins all of them, and the zone is named in one place.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-BR_TZ = ZoneInfo("America/Sao_Paulo")
+TIMEZONE = "America/Sao_Paulo"
+BR_TZ = ZoneInfo(TIMEZONE)
 
 
 def now_utc() -> dt.datetime:
@@ -14,6 +19,10 @@ def now_utc() -> dt.datetime:
 
 def today_br() -> dt.date:
     return dt.datetime.now(BR_TZ).date()
+
+
+def now_br() -> dt.datetime:
+    return dt.datetime.now(BR_TZ)
 
 
 def to_br(instant: dt.datetime | None) -> dt.datetime | None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.models import Branch, NegativationTitle, Party, Title
 from app.models.titles import COLLECTIBLE_STATUSES, TitleStatus
 
-from . import audit, credit_accounts
+from . import audit, clock, credit_accounts
 from . import negativation_records as rec
 from .errors import Conflict, NotFound, ValidationError
 from .money import parse_money
@@ -187,7 +187,7 @@ def cancel_title(session: Session, actor: audit.Actor, title_id: int, reason: st
     title = get_title(session, title_id)
     if title.status not in COLLECTIBLE_STATUSES:
         raise Conflict(f"Título {title.status_label.lower()} não pode ser cancelado.")
-    title.status, title.cancelled_at = TitleStatus.CANCELLED.value, dt.datetime.now(dt.UTC)
+    title.status, title.cancelled_at = TitleStatus.CANCELLED.value, clock.now_utc()
     title.notes = _append_note(title.notes, f"Cancelado: {reason}" if reason else "Cancelado")
     audit.record(
         session,

@@ -27,11 +27,20 @@ from app.services.consultations import (
 from app.services.errors import CreditAnalysisDisabled, PermissionDenied, ValidationError
 from integrations.bureau import BureauRejected, BureauUnavailable, ConsultationResult, Restriction
 
+from tests.clock import pin_clock
+
 from .crm_helpers import TEST_ACTOR, backdate, make_branch, make_cpf, make_party, set_policy
 
 TODAY = dt.date(2026, 11, 23)
 CRM = Actor(name="crm", user_id=None, role="crm")
 FINANCE = Actor(name="financeiro", user_id=None, role="finance")
+
+
+@pytest.fixture(autouse=True)
+def _clock():
+    """The reuse window and the retention period are counted from TODAY: the clock stands there."""
+    with pin_clock(TODAY):
+        yield
 
 
 @pytest.fixture
