@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import make_engine, make_session_factory
-from app.services.crypto import SecretBox
+from app.services.core.crypto import SecretBox
 
-BureauFactory = Callable[[Any], Any]  # BureauIntegration -> CreditBureau
+if TYPE_CHECKING:
+    from app.models import BureauIntegration
+    from integrations.bureau import CreditBureau
+    from integrations.commerce import CommercePlatform
+
+BureauFactory = Callable[["BureauIntegration"], "CreditBureau"]
+CommerceFactory = Callable[[], "CommercePlatform"]
 
 
 @dataclass
@@ -26,14 +32,22 @@ class Services:
     session_factory: sessionmaker[Session]
     box: SecretBox
     bureau_factory: BureauFactory
+    commerce_factory: CommerceFactory
     extras: dict[str, Any] = field(default_factory=dict)
+    _platform: CommercePlatform | None = field(default=None, repr=False)
 
-    def bureau_for(self, integration):
+    def bureau_for(self, integration: BureauIntegration) -> CreditBureau:
         return self.bureau_factory(integration)
+
+    def commerce_platform(self) -> CommercePlatform:
+        """The commerce platform adapter, built once per process (it keeps an HTTP session)."""
+        if self._platform is None:
+            self._platform = self.commerce_factory()
+        return self._platform
 
 
 def real_bureau_factory(config: dict, engine: Engine, box: SecretBox) -> BureauFactory:
-    from app.services.bureau_tokens import DbTokenStore
+    from app.services.settings.bureau_tokens import DbTokenStore
     from integrations.credito_na_medida import CreditoNaMedidaClient
 
     def factory(integration):
@@ -50,10 +64,21 @@ def real_bureau_factory(config: dict, engine: Engine, box: SecretBox) -> BureauF
     return factory
 
 
+def real_commerce_factory(config: dict) -> CommerceFactory:
+    def factory() -> CommercePlatform:
+        from integrations.commerce.http_platform import HttpCommercePlatform
+
+        return HttpCommercePlatform(connect_timeout=float(config.get("COMMERCE_CONNECT_TIMEOUT", 3.05)),
+                                    read_timeout=float(config.get("COMMERCE_READ_TIMEOUT", 10)))
+
+    return factory
+
+
 def bootstrap(config: dict, *, engine: Engine | None = None, bureau_factory: BureauFactory | None = None,
-              **extras: Any) -> Services:
+              commerce_factory: CommerceFactory | None = None, **extras: Any) -> Services:
     engine = engine or make_engine(config["DATABASE_URL"], echo=config.get("SQL_ECHO", False))
     box = SecretBox(config["ENCRYPTION_KEY"])
     factory = bureau_factory or config.get("BUREAU_FACTORY") or real_bureau_factory(config, engine, box)
+    commerce = commerce_factory or config.get("COMMERCE_FACTORY") or real_commerce_factory(config)
     return Services(config=config, engine=engine, session_factory=make_session_factory(engine), box=box,
-                    bureau_factory=factory, extras=dict(extras))
+                    bureau_factory=factory, commerce_factory=commerce, extras=dict(extras))

@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from app.db import transaction
-from app.services.audit import Actor
+from app.services.core.audit import Actor
 
 
 def _create_app():
@@ -57,8 +57,8 @@ def _safe_url(url: str) -> str:
 @with_appcontext
 def create_user(username, name, role, email, password):
     """Create a user (password hashed; at least 10 characters)."""
-    from app.services import users
-    from app.services.errors import DomainError
+    from app.services.core.errors import DomainError
+    from app.services.settings import users
 
     try:
         with transaction(services().session_factory) as s:
@@ -83,7 +83,7 @@ def create_token(username, name):
     from sqlalchemy import select
 
     from app.models import User
-    from app.services import users
+    from app.services.settings import users
 
     with transaction(services().session_factory) as s:
         user = s.scalar(select(User).where(User.username == username.lower()))
@@ -153,8 +153,8 @@ def scheduler_cmd(list_only):
 @with_appcontext
 def run_collections_cmd(branch_id, dry_run):
     """Run the collections routine now ("Atualizar Cobranças"), with a progress bar."""
-    from app.services.collections import run_collections
-    from app.services.errors import DomainError
+    from app.services.collections.routine import run_collections
+    from app.services.core.errors import DomainError
 
     bar_state = {"bar": None}
 
@@ -249,8 +249,8 @@ def _stop_all(procs: dict[str, subprocess.Popen]) -> None:
 @with_appcontext
 def import_customers_cmd(path, branch_id, batch_size):
     """Import customers from the commerce platform's XML (docs/commerce-xml.md), streamed: any size."""
-    from app.services.customer_import_file import import_customer_file
-    from app.services.errors import DomainError
+    from app.services.commerce.import_file import import_customer_file
+    from app.services.core.errors import DomainError
 
     shown: list = []
 
@@ -279,7 +279,7 @@ def import_customers_cmd(path, branch_id, batch_size):
 @with_appcontext
 def anonymise_consultations_cmd(today):
     """Anonymise consultation reports past each branch's retention period (LGPD, domain rule 15)."""
-    from app.services.consultations import anonymise_expired
+    from app.services.consultations.consult import anonymise_expired
 
     with transaction(services().session_factory) as s:
         count = anonymise_expired(s, today.date() if today else None, Actor.system("cli"))

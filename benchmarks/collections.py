@@ -55,12 +55,12 @@ from app.bootstrap import bootstrap
 from app.db import make_engine, make_session_factory
 from app.models import BureauIntegration, Negativation, NegativationTitle, Title
 from app.models.base import Money
-from app.services.audit import Actor
-from app.services.branch_policy import policy_for
-from app.services.clock import today_br
-from app.services.collections import run_branch, select_candidates, select_eligible
-from app.services.crypto import SecretBox
-from app.services.eligibility import Criteria, eligible_titles_select, prescription_cutoff
+from app.services.collections.routine import run_branch, select_candidates, select_eligible
+from app.services.core.audit import Actor
+from app.services.core.clock import today_br
+from app.services.core.crypto import SecretBox
+from app.services.negativations.eligibility import Criteria, eligible_titles_select, prescription_cutoff
+from app.services.negativations.policy import policy_for
 from benchmarks import portfolio
 from integrations.simulator.config import SimulatorConfig
 from integrations.simulator.server import start_in_thread
@@ -71,7 +71,7 @@ LATENCY_MS = 50
 TARGET_RATIO = 1.5
 TARGET_SEND = 0.9
 
-# The rules of app/services/eligibility.py (domain rules 1-8), written by hand as conjunctions: first the
+# The rules of app/services/negativations/eligibility.py (domain rules 1-8), written by hand as conjunctions: first the
 # collectible titles of the branch in the due-date window (open/partial, not disputed, not court blocked,
 # open amount > 0 and >= the branch minimum, overdue at least N days: due_date <= today - N, not prescribed:
 # due_date >= cutoff, in no live negativation), then their debtors (full address, a document of the right

@@ -4,7 +4,7 @@
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python benchmarks/crm_list.py
                                                                  # SQLite, then PostgreSQL (private schema)
 
-Uses the same service the pages and the API call (`app.services.party_search.list_parties`). Each
+Uses the same service the pages and the API call (`app.services.crm.search.list_parties`). Each
 query runs 30 times; the median and the 95th percentile are reported in milliseconds, with whether
 the plan scans the whole table. The last line is JSON.
 """
@@ -30,7 +30,7 @@ from app.db import make_engine  # noqa: E402
 from app.demo.crm import make_cnpj, make_cpf  # noqa: E402
 from app.models import Base, Branch, Party  # noqa: E402
 from app.models.base import utcnow  # noqa: E402
-from app.services.party_search import PartyFilter, encode_cursor, list_parties  # noqa: E402
+from app.services.crm.search import PartyFilter, encode_cursor, list_parties  # noqa: E402
 
 ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
 RUNS = 30

@@ -40,9 +40,9 @@ from sqlalchemy import func, select
 
 from app.db import make_engine, make_session_factory
 from app.models import Base, Branch, Party
-from app.services.audit import Actor
-from app.services.customer_import import ImportSummary
-from app.services.customer_import_file import import_customer_file
+from app.services.commerce.customer_import import ImportSummary
+from app.services.commerce.import_file import import_customer_file
+from app.services.core.audit import Actor
 from integrations.commerce.samples import cnpj_for, customer, write_batch
 
 OUT = Path(__file__).resolve().parent / "out"

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection, Engine
 from app.models import Base
 from app.models.collections import MIN_DAYS_TO_EXECUTE
 from app.models.search_text import fold_words
-from app.services.crypto import SecretBox
+from app.services.core.crypto import SecretBox
 
 MAIN_CNPJ = "11222333000181"
 CHUNK = 10_000

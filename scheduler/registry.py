@@ -42,7 +42,7 @@ def job(id: str, trigger: str, *, lease: dt.timedelta = dt.timedelta(minutes=10)
 
 def run_job(spec: JobSpec, services) -> Any:
     """Run one job under its lease; an error is logged, never kills the scheduler."""
-    from app.services.locks import LockBusy, held
+    from app.services.core.locks import LockBusy, held
 
     try:
         with held(services.session_factory, f"job:{spec.id}", spec.lease):

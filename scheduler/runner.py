@@ -8,7 +8,7 @@ import signal
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from app.services.clock import TIMEZONE
+from app.services.core.clock import TIMEZONE
 
 from .registry import JOBS, run_job
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import time_machine
 
-from app.services.clock import BR_TZ
+from app.services.core.clock import BR_TZ
 
 
 def pin_clock(day: dt.date, hour: int = 12) -> time_machine.travel:

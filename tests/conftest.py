@@ -19,9 +19,9 @@ from app import create_app
 from app.bootstrap import bootstrap
 from app.db import make_engine
 from app.models import Base
-from app.services import users as user_service
-from app.services.audit import Actor
-from app.services.clock import BR_TZ
+from app.services.core.audit import Actor
+from app.services.core.clock import BR_TZ
+from app.services.settings import users as user_service
 from integrations.fake_bureau import FakeBureau
 
 PG_BASE_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -8,10 +8,11 @@ from flask import Blueprint, Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import csrf
-from app.services import app_settings, users
-from app.services.audit import Actor
-from app.services.errors import DomainError, ValidationError
-from app.web.common import db_session
+from app.request_scope import db_session
+from app.services.core.audit import Actor
+from app.services.core.errors import DomainError, ValidationError
+from app.services.settings import switches as app_settings
+from app.services.settings import users
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -6,11 +6,11 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from app.models import CollectionRun, CollectionRunItem
-from app.services import collection_policy as cp
-from app.services.clock import today_br
-from app.services.collections import queue_run, run_branch
-from app.services.errors import NotFound, ValidationError
-from app.web.common import db_session, services
+from app.request_scope import db_session, services
+from app.services.collections import policy as cp
+from app.services.collections.routine import queue_run, run_branch
+from app.services.core.clock import today_br
+from app.services.core.errors import NotFound, ValidationError
 
 from . import api_actor, bp, json_body, require_credit, require_roles
 

@@ -11,11 +11,12 @@ from flask import current_app, jsonify, request
 from sqlalchemy import select
 
 from app.models import Branch
-from app.services import commerce_outbox, customer_import
-from app.services.commerce_xml import BodyTooLarge
-from app.services.documents import InvalidDocument, normalize_cnpj
-from app.services.errors import NotFound, ValidationError
-from app.web.common import db_session
+from app.request_scope import db_session
+from app.services.commerce import customer_import
+from app.services.commerce import outbox as commerce_outbox
+from app.services.commerce.customer_xml import BodyTooLarge
+from app.services.core.documents import InvalidDocument, normalize_cnpj
+from app.services.core.errors import NotFound, ValidationError
 
 from . import api_actor, bp, error, require_roles
 

@@ -11,9 +11,11 @@ from decimal import Decimal
 
 from flask import Response, jsonify, request
 
-from app.services import credit_account_list, credit_accounts, purchases
-from app.services.errors import NotFound, ValidationError
-from app.web.common import db_session, services
+from app.request_scope import db_session, services
+from app.services.core.errors import NotFound, ValidationError
+from app.services.credit import account_list as credit_account_list
+from app.services.credit import accounts as credit_accounts
+from app.services.credit import purchases
 
 from . import api_actor, bp, require_roles
 

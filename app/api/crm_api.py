@@ -10,14 +10,14 @@ from __future__ import annotations
 from flask import g, jsonify, request
 
 from app.models import Consultation, Contact, Party
-from app.services import parties as party_service
-from app.services.consultation_decisions import DECIDING_ROLES, apply_decision
-from app.services.consultations import ConsultationFailed, consult_credit, history, retry_consultation
-from app.services.documents import InvalidDocument, normalize_document
-from app.services.errors import NotFound, ValidationError
-from app.services.party_search import PartyFilter, list_parties
-from app.web.common import db_session, services
-from app.web.formatting import FULL_DOCUMENT_ROLES
+from app.request_scope import db_session, services
+from app.services.consultations.consult import ConsultationFailed, consult_credit, history, retry_consultation
+from app.services.consultations.decisions import DECIDING_ROLES, apply_decision
+from app.services.core.documents import InvalidDocument, normalize_document
+from app.services.core.errors import NotFound, ValidationError
+from app.services.core.permissions import FULL_DOCUMENT_ROLES
+from app.services.crm import parties as party_service
+from app.services.crm.search import PartyFilter, list_parties
 
 from . import api_actor, bp, error, json_body, require_credit, require_roles
 

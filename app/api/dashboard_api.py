@@ -11,10 +11,11 @@ import datetime as dt
 from flask import jsonify, request
 
 from app.models import Branch
-from app.services import dashboard as dashboard_service
-from app.services.clock import today_br
-from app.services.errors import NotFound, ValidationError
-from app.web.common import ALL_ROLES, db_session
+from app.request_scope import db_session
+from app.services.collections import dashboard as dashboard_service
+from app.services.core.clock import today_br
+from app.services.core.errors import NotFound, ValidationError
+from app.services.core.permissions import ALL_ROLES
 
 from . import bp, require_credit, require_roles
 

@@ -7,12 +7,12 @@ from sqlalchemy import select
 
 from app.models import Negativation
 from app.models.negativations import NEGATIVATION_STATUS_LABELS
-from app.services import negativations as neg_service
-from app.services import restriction_reasons
-from app.services.clock import today_br
-from app.services.eligibility import Criteria, evaluate_party
-from app.services.errors import NotFound, ValidationError
-from app.web.common import db_session, services
+from app.request_scope import db_session, services
+from app.services.core.clock import today_br
+from app.services.core.errors import NotFound, ValidationError
+from app.services.negativations import sending as neg_service
+from app.services.negativations.eligibility import Criteria, evaluate_party
+from app.services.settings import restriction_reasons
 
 from . import api_actor, bp, json_body, require_credit, require_roles
 

@@ -6,9 +6,10 @@ from flask import g, jsonify
 from sqlalchemy import select
 
 from app.models import BureauIntegration
-from app.services import app_settings, branches
-from app.services.errors import ValidationError
-from app.web.common import db_session
+from app.request_scope import db_session
+from app.services.core.errors import ValidationError
+from app.services.settings import branches
+from app.services.settings import switches as app_settings
 
 from . import api_actor, bp, json_body, require_roles
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from app.models import Title
-from app.services import negativations as neg_service
-from app.services import payments as payment_service
-from app.services import titles as title_service
-from app.services.clock import today_br
-from app.services.errors import ValidationError
-from app.services.negativation_records import live_negativation_of
-from app.web.common import db_session, services
+from app.request_scope import db_session, services
+from app.services.core.clock import today_br
+from app.services.core.errors import ValidationError
+from app.services.negativations import sending as neg_service
+from app.services.negativations.records import live_negativation_of
+from app.services.titles import lifecycle as title_service
+from app.services.titles import payments as payment_service
 
 from . import api_actor, bp, json_body, require_roles
 

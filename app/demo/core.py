@@ -9,8 +9,10 @@ from sqlalchemy import select
 
 from app.db import transaction
 from app.models import Branch, BureauIntegration, User
-from app.services import app_settings, branches, bureau_settings, users
-from app.services.audit import Actor
+from app.services.core.audit import Actor
+from app.services.settings import branches, users
+from app.services.settings import bureau_integrations as bureau_settings
+from app.services.settings import switches as app_settings
 
 DEMO_USERS = [
     ("admin", "Ana Administradora", "admin"),

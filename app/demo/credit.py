@@ -16,8 +16,9 @@ from sqlalchemy import select
 from app.db import transaction
 from app.models import Branch, CreditPolicy, User
 from app.models.credit import DEFAULT_TERMS
-from app.services import credit_policies, users
-from app.services.audit import Actor
+from app.services.core.audit import Actor
+from app.services.credit import policy as credit_policies
+from app.services.settings import users
 from integrations.commerce.simulator import DEMO_SECRET
 
 from .core import DEMO_BRANCHES

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.db import transaction
 from app.models import Branch, Party
-from app.services import parties
-from app.services.audit import Actor
+from app.services.core.audit import Actor
+from app.services.crm import parties
 
 _CPF_WEIGHTS = (range(10, 1, -1), range(11, 1, -1))
 _CNPJ_WEIGHTS = ((5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2), (6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2))

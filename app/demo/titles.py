@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from app.db import transaction
 from app.models import Branch, Party, Title
-from app.services import payments, titles
-from app.services.audit import Actor
-from app.services.clock import now_utc, today_br
+from app.services.core.audit import Actor
+from app.services.core.clock import now_utc, today_br
+from app.services.titles import lifecycle as titles
+from app.services.titles import payments
 
 CLIENTS = [
     (

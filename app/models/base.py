@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, DateTime, MetaData, Numeric, String, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from app.services.clock import now_utc
+from app.services.core.clock import now_utc
 
 # Alembic needs stable names to alter or drop constraints later, on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -25,7 +25,7 @@ CENT = Decimal("0.01")
 
 
 def utcnow() -> dt.datetime:
-    # The product's one clock (app/services/clock.py), so pinning it in a test pins column defaults too.
+    # The product's one clock (app/services/core/clock.py), so pinning it in a test pins column defaults too.
     return now_utc()
 
 

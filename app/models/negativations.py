@@ -135,7 +135,7 @@ class Negativation(Base, TimestampMixin):
         """Rule 9: removed on or before the legal deadline? None while it cannot be said yet."""
         if self.removal_deadline is None or self.removed_at is None:
             return None
-        from app.services.clock import to_br
+        from app.services.core.clock import to_br
 
         return to_br(self.removed_at).date() <= self.removal_deadline
 

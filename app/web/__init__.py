@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, render_template
 from flask_login import current_user
 
-from app.services import app_settings
+from app.services.settings import switches as app_settings
 
 from .common import db_session
 from .formatting import register_filters

@@ -10,9 +10,9 @@ from flask import Blueprint, Response, render_template, request
 from sqlalchemy import select
 
 from app.models import User
-from app.services import audit
-from app.services.clock import to_br
-from app.services.documents import InvalidDocument, normalize_document
+from app.services.core import audit
+from app.services.core.clock import to_br
+from app.services.core.documents import InvalidDocument, normalize_document
 
 from .common import db_session, page_args, roles_required
 

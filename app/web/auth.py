@@ -10,7 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from app.services import audit, users
+from app.services.core import audit
+from app.services.settings import users
 
 from .common import db_session
 

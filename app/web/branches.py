@@ -6,8 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.models import Branch, BureauIntegration
-from app.services import branches as branch_service
-from app.services.errors import DomainError
+from app.services.core.errors import DomainError
+from app.services.settings import branches as branch_service
 
 from .common import actor, checkbox, db_session, flash_domain_error, roles_required
 

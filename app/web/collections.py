@@ -6,12 +6,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from app.models import Branch, CollectionRun, CollectionRunItem, Party, Title
-from app.services import collection_policy as cp
-from app.services.clock import today_br
-from app.services.collections import STATUS_LABELS, queue_run, run_branch
-from app.services.collections_schedule import next_run_at
-from app.services.eligibility import REASON_LABELS
-from app.services.errors import DomainError
+from app.services.collections import policy as cp
+from app.services.collections.routine import STATUS_LABELS, queue_run, run_branch
+from app.services.collections.schedule import next_run_at
+from app.services.core.clock import today_br
+from app.services.core.errors import DomainError
+from app.services.negativations.eligibility import REASON_LABELS
 
 from .common import (
     actor,

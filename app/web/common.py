@@ -4,29 +4,17 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import Session
 
-from app.bootstrap import Services
-from app.services import app_settings
-from app.services.audit import Actor
-from app.services.errors import DomainError, ValidationError
+from app.request_scope import db_session, services
+from app.services.core.audit import Actor
+from app.services.core.errors import DomainError, ValidationError
+from app.services.core.permissions import ALL_ROLES
+from app.services.settings import switches as app_settings
 
-ALL_ROLES = ("admin", "finance", "crm", "viewer")
-
-
-def services() -> Services:
-    return current_app.extensions["credit_desk"]
-
-
-def db_session() -> Session:
-    """One session per request, closed at teardown (rolled back if the view did not commit)."""
-    if "db_session" not in g:
-        # Deferred (plain BEGIN): views often read here, then call services that write in their own
-        # short transactions; holding SQLite's write lock for the whole request would block them.
-        g.db_session = services().session_factory()
-    return g.db_session
+__all__ = ["ALL_ROLES", "actor", "checkbox", "credit_required", "db_session", "flash_domain_error", "page_args",
+           "roles_required", "services"]
 
 
 def actor() -> Actor:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from app.models import Branch
-from app.services import consultation_policy as policy_service
-from app.services.clock import today_br
-from app.services.consultation_rules import RISK_CLASSES
-from app.services.consultations import used_this_month
-from app.services.errors import DomainError
+from app.services.consultations import policy as policy_service
+from app.services.consultations.consult import used_this_month
+from app.services.consultations.rules import RISK_CLASSES
+from app.services.core.clock import today_br
+from app.services.core.errors import DomainError
 
 from .common import actor, db_session, flash_domain_error, roles_required
 

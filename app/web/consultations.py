@@ -12,12 +12,12 @@ from flask_login import current_user
 from app.models import Consultation, Party
 from app.models.consultations import PURPOSES
 from app.models.parties import STATUS_LABELS
-from app.services import consultations as consultation_service
-from app.services.clock import today_br
-from app.services.consultation_decisions import DECIDING_ROLES, apply_decision
-from app.services.consultation_policy import get_policy
-from app.services.consultations import ConsultationFailed
-from app.services.errors import DomainError, ValidationError
+from app.services.consultations import consult as consultation_service
+from app.services.consultations.consult import ConsultationFailed
+from app.services.consultations.decisions import DECIDING_ROLES, apply_decision
+from app.services.consultations.policy import get_policy
+from app.services.core.clock import today_br
+from app.services.core.errors import DomainError, ValidationError
 
 from .common import (
     ALL_ROLES,

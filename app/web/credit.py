@@ -7,10 +7,12 @@ from sqlalchemy import select
 
 from app.models import Branch, Party
 from app.models.parties import STATUS_LABELS, CustomerStatus
-from app.services import commerce_outbox, credit_accounts, purchases
-from app.services.clock import today_br
-from app.services.credit_policies import policy_for
-from app.services.errors import DomainError
+from app.services.commerce import outbox as commerce_outbox
+from app.services.core.clock import today_br
+from app.services.core.errors import DomainError
+from app.services.credit import accounts as credit_accounts
+from app.services.credit import purchases
+from app.services.credit.policy import policy_for
 
 from .common import actor, db_session, flash_domain_error, roles_required
 from .party_tabs import PartyTab, register_tab

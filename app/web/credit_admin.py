@@ -12,10 +12,13 @@ from app.models import Branch
 from app.models.commerce import UPDATE_STATUS_LABELS
 from app.models.credit import PROTECTED_FIELD_LABELS, RESERVATION_STATUS_LABELS, RESTORE_MODE_LABELS
 from app.models.parties import STATUS_LABELS
-from app.services import commerce_outbox, credit_account_list, credit_policies, purchases
-from app.services.clock import today_br
-from app.services.credit_policies import policy_for
-from app.services.errors import DomainError
+from app.services.commerce import outbox as commerce_outbox
+from app.services.core.clock import today_br
+from app.services.core.errors import DomainError
+from app.services.credit import account_list as credit_account_list
+from app.services.credit import policy as credit_policies
+from app.services.credit import purchases
+from app.services.credit.policy import policy_for
 
 from .common import actor, checkbox, db_session, flash_domain_error, page_args, roles_required, services
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from app.models import AuditEvent, Branch, Party
 from app.models.consultations import PURPOSES
 from app.models.parties import STATUS_LABELS
-from app.services import branches as branch_service
-from app.services import parties as party_service
-from app.services.errors import DomainError
-from app.services.party_search import SORTS, PartyFilter, list_parties
+from app.services.core.errors import DomainError
+from app.services.crm import parties as party_service
+from app.services.crm.search import SORTS, PartyFilter, list_parties
+from app.services.settings import branches as branch_service
 
 from .common import ALL_ROLES, actor, db_session, flash_domain_error, roles_required
 from .party_tabs import PartyTab, register_tab

@@ -13,8 +13,8 @@ from flask import Blueprint, flash, render_template, request
 from sqlalchemy import select
 
 from app.models import Branch
-from app.services import dashboard as dashboard_service
-from app.services.clock import today_br
+from app.services.collections import dashboard as dashboard_service
+from app.services.core.clock import today_br
 
 from .charts import bar_chart, column_chart
 from .common import ALL_ROLES, credit_required, db_session, roles_required

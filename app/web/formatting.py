@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from flask import Flask
 
-from app.services.clock import to_br
+from app.services.core.clock import to_br
+from app.services.core.permissions import FULL_DOCUMENT_ROLES
 
 
 def brl(value) -> str:
@@ -34,16 +35,12 @@ def date_br(value) -> str:
 def document_formatted(value: str | None) -> str:
     if not value:
         return "—"
-    from app.services.documents import InvalidDocument, normalize_document
+    from app.services.core.documents import InvalidDocument, normalize_document
 
     try:
         return normalize_document(value).formatted
     except InvalidDocument:
         return value
-
-
-# Roles that work with the whole number (finance negativates, admin audits, crm consults).
-FULL_DOCUMENT_ROLES = {"admin", "finance", "crm"}
 
 
 def document_for_role(value: str | None, role: str | None) -> str:
@@ -52,7 +49,7 @@ def document_for_role(value: str | None, role: str | None) -> str:
         return "—"
     if role in FULL_DOCUMENT_ROLES:
         return document_formatted(value)
-    from app.services.documents import InvalidDocument, normalize_document
+    from app.services.core.documents import InvalidDocument, normalize_document
 
     try:
         return normalize_document(value).masked

@@ -6,8 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.models import Branch, BureauIntegration
-from app.services import app_settings, bureau_settings
-from app.services.errors import DomainError
+from app.services.core.errors import DomainError
+from app.services.settings import bureau_integrations as bureau_settings
+from app.services.settings import switches as app_settings
 
 from .common import actor, db_session, flash_domain_error, roles_required, services
 

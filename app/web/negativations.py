@@ -9,12 +9,13 @@ from sqlalchemy import select
 
 from app.models import Branch, Negativation, Party
 from app.models.negativations import NEGATIVATION_STATUS_LABELS, REMOVAL_REASON_LABELS
-from app.services import branch_policy, restriction_reasons
-from app.services import negativations as neg_service
-from app.services import titles as title_service
-from app.services.clock import today_br
-from app.services.eligibility import Criteria, evaluate_party
-from app.services.errors import DomainError
+from app.services.core.clock import today_br
+from app.services.core.errors import DomainError
+from app.services.negativations import policy as branch_policy
+from app.services.negativations import sending as neg_service
+from app.services.negativations.eligibility import Criteria, evaluate_party
+from app.services.settings import restriction_reasons
+from app.services.titles import lifecycle as title_service
 
 from .common import (
     ALL_ROLES,

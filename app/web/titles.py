@@ -9,17 +9,18 @@ from sqlalchemy import select
 
 from app.models import Branch, Party, Title
 from app.models.titles import TITLE_STATUS_LABELS
-from app.services import negativations as neg_service
-from app.services import payments as payment_service
-from app.services import title_export, title_import
-from app.services import titles as title_service
-from app.services.clock import today_br
-from app.services.documents import InvalidDocument, normalize_document
-from app.services.errors import DomainError, ValidationError
-from app.services.money import brl
+from app.services.core.clock import today_br
+from app.services.core.documents import InvalidDocument, normalize_document
+from app.services.core.errors import DomainError, ValidationError
+from app.services.core.money import brl
+from app.services.core.permissions import FULL_DOCUMENT_ROLES
+from app.services.negativations import sending as neg_service
+from app.services.titles import csv_export as title_export
+from app.services.titles import csv_import as title_import
+from app.services.titles import lifecycle as title_service
+from app.services.titles import payments as payment_service
 
 from .common import ALL_ROLES, actor, checkbox, db_session, flash_domain_error, roles_required, services
-from .formatting import FULL_DOCUMENT_ROLES
 
 bp = Blueprint("titles", __name__, url_prefix="/titulos")
 WRITERS = ("admin", "finance")
@@ -231,7 +232,7 @@ def detail(title_id: int):
             "payment_link": title.payment_link or "",
             "court_blocked": title.court_blocked,
         }
-    from app.services.negativation_records import live_negativation_of
+    from app.services.negativations.records import live_negativation_of
 
     return render_template(
         "titles/detail.html",

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from app.models import ApiToken, User
 from app.models.users import ROLE_LABELS
-from app.services import users as user_service
-from app.services.errors import DomainError
+from app.services.core.errors import DomainError
+from app.services.settings import users as user_service
 
 from .common import actor, checkbox, db_session, flash_domain_error, roles_required
 

@@ -1,10 +1,11 @@
-"""The B2B commerce platform: customer XML in (seed 002), status and limit updates out (seeds 000, 001).
+"""The B2B commerce platform: customer XML in, status and limit updates out.
 
-`CommercePlatform` is the port services depend on; `HttpCommercePlatform` the real adapter;
-`simulator` a stand-in platform for the demo and the tests (`python -m integrations.commerce`).
+`CommercePlatform` (in `port`) is what services depend on; `http_platform.HttpCommercePlatform` is
+the real adapter, built in `app/bootstrap.py` (the package does not import it, so importing the
+port never pulls in `requests`); `simulator` is a stand-in platform for the demo and the tests
+(`python -m integrations.commerce`).
 """
 
-from .http_platform import HttpCommercePlatform
 from .port import CommercePlatform, DeliveryResult
 
-__all__ = ["CommercePlatform", "DeliveryResult", "HttpCommercePlatform"]
+__all__ = ["CommercePlatform", "DeliveryResult"]

@@ -20,14 +20,14 @@ def child_services(db_url: str, read_timeout: float = 5.0, max_attempts: int = 2
 def run_routine(db_url: str, branch_id: int, today_iso: str, bypass_lock: bool = False) -> str:
     """Run the routine for one branch; with bypass_lock the branch lease is not taken at all, to show
     that the outbox and the unique live-title index alone prevent a double send."""
-    from app.services import collections
-    from app.services.audit import Actor
+    from app.services.collections import routine as collections
+    from app.services.core.audit import Actor
 
     services = child_services(db_url)
     today = dt.date.fromisoformat(today_iso)
     actor = Actor.system("rotina")
     if bypass_lock:
-        from app.services.collection_policy import policy_of
+        from app.services.collections.policy import policy_of
 
         with services.session_factory() as s:
             days = policy_of(s, branch_id).days_to_execute

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from app.db import transaction
 from app.models import Branch, Party
-from app.services import credit_accounts, credit_policies
-from app.services.audit import Actor
+from app.services.core.audit import Actor
+from app.services.credit import accounts as credit_accounts
+from app.services.credit import policy as credit_policies
 from integrations.commerce.samples import cnpj_for
 
 FINANCE = Actor("financeiro", None, "finance")

@@ -7,10 +7,12 @@ import datetime as dt
 from app.db import transaction
 from app.demo.crm import make_cnpj, make_cpf
 from app.models import Consultation
-from app.services import branches, bureau_settings, parties
-from app.services.audit import Actor
-from app.services.consultation_policy import save_policy
-from app.services.consultation_rules import PolicyValues
+from app.services.consultations.policy import save_policy
+from app.services.consultations.rules import PolicyValues
+from app.services.core.audit import Actor
+from app.services.crm import parties
+from app.services.settings import branches
+from app.services.settings import bureau_integrations as bureau_settings
 
 TEST_ACTOR = Actor.system("test")
 BRANCH_CNPJ = "11222333000181"

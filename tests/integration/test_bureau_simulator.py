@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from app.bootstrap import real_bureau_factory
 from app.models import BureauIntegration
-from app.services.bureau_tokens import DbTokenStore
-from app.services.crypto import SecretBox
+from app.services.core.crypto import SecretBox
+from app.services.settings.bureau_tokens import DbTokenStore
 from integrations.bureau import (
     Address,
     AuthenticationError,

@@ -12,9 +12,9 @@ from sqlalchemy import text, update
 from app.bootstrap import real_bureau_factory
 from app.db import make_engine
 from app.models import BureauIntegration, JobLock
-from app.services.bureau_tokens import DbTokenStore
-from app.services.crypto import SecretBox
-from app.services.locks import try_acquire
+from app.services.core.crypto import SecretBox
+from app.services.core.locks import try_acquire
+from app.services.settings.bureau_tokens import DbTokenStore
 from integrations.bureau import AccessToken
 
 KEY = "x3Yb0Yl1E6k3yqI3jQyq7pVDZ2Qn6Rk3GfV0yq2YF6o="

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import CollectionPolicy, CollectionRun, CollectionRunItem, Negativation, NegativationTitle, Title
-from app.services import collection_policy as cp
-from app.services.audit import Actor
-from app.services.clock import BR_TZ
-from app.services.collections import queue_run, run_branch, run_collections, run_queued
-from app.services.collections_schedule import due_runs
-from app.services.errors import Conflict, ValidationError
-from app.services.negativations import sweep_removals
-from app.services.payments import register_payment
+from app.services.collections import policy as cp
+from app.services.collections.routine import queue_run, run_branch, run_collections, run_queued
+from app.services.collections.schedule import due_runs
+from app.services.core.audit import Actor
+from app.services.core.clock import BR_TZ
+from app.services.core.errors import Conflict, ValidationError
+from app.services.negativations.sending import sweep_removals
+from app.services.titles.payments import register_payment
 from tests.integration.collections_support import TODAY, routine_world
 from tests.integration.titles_support import make_client, make_title
 
@@ -249,7 +249,7 @@ def test_changing_the_run_time_applies_at_the_next_tick(services, session):
 
 
 def test_scheduler_tick_runs_due_branch_once(services, session, fake_bureau):
-    from app.services.collections_schedule import tick
+    from app.services.collections.schedule import tick
 
     branch_id, _, ids = routine_world(services)
     now = dt.datetime.combine(dt.date.today(), dt.time(23, 59), BR_TZ)
@@ -286,7 +286,7 @@ def test_run_collections_without_branch_runs_every_enabled_branch(services, sess
 
 
 def test_a_busy_branch_is_not_run_twice(services, session, fake_bureau):
-    from app.services.locks import held
+    from app.services.core.locks import held
 
     branch_id, _, _ = routine_world(services)
     with held(services.session_factory, f"collections:branch:{branch_id}"):

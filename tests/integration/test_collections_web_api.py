@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.models import CollectionPolicy, CollectionRun, Negativation
-from app.services.clock import today_br
-from app.services.collections import run_queued
+from app.services.collections.routine import run_queued
+from app.services.core.clock import today_br
 from tests.integration.collections_support import routine_world
 
 

@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from app.db import transaction
 from app.models import DeliveryLog, OutboundUpdate
-from app.services import commerce_outbox, credit_accounts
-from app.services.clock import now_utc
-from integrations.commerce import HttpCommercePlatform
+from app.services.commerce import outbox as commerce_outbox
+from app.services.core.clock import now_utc
+from app.services.credit import accounts as credit_accounts
+from integrations.commerce.http_platform import HttpCommercePlatform
 from integrations.commerce.samples import cnpj_for
 from integrations.commerce.simulator import PlatformConfig, start_in_thread
 

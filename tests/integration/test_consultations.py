@@ -11,10 +11,7 @@ from sqlalchemy import select
 from app.db import transaction
 from app.models import AuditEvent, Consultation, Party
 from app.models.credit import CustomerStatusChange
-from app.services import app_settings, parties
-from app.services.audit import Actor
-from app.services.consultation_decisions import apply_decision
-from app.services.consultations import (
+from app.services.consultations.consult import (
     ConsultationFailed,
     ConsultationInProgress,
     NoBureauIntegration,
@@ -24,9 +21,12 @@ from app.services.consultations import (
     history,
     retry_consultation,
 )
-from app.services.errors import CreditAnalysisDisabled, PermissionDenied, ValidationError
+from app.services.consultations.decisions import apply_decision
+from app.services.core.audit import Actor
+from app.services.core.errors import CreditAnalysisDisabled, PermissionDenied, ValidationError
+from app.services.crm import parties
+from app.services.settings import switches as app_settings
 from integrations.bureau import BureauRejected, BureauUnavailable, ConsultationResult, Restriction
-
 from tests.clock import pin_clock
 
 from .crm_helpers import TEST_ACTOR, backdate, make_branch, make_cpf, make_party, set_policy
@@ -330,7 +330,7 @@ def test_decision_on_a_client_sets_its_credit_limit_through_the_credit_account(s
     """Issue 6: "a finance user consults one, applies APV with a limit" — status and limit land on the
     credit account (with history and the platform outbox), not only on the consultation."""
     from app.models.credit import CreditLimitChange
-    from app.services.credit_accounts import account_for
+    from app.services.credit.accounts import account_for
 
     party_id = make_party(services, branch_id, seed=11)
     with transaction(services.session_factory) as s:

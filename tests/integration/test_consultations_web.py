@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 
 from app.db import transaction
 from app.models import AuditEvent, Consultation, Party
-from app.services import app_settings, audit, parties
+from app.services.core import audit
+from app.services.crm import parties
+from app.services.settings import switches as app_settings
 from integrations.bureau import BureauUnavailable
 from tests.conftest import login
 

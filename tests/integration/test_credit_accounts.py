@@ -18,9 +18,11 @@ from app.models import (
     Party,
     Title,
 )
-from app.services import credit_account_list, credit_accounts, purchases
-from app.services.errors import PermissionDenied, ValidationError
-from app.services.payments import register_payment
+from app.services.core.errors import PermissionDenied, ValidationError
+from app.services.credit import account_list as credit_account_list
+from app.services.credit import accounts as credit_accounts
+from app.services.credit import purchases
+from app.services.titles.payments import register_payment
 
 from .credit_support import ADMIN, CPF, CRM, FINANCE, make_branch, make_client, set_policy, summary
 
@@ -160,7 +162,7 @@ def test_payment_restores_the_limit_and_the_platform_hears_it(services, branch_i
 
 
 def test_release_of_a_cancelled_title_in_payment_mode(services, branch_id):
-    from app.services import titles
+    from app.services.titles import lifecycle as titles
 
     party_id = make_client(services, branch_id, limit="1000.00")
     with transaction(services.session_factory) as s:

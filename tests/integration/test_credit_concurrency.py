@@ -16,7 +16,8 @@ from decimal import Decimal
 import pytest
 
 from app.db import transaction
-from app.services import credit_accounts, purchases
+from app.services.credit import accounts as credit_accounts
+from app.services.credit import purchases
 
 from .credit_support import CPF, FINANCE, make_branch, make_client, set_policy, summary
 

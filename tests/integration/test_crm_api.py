@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.db import transaction
-from app.services import app_settings
+from app.services.settings import switches as app_settings
 from integrations.bureau import BureauUnavailable
 
 from .crm_helpers import TEST_ACTOR, make_branch, make_cnpj, make_cpf, set_policy

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from app.db import transaction
 from app.models import AuditEvent, Party
-from app.services import customer_import
-from app.services.commerce_xml import XmlRejected
+from app.services.commerce import customer_import
+from app.services.commerce.customer_xml import XmlRejected
 from integrations.commerce.samples import batch_xml, cnpj_for, customer
 
 from .credit_support import ADMIN, make_branch, set_policy
@@ -225,7 +225,7 @@ def test_cli_import_customers(app, services, branch_id, tmp_path):
 
 @pytest.mark.parametrize("parallel", [False, True])
 def test_file_import_in_one_or_two_processes(services, branch_id, tmp_path, parallel):
-    from app.services.customer_import_file import import_customer_file
+    from app.services.commerce.import_file import import_customer_file
 
     path = tmp_path / "lote.xml"
     path.write_bytes(batch_xml(1, 1500).replace(cnpj_for(3).encode(), b"11.111.111/1111-11"))

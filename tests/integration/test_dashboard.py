@@ -15,10 +15,10 @@ import pytest
 
 from app.models import Branch, CollectionRun, Negativation, NegativationTitle, Party, Payment
 from app.models.negativations import LIVE_STATUSES
-from app.services import app_settings
-from app.services import dashboard as dash
-from app.services.audit import Actor
-from app.services.business_days import removal_deadline
+from app.services.collections import dashboard as dash
+from app.services.core.audit import Actor
+from app.services.core.business_days import removal_deadline
+from app.services.settings import switches as app_settings
 from tests.integration.titles_support import CPF_OK, CPF_OK_2, TODAY, make_branch, make_client, make_title
 
 D = Decimal

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Negativation
-from app.services import negativations as negs
-from app.services.errors import DomainError
+from app.services.core.errors import DomainError
+from app.services.negativations import sending as negs
 
 from .titles_support import FINANCE, TODAY, world
 
@@ -24,7 +24,7 @@ def test_two_concurrent_requests_make_exactly_one_negativation(
     _, party_id, ids = world(services)
     if bypass_check:
         # Both requests pass the eligibility check, so only the partial unique index can stop one.
-        from app.services import eligibility
+        from app.services.negativations import eligibility
 
         monkeypatch.setattr(
             negs, "evaluate_titles", lambda s, ts, c: {t.id: eligibility.Verdict(t.id) for t in ts}

@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.models import Negativation, NegativationTitle, Party, Title
-from app.services import negativations as negs
-from app.services import payments, titles
-from app.services.clock import now_utc
-from app.services.errors import Conflict, PermissionDenied, ValidationError
+from app.services.core.clock import now_utc
+from app.services.core.errors import Conflict, PermissionDenied, ValidationError
+from app.services.negativations import sending as negs
+from app.services.titles import lifecycle as titles
+from app.services.titles import payments
 from integrations.bureau import BureauRejected, BureauUnavailable
 
 from .titles_support import FINANCE, TODAY, VIEWER, make_branch, make_client, make_title, world
@@ -136,7 +137,7 @@ def test_unique_index_is_the_final_guard_when_both_checks_passed(services, fake_
     _, party_id, ids = world(services)
     negs.negativate_titles(services, FINANCE, party_id, ids, "12", today=TODAY)
     # A second request whose eligibility check ran before the first committed:
-    from app.services import eligibility
+    from app.services.negativations import eligibility
 
     monkeypatch.setattr(
         negs, "evaluate_titles", lambda s, ts, c: {t.id: eligibility.Verdict(t.id) for t in ts}

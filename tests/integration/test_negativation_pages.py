@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from app.services.clock import today_br
+from app.services.core.clock import today_br
 
 from .titles_support import make_branch, make_client, make_title
 

@@ -9,9 +9,10 @@ import pytest
 
 from app.bootstrap import bootstrap, real_bureau_factory
 from app.models import Negativation
-from app.services import negativations as negs
-from app.services import payments, restriction_reasons
-from app.services.clock import today_br
+from app.services.core.clock import today_br
+from app.services.negativations import sending as negs
+from app.services.settings import restriction_reasons
+from app.services.titles import payments
 from integrations.simulator import SimulatorConfig, start_in_thread
 
 from .titles_support import FINANCE, make_branch, make_client, make_title

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.services import restriction_reasons
-from app.services.clock import today_br
+from app.services.core.clock import today_br
+from app.services.settings import restriction_reasons
 
 from .titles_support import world
 

@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from app.db import transaction
 from app.models import AuditEvent, Contact, Party
-from app.services import parties
-from app.services.errors import Conflict, ValidationError
-from app.services.party_search import PartyFilter, list_parties, search_kind
+from app.services.core.errors import Conflict, ValidationError
+from app.services.crm import parties
+from app.services.crm.search import PartyFilter, list_parties, search_kind
 from tests.conftest import login
 
 from .crm_helpers import TEST_ACTOR, make_branch, make_cnpj, make_cpf, make_party
@@ -204,7 +204,7 @@ def test_name_search_by_any_word_ignoring_accents(services, branch_id):
 
 
 def test_delete_only_without_consultations(services, branch_id, fake_bureau):
-    from app.services.consultations import consult_credit
+    from app.services.consultations.consult import consult_credit
 
     lone = create(services, branch_id, name="Apagar", document=make_cpf(9))
     used = make_party(services, branch_id, seed=10)

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from app.models import Payment, Title
-from app.services import payments
-from app.services.errors import Conflict, ValidationError
+from app.services.core.errors import Conflict, ValidationError
+from app.services.titles import payments
 
 from .titles_support import FINANCE, TODAY, world
 

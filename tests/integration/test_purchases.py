@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from app.db import transaction
 from app.models import CreditRelease, Reservation, Title
-from app.services import purchases, titles
-from app.services.clock import now_utc
-from app.services.errors import Conflict, ValidationError
+from app.services.core.clock import now_utc
+from app.services.core.errors import Conflict, ValidationError
+from app.services.credit import purchases
+from app.services.titles import lifecycle as titles
 
 from .credit_support import ADMIN, CPF, FINANCE, make_branch, make_client, set_policy, summary
 
@@ -201,7 +202,7 @@ def test_decrease_after_settlement_updates_the_open_titles(services, branch_id):
     with services.session_factory() as s:  # a decrease always gives the credit back, whatever the mode
         assert s.scalar(select(CreditRelease.title_id)) == rows[2].id
     assert summary(services, party_id).used == Decimal("500.00")
-    from app.services.payments import register_payment
+    from app.services.titles.payments import register_payment
 
     with transaction(services.session_factory) as s:
         register_payment(s, FINANCE, rows[0].id, "333.34", dt.date(2025, 2, 9), today=dt.date(2025, 2, 9))
@@ -254,7 +255,7 @@ def test_cancellation_after_settlement_restores_per_branch_mode(services, branch
 @pytest.mark.parametrize(("mode", "after_cancel"), [("payment", "600.00"), ("payment_and_cancellation", "0.00")])
 def test_payment_always_restores_cancellation_only_by_option(services, branch_id, mode, after_cancel):
     """Rule 21, through the ordinary title services: titles from purchases are ordinary titles."""
-    from app.services.payments import register_payment
+    from app.services.titles.payments import register_payment
 
     set_policy(services, branch_id, restore_mode=mode)
     party_id = make_client(services, branch_id, limit="1000.00")
@@ -277,7 +278,7 @@ def test_expired_reservation_stops_counting_and_cannot_be_settled(services, bran
     later = now_utc() + dt.timedelta(hours=121)
     with services.session_factory() as s:
         from app.models import Party
-        from app.services import credit_accounts
+        from app.services.credit import accounts as credit_accounts
 
         assert credit_accounts.summary_for(s, s.get(Party, party_id), now=later).reserved == Decimal("0.00")
     with pytest.raises(Conflict) as exc, transaction(services.session_factory) as s:

@@ -7,7 +7,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from app.models import Negativation, Payment, Title
-from app.services import negativations, title_import
+from app.services.negativations import sending as negativations
+from app.services.titles import csv_import as title_import
 
 from .titles_support import CPF_OK, FINANCE, TODAY, world
 

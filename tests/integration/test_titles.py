@@ -9,10 +9,13 @@ from decimal import Decimal
 import pytest
 
 from app.models import Title
-from app.services import eligibility, negativations, title_export, titles
-from app.services.branch_policy import PolicyValues, save_policy
-from app.services.clock import today_br
-from app.services.errors import Conflict, ValidationError
+from app.services.core.clock import today_br
+from app.services.core.errors import Conflict, ValidationError
+from app.services.negativations import eligibility
+from app.services.negativations import sending as negativations
+from app.services.negativations.policy import PolicyValues, save_policy
+from app.services.titles import csv_export as title_export
+from app.services.titles import lifecycle as titles
 
 from .titles_support import CPF_OK_2, FINANCE, TODAY, make_branch, make_client, make_title, world
 

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from app.models import Branch, BureauIntegration, Party, Title
-from app.services.audit import Actor
+from app.services.core.audit import Actor
 
 TODAY = dt.date(2026, 3, 16)  # a Monday
 FINANCE = Actor(name="fabio", user_id=None, role="finance")

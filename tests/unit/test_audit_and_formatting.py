@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from app.services.audit import diff, scrub
+from app.services.core.audit import diff, scrub
 from app.web.formatting import brl
 
 

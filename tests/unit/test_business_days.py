@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from app.services.business_days import (
+from app.services.core.business_days import (
     add_business_days,
     is_business_day,
     next_business_day,

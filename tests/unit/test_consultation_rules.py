@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from app.services.consultation_policy import parse_policy, policy_as_form
-from app.services.consultation_rules import (
+from app.services.consultations.policy import parse_policy, policy_as_form
+from app.services.consultations.rules import (
     PolicyValues,
     month_bounds,
     parse_classes,
@@ -17,7 +17,7 @@ from app.services.consultation_rules import (
     reuse_cutoff,
     suggest,
 )
-from app.services.errors import ValidationError
+from app.services.core.errors import ValidationError
 
 BR = dt.timezone(dt.timedelta(hours=-3))
 POLICY = PolicyValues(

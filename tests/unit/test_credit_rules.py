@@ -13,13 +13,13 @@ from decimal import Decimal
 
 import pytest
 
-from app.services import commerce_outbox
-from app.services.commerce_xml import CustomerRecord, Refusal, XmlRejected, iter_customers, validate_customer
-from app.services.credit_accounts import CreditSummary
-from app.services.errors import ValidationError
-from app.services.installments import normalize_term, parse_term, schedule, split_amount
-from app.services.purchases import MESSAGES, RPV_MESSAGE
-from integrations.commerce import HttpCommercePlatform
+from app.services.commerce import outbox as commerce_outbox
+from app.services.commerce.customer_xml import CustomerRecord, Refusal, XmlRejected, iter_customers, validate_customer
+from app.services.core.errors import ValidationError
+from app.services.credit.accounts import CreditSummary
+from app.services.credit.installments import normalize_term, parse_term, schedule, split_amount
+from app.services.credit.purchases import MESSAGES, RPV_MESSAGE
+from integrations.commerce.http_platform import HttpCommercePlatform
 from integrations.commerce.samples import batch_xml, cnpj_for
 from integrations.commerce.signing import fresh, signature, verify
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from app.services.documents import (
+from app.services.core.documents import (
     Document,
     InvalidDocument,
     is_valid_document,
@@ -14,7 +14,7 @@ from app.services.documents import (
     normalize_cpf,
     normalize_document,
 )
-from app.services.errors import ValidationError
+from app.services.core.errors import ValidationError
 
 GENERIC_LENGTH = "Documento inválido: informe um CPF (11 dígitos) ou CNPJ (14 caracteres)"
 

@@ -8,8 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app.models import Branch, BureauIntegration, Party, Title
-from app.services.branch_policy import PolicyValues
-from app.services.eligibility import (
+from app.services.negativations.eligibility import (
     Criteria,
     LiveEntry,
     check_title,
@@ -17,6 +16,7 @@ from app.services.eligibility import (
     prescription_cutoff,
     prescription_date,
 )
+from app.services.negativations.policy import PolicyValues
 
 TODAY = dt.date(2026, 3, 16)
 

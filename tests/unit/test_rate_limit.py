@@ -1,4 +1,4 @@
-from app.services.rate_limit import PacedBureau, TokenBucket
+from app.services.core.rate_limit import PacedBureau, TokenBucket
 
 
 class FakeClock:

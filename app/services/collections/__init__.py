@@ -1,0 +1,1 @@
+"""The collections routine: policy, schedule, runs, and the collections dashboard."""

@@ -1,0 +1,1 @@
+"""The B2B commerce platform: customer XML import, outbound status and limit updates."""

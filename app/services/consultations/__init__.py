@@ -1,0 +1,1 @@
+"""Credit consultations at the bureau: policy, rules, suggested decisions."""

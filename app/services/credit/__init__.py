@@ -1,0 +1,1 @@
+"""Credit accounts, limits and purchases (authorisation, reservation, settlement) and their per-branch policy."""

@@ -1,0 +1,1 @@
+"""Leads, prospects and clients (parties) and their search."""

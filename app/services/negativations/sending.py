@@ -1,0 +1,587 @@
+"""Manual negativation and removal through the outbox (domain rules 1-12, ARCHITECTURE.md).
+
+Every bureau call follows STYLE habit 4: write the intent with its Idempotency-Key and COMMIT,
+call the bureau with no transaction open, record the outcome in a new transaction.
+- A definitive refusal (4xx) moves an inclusion to `error` (titles freed) with the bureau's message.
+- A timeout, 5xx, 429, malformed body or any unexpected failure leaves the row as it is (`pending`
+  or `removal_pending`) with `next_attempt_at`; `retry_outbox` resends with the SAME key, so the
+  bureau replays its first answer instead of negativating twice.
+- The unique partial index on live negativation titles (rule 7) is the final guard against a
+  double click or two concurrent requests: the loser's INSERT fails and gets a plain message.
+
+Resend of an `error` entry: the key is kept when the rebuilt payload is identical (the
+Idempotency-Key contract makes a same-key, same-payload resend always safe: if the earlier
+refusal was in fact processed, the bureau replays instead of creating a second entry) and a new
+key is generated when data changed (the old key with another payload would get 409
+idempotency_conflict). An `error` is only recorded on a definitive refusal, so nothing exists at
+the bureau under the old key and a new one can never duplicate an entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.db import is_postgres, transaction
+from app.models import BureauIntegration, Negativation, NegativationTitle, Party, Title
+from app.models.negativations import NegativationStatus, RemovalReason
+from app.services.core import audit
+from app.services.core.clock import now_utc, to_br, today_br
+from app.services.core.errors import Conflict, DomainError, NotFound, ValidationError
+from app.services.core.money import brl
+from app.services.negativations import records as rec
+from app.services.negativations.eligibility import MANUAL_MIN_DAYS, Criteria, evaluate_titles
+from app.services.negativations.outcomes import (
+    CLAIM,
+    Outcome,
+    claim,
+    fail,
+    is_permanent,
+    outcome,
+    record_failure,
+    record_failure_in,
+)
+from app.services.negativations.outcomes import status_message as status_message
+from app.services.negativations.payload import build_payload, request_from_payload, same_request
+from integrations.bureau import BureauError
+
+log = logging.getLogger("creditdesk.negativations")
+
+# --------------------------------------------------------------------------- inclusion
+
+
+BATCH_MAX = 50  # groups per create transaction (a larger chunk holds the write lock longer)
+Group = tuple[int, Iterable[int], str]  # (party_id, title_ids, restriction_code)
+
+
+def negativate_titles(
+    services,
+    actor: audit.Actor,
+    party_id: int,
+    title_ids: Iterable[int],
+    restriction_code: str,
+    *,
+    origin: str = "manual",
+    today: dt.date | None = None,
+    min_days_overdue: int = MANUAL_MIN_DAYS,
+) -> Outcome:
+    """Negativate some overdue titles of one client; returns the outcome in plain pt-BR.
+
+    A batch of one through `negativate_groups` (the routine's path): one code path for both."""
+    (result,) = negativate_groups(
+        services,
+        actor,
+        [(party_id, title_ids, restriction_code)],
+        origin=origin,
+        today=today,
+        min_days_overdue=min_days_overdue,
+    )
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+@dataclass
+class _Created:
+    index: int
+    negativation_id: int
+    integration: BureauIntegration | None
+    request: object
+    key: str
+    audit: dict
+
+
+def negativate_groups(
+    services,
+    actor: audit.Actor,
+    groups: Sequence[Group],
+    *,
+    origin: str = "manual",
+    today: dt.date | None = None,
+    min_days_overdue: int = MANUAL_MIN_DAYS,
+) -> list[Outcome | Exception]:
+    """Negativate several groups (one client's titles each); one result per group, in order.
+
+    The result is the Outcome, or the exception that group alone raised (ValidationError
+    not_eligible, Conflict already_negativated, NotFound...): a group never affects another.
+    1. ONE transaction creates every group's `pending` row, already claimed (next_attempt_at =
+       now + CLAIM), each group in its own SAVEPOINT (an ineligible group or a live-title unique
+       index conflict drops only that group); it COMMITS before any bureau call (STYLE habit 4).
+    2. The bureau is called for each created row with the data already in hand, no transaction open
+       (the row was just created and claimed by this call: no claim transaction is needed).
+    3. ONE transaction records the answers (a timeout, 5xx or malformed answer leaves the row
+       `pending` for the outbox, which resends with the SAME Idempotency-Key; a refusal -> `error`).
+    """
+    rec.require_writer(actor)
+    today = today or today_br()
+    results: list[Outcome | Exception | None] = [None] * len(groups)
+    wanted: list[list[int]] = []
+    for index, (_, title_ids, _) in enumerate(groups):
+        try:
+            wanted.append(sorted({int(i) for i in title_ids}))
+        except (TypeError, ValueError) as exc:
+            wanted.append([])
+            results[index] = exc
+    created: list[_Created] = []
+    with transaction(services.session_factory) as s:
+        # The chunk's clients and titles in two queries (PostgreSQL: its titles locked FOR UPDATE, in id
+        # order, which serialises two requests for the same titles); each group is then checked again.
+        parties = {p.id: p for p in s.scalars(select(Party).where(Party.id.in_({g[0] for g in groups})))}
+        stmt = select(Title).where(Title.id.in_(sorted({i for ids in wanted for i in ids}))).order_by(Title.id)
+        if is_postgres(s):
+            stmt = stmt.with_for_update()
+        titles = {t.id: t for t in s.scalars(stmt)}
+        integrations: dict[int, BureauIntegration | None] = {}
+        criteria = Criteria(today, min_days_overdue)
+        for index, (party_id, _, restriction_code) in enumerate(groups):
+            if results[index] is not None:
+                continue
+            try:
+                with s.begin_nested():
+                    created.append(
+                        _create(s, actor, index, parties.get(party_id), titles, wanted[index], restriction_code,
+                                origin, criteria, integrations)
+                    )
+            except IntegrityError as exc:
+                results[index] = Conflict(
+                    "Um ou mais títulos já estão em outra negativação (pedido repetido ou simultâneo). "
+                    "Atualize a página para ver a situação atual.",
+                    code="already_negativated",
+                )
+                results[index].__cause__ = exc
+            except DomainError as exc:
+                results[index] = exc
+        for row in created:  # written with the rows, in one flush at commit (not one per SAVEPOINT)
+            audit.record(s, actor, "negativation.create", "negativation", row.negativation_id, **row.audit)
+    answers = _call_bureau(services, created, results)
+    _record_answers(services, answers, results)
+    return results  # type: ignore[return-value]
+
+
+def _create(s, actor, index, party, loaded, ids, restriction_code, origin, criteria, integrations) -> _Created:
+    code = (restriction_code or "").strip()
+    if not ids:
+        raise ValidationError("Selecione ao menos um título.", field_errors={"title_ids": "obrigatório"})
+    if not code:
+        raise ValidationError(
+            "Escolha o motivo da restrição (Buscar motivos restrição).",
+            field_errors={"restriction_code": "obrigatório"},
+        )
+    if party is None or party.stage != "client":
+        raise NotFound("Cliente não encontrado.")
+    titles = [loaded[i] for i in ids if i in loaded and loaded[i].party_id == party.id]
+    if len(titles) != len(ids):
+        raise ValidationError("Um ou mais títulos não pertencem a este cliente.")
+    if len({t.branch_id for t in titles}) != 1:
+        raise ValidationError("Selecione títulos de uma mesma filial (a filial é o credor).")
+    # Rules 1-8, re-checked inside the transaction that writes the negativation.
+    verdicts = evaluate_titles(s, titles, criteria)
+    refused = [f"{t.number}: {verdicts[t.id].reason}" for t in titles if not verdicts[t.id].eligible]
+    if refused:
+        raise ValidationError(
+            "Títulos não elegíveis para negativação: " + "; ".join(refused) + ".", code="not_eligible"
+        )
+    branch = titles[0].branch
+    integration_id = branch.bureau_integration_id
+    if integration_id not in integrations:
+        integrations[integration_id] = s.get(BureauIntegration, integration_id) if integration_id else None
+    integration = integrations[integration_id]
+    payload = build_payload(party, branch, titles, code)
+    neg = Negativation(
+        party_id=party.id,
+        branch_id=branch.id,
+        integration_id=integration_id,
+        restriction_code=code,
+        document=party.document,
+        document_type=party.document_kind,
+        idempotency_key=rec.new_key(),
+        status=NegativationStatus.PENDING.value,
+        requested_by=actor.name,
+        requested_by_id=actor.user_id,
+        origin=origin,
+        payload=payload,
+        total_amount=sum((t.open_amount for t in titles), start=Decimal("0.00")),
+        next_attempt_at=now_utc() + CLAIM,  # claimed by this call: the outbox leaves it alone meanwhile
+        attempts=1 if integration is not None else 0,  # the first send starts right after the commit
+    )
+    neg.titles = [
+        NegativationTitle(title_id=t.id, number=t.number, due_date=t.due_date, amount_sent=t.open_amount, live=True)
+        for t in titles
+    ]
+    s.add(neg)
+    rec.add_event(
+        s,
+        neg,
+        "created",
+        f"Negativação registrada com {len(titles)} título(s), total {brl(neg.total_amount)}; enviando ao bureau.",
+        actor.name,
+        {"idempotency_key": neg.idempotency_key},
+    )
+    s.flush()  # the live-title unique index fires here (inside this group's SAVEPOINT)
+    audit_entry = {
+        "branch_id": branch.id,
+        "document": party.document,
+        "summary": f"Negativação de {len(titles)} título(s)",
+        "details": {"title_ids": ids, "restriction_code": code, "origin": origin},
+    }
+    return _Created(index, neg.id, integration, request_from_payload(payload), neg.idempotency_key, audit_entry)
+
+
+def _call_bureau(services, created: list[_Created], results: list) -> list[tuple[_Created, object]]:
+    """Send each created row (no transaction open); returns (row, receipt or exception) to record.
+
+    The rows are claimed for CLAIM from the create commit. Should a slow chunk approach that, the
+    answers so far are recorded and the rest go through `send_inclusion` (which re-claims each row
+    under its lock), so a row is never sent by this call after the outbox may have taken it."""
+    started = time.monotonic()
+    answers: list[tuple[_Created, object]] = []
+    bureaus: dict[int, object] = {}
+    for i, row in enumerate(created):
+        if row.integration is None:
+            answers.append((row, None))
+            continue
+        if time.monotonic() - started > CLAIM.total_seconds() / 3:
+            _record_answers(services, answers, results)
+            answers = []
+            for late in created[i:]:
+                try:
+                    results[late.index] = send_inclusion(services, late.negativation_id, force=True)
+                except Exception as exc:  # noqa: BLE001 - reported for that group; the outbox retries
+                    results[late.index] = exc
+            break
+        try:
+            bureau = bureaus.get(row.integration.id)
+            if bureau is None:
+                bureau = bureaus[row.integration.id] = services.bureau_for(row.integration)
+        except Exception as exc:  # noqa: BLE001 - row stays pending and claimed; the outbox retries it
+            results[row.index] = exc
+            continue
+        try:
+            answers.append((row, bureau.negativate(row.request, row.key)))
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded; unknown ones are retried
+            answers.append((row, exc))
+    return answers
+
+
+def _record_answers(services, answers: list[tuple[_Created, object]], results: list) -> None:
+    """Record a chunk's answers in one transaction (one flush), then send the removals of
+    rows paid while their inclusion was in flight."""
+    if not answers:
+        return
+    removals: list[_Created] = []
+    try:
+        with transaction(services.session_factory) as s:
+            stmt = select(Negativation).where(Negativation.id.in_(sorted(r.negativation_id for r, _ in answers)))
+            if is_postgres(s):
+                stmt = stmt.with_for_update()
+            rows = {n.id: n for n in s.scalars(stmt)}
+            # No SAVEPOINT per row: one flush for the chunk. Any failure rolls the whole recording back
+            # and leaves every row `pending` and claimed: the outbox resends each with its SAME key.
+            for row, answer in answers:
+                results[row.index] = _record_answer(s, rows[row.negativation_id], answer)
+                received = answer is not None and not isinstance(answer, Exception)
+                if received and results[row.index].status == NegativationStatus.REMOVAL_PENDING.value:
+                    removals.append(row)
+    except Exception as exc:  # noqa: BLE001 - nothing recorded: the outbox retries with the same keys
+        log.exception("recording the bureau's answers for %d negativation(s) failed", len(answers))
+        for row, _ in answers:
+            results[row.index] = exc
+        return
+    for row in removals:  # paid while the inclusion was in flight
+        try:
+            results[row.index] = send_removal(services, row.negativation_id, force=True)
+        except Exception as exc:  # noqa: BLE001
+            results[row.index] = exc
+
+
+def _record_answer(s, neg: Negativation, answer) -> Outcome:
+    if answer is None:
+        fail(s, neg, "no_integration", "A filial não tem integração com o bureau.", permanent=True)
+        return outcome(neg, ok=False)
+    if isinstance(answer, Exception):
+        return record_failure_in(s, neg, answer, removal=False)
+    if answer.status == "rejected":
+        fail(s, neg, "rejected", "O bureau recusou a negativação.", permanent=True)
+        return outcome(neg, ok=False)
+    _apply_receipt(s, neg, answer)
+    return outcome(neg)
+
+
+def _claim_for_call(s, negativation_id: int, status: NegativationStatus, force: bool, *,
+                    permanent_without_integration: bool):
+    """Lock the row and claim it for a bureau call: (neg, integration, None), or an Outcome to return
+    at once (wrong status, claimed by another caller, or no integration)."""
+    neg = rec.lock_negativation(s, negativation_id)
+    if neg is None:
+        raise NotFound("Negativação não encontrada.")
+    if neg.status != status.value or not claim(neg, force):
+        return neg, None, outcome(neg)
+    integration = s.get(BureauIntegration, neg.integration_id) if neg.integration_id else None
+    if integration is None:
+        # An inclusion without integration can never be sent; a removal must still happen (retried).
+        fail(s, neg, "no_integration", "A filial não tem integração com o bureau.",
+             permanent=permanent_without_integration)
+        return neg, None, outcome(neg, ok=False)
+    return neg, integration, None
+
+
+def send_inclusion(services, negativation_id: int, *, force: bool = False) -> Outcome:
+    """Call the bureau for a `pending` row (retry or resend), always with its stored key."""
+    with transaction(services.session_factory) as s:
+        neg, integration, done = _claim_for_call(s, negativation_id, NegativationStatus.PENDING, force,
+                                                 permanent_without_integration=True)
+        if done is not None:
+            return done
+        neg.attempts += 1
+        request, key = request_from_payload(neg.payload), neg.idempotency_key
+        bureau = services.bureau_for(integration)
+    try:
+        receipt = bureau.negativate(request, key)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded; unknown ones are retried
+        return record_failure(services, negativation_id, exc, removal=False)
+    with transaction(services.session_factory) as s:
+        result = _record_answer(s, rec.lock_negativation(s, negativation_id), receipt)
+    if result.status == NegativationStatus.REMOVAL_PENDING.value:
+        return send_removal(services, negativation_id, force=True)  # paid while the inclusion was in flight
+    return result
+
+
+def _apply_receipt(s, neg: Negativation, receipt) -> None:
+    if neg.protocol is None:
+        neg.protocol = receipt.protocol
+        neg.notice_until = receipt.notice_until
+        neg.sent_at = now_utc()
+    neg.last_error_code = neg.last_error_message = neg.error_kind = None
+    if neg.status == NegativationStatus.PENDING.value:
+        neg.status = "active" if receipt.status == "active" else NegativationStatus.NOTICE.value
+        neg.next_attempt_at = None
+        until = f" até {receipt.notice_until:%d/%m/%Y}" if receipt.notice_until else ""
+        rec.add_event(
+            s,
+            neg,
+            "accepted",
+            f"Aceita pelo bureau, protocolo {receipt.protocol}: em notificação{until} (carta ao devedor).",
+            "bureau",
+            {"attempt": neg.attempts},
+        )
+        audit.record(
+            s,
+            audit.Actor.system("bureau"),
+            "negativation.sent",
+            "negativation",
+            neg.id,
+            branch_id=neg.branch_id,
+            document=neg.document,
+            summary=f"Protocolo {receipt.protocol}",
+        )
+    else:
+        rec.add_event(
+            s,
+            neg,
+            "accepted",
+            f"Inclusão confirmada pelo bureau, protocolo {receipt.protocol}; segue a baixa já solicitada.",
+            "bureau",
+        )
+
+
+def resend(
+    services,
+    actor: audit.Actor,
+    negativation_id: int,
+    *,
+    restriction_code: str | None = None,
+    today: dt.date | None = None,
+) -> Outcome:
+    """Send an `error` entry again after the data was fixed (see the module docstring on the key)."""
+    rec.require_writer(actor)
+    today = today or today_br()
+    try:
+        with transaction(services.session_factory) as s:
+            neg = rec.lock_negativation(s, negativation_id)
+            if neg is None:
+                raise NotFound("Negativação não encontrada.")
+            if neg.status != NegativationStatus.ERROR.value:
+                raise Conflict("Só é possível reenviar uma negativação com status Erro.")
+            titles = [nt.title for nt in neg.titles]
+            verdicts = evaluate_titles(s, titles, Criteria(today, MANUAL_MIN_DAYS))
+            refused = [f"{t.number}: {verdicts[t.id].reason}" for t in titles if not verdicts[t.id].eligible]
+            if refused:
+                raise ValidationError(
+                    "Corrija os dados antes de reenviar: " + "; ".join(refused) + ".", code="not_eligible"
+                )
+            payload = build_payload(neg.party, neg.branch, titles, (restriction_code or neg.restriction_code))
+            changed = not same_request(payload, neg.payload)
+            if changed:
+                neg.idempotency_key = rec.new_key()
+            neg.payload, neg.restriction_code = payload, payload["restriction_code"]
+            neg.integration_id = neg.branch.bureau_integration_id
+            for nt in neg.titles:
+                nt.amount_sent = nt.title.open_amount
+            neg.total_amount = sum((nt.amount_sent for nt in neg.titles), start=Decimal("0.00"))
+            neg.status, neg.attempts = NegativationStatus.PENDING.value, 0
+            neg.next_attempt_at = now_utc() + CLAIM
+            neg.last_error_code = neg.last_error_message = neg.error_kind = None
+            rec.set_live(neg, True)
+            s.flush()
+            rec.add_event(
+                s,
+                neg,
+                "resend",
+                "Reenvio solicitado "
+                + (
+                    "com dados alterados (nova chave de idempotência)."
+                    if changed
+                    else "com os mesmos dados (mesma chave de idempotência)."
+                ),
+                actor.name,
+                {"idempotency_key": neg.idempotency_key},
+            )
+            audit.record(
+                s,
+                actor,
+                "negativation.resend",
+                "negativation",
+                neg.id,
+                branch_id=neg.branch_id,
+                document=neg.document,
+                summary="Reenvio de negativação com erro",
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            "Um dos títulos já está em outra negativação; não é possível reenviar esta.",
+            code="already_negativated",
+        ) from exc
+    return send_inclusion(services, negativation_id, force=True)
+
+
+# --------------------------------------------------------------------------- removal
+
+
+def remove_negativations(
+    services, actor: audit.Actor, ids: Iterable[int], reason: str, *, note: str = ""
+) -> list[Outcome]:
+    """Manual removal of one or several entries (rules 11 and 12: no removal code for this bureau)."""
+    rec.require_writer(actor)
+    if reason not in {r.value for r in RemovalReason} - {"expired"}:
+        raise ValidationError("Escolha o motivo da baixa.", field_errors={"reason": "obrigatório"})
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        raise ValidationError("Selecione ao menos uma negativação.", field_errors={"ids": "obrigatório"})
+    skipped: list[Outcome] = []
+    with transaction(services.session_factory) as s:
+        for neg_id in ids:
+            neg = rec.lock_negativation(s, neg_id)
+            if neg is None:
+                raise NotFound(f"Negativação nº {neg_id} não encontrada.")
+            if not rec.request_removal(s, neg, reason, actor, note=note):
+                skipped.append(
+                    outcome(
+                        neg,
+                        ok=False,
+                        message=f"Negativação nº {neg.id} não pode ser baixada no status {neg.status_label}.",
+                    )
+                )
+    done = {o.negativation_id for o in skipped}
+    return skipped + send_removals(services, [i for i in ids if i not in done])
+
+
+def send_removals(services, ids: Iterable[int]) -> list[Outcome]:
+    """Send the removals of rows already committed as `removal_pending` (right after a payment)."""
+    return [send_removal(services, i, force=True) for i in ids]
+
+
+def send_removal(services, negativation_id: int, *, force: bool = False) -> Outcome:
+    with transaction(services.session_factory) as s:
+        neg, integration, done = _claim_for_call(s, negativation_id, NegativationStatus.REMOVAL_PENDING, force,
+                                                 permanent_without_integration=False)
+        if done is not None:
+            return done
+        neg.removal_attempts += 1
+        protocol, key = neg.protocol, neg.removal_idempotency_key
+        reason = rec.BUREAU_REMOVAL_REASON[neg.removal_reason]
+        request, inclusion_key = request_from_payload(neg.payload), neg.idempotency_key
+        bureau = services.bureau_for(integration)
+    try:
+        if protocol is None:
+            # The inclusion was never confirmed: replay it with its SAME key to learn the protocol
+            # (the bureau answers the first receipt if it had it), then remove it.
+            receipt = bureau.negativate(request, inclusion_key)
+            with transaction(services.session_factory) as s:
+                _apply_receipt(s, rec.lock_negativation(s, negativation_id), receipt)
+            protocol = receipt.protocol
+        removal = bureau.remove(protocol, reason, key)
+    except Exception as exc:  # noqa: BLE001 - recorded; retried by the outbox
+        if protocol is None and isinstance(exc, BureauError) and is_permanent(exc):
+            return record_failure(services, negativation_id, exc, removal=False)  # nothing at the bureau
+        return record_failure(services, negativation_id, exc, removal=True)
+    with transaction(services.session_factory) as s:
+        neg = rec.lock_negativation(s, negativation_id)
+        if neg.status != NegativationStatus.REMOVAL_PENDING.value:
+            return outcome(neg)
+        neg.status, neg.removed_at = NegativationStatus.REMOVED.value, removal.removed_at
+        neg.next_attempt_at = None
+        neg.last_error_code = neg.last_error_message = neg.error_kind = None
+        rec.set_live(neg, False)
+        met = neg.deadline_met()
+        deadline = (
+            ""
+            if met is None
+            else (
+                f" Prazo legal {neg.removal_deadline:%d/%m/%Y} " + ("cumprido." if met else "NÃO cumprido.")
+            )
+        )
+        rec.add_event(
+            s,
+            neg,
+            "removed",
+            f"Baixa confirmada pelo bureau em {to_br(removal.removed_at):%d/%m/%Y %H:%M}.{deadline}",
+            "bureau",
+        )
+        audit.record(
+            s,
+            audit.Actor.system("bureau"),
+            "negativation.removed",
+            "negativation",
+            neg.id,
+            branch_id=neg.branch_id,
+            document=neg.document,
+            summary=f"Baixa do protocolo {protocol}",
+        )
+        return outcome(neg)
+
+
+# The scheduler's entry points live in negativation_outbox (this module stays readable); they are
+# part of this module's public API.
+from app.services.negativations.outbox import (  # noqa: E402
+    due_removals,
+    mark_due_removals,
+    refresh_status,
+    retry_outbox,
+    sweep_removals,
+    sync_statuses,
+)
+
+__all__ = [
+    "Outcome",
+    "due_removals",
+    "mark_due_removals",
+    "negativate_groups",
+    "negativate_titles",
+    "refresh_status",
+    "remove_negativations",
+    "resend",
+    "retry_outbox",
+    "send_inclusion",
+    "send_removal",
+    "send_removals",
+    "status_message",
+    "sweep_removals",
+    "sync_statuses",
+]

@@ -1,0 +1,1 @@
+"""Titles (boletos), payments, and their CSV import and export."""

@@ -1,0 +1,112 @@
+"""Payments on titles: full or partial, never more than the open amount.
+
+A payment on a negativated title is recorded on the negativation (rule 10); when it makes the
+negativated open amount zero, the negativation goes to `removal_pending` IN THE SAME transaction
+(rule 9, Súmula 548 STJ). The caller commits, then calls `negativations.send_removals` with
+`PaymentResult.removal_ids` so the removal leaves at once; the removal sweep catches any miss.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import is_postgres
+from app.models import Payment, Title
+from app.models.titles import COLLECTIBLE_STATUSES, TitleStatus
+from app.services.core import audit
+from app.services.core.clock import today_br
+from app.services.core.errors import Conflict, NotFound, ValidationError
+from app.services.core.money import brl, parse_money
+from app.services.negativations import records as rec
+from app.services.titles.lifecycle import parse_date
+
+
+@dataclass
+class PaymentResult:
+    payment: Payment
+    title: Title
+    removal_ids: list[int] = field(default_factory=list)
+
+
+def register_payment(
+    session: Session,
+    actor: audit.Actor,
+    title_id: int,
+    amount: object,
+    paid_on: object,
+    *,
+    method: str | None = None,
+    reference: str | None = None,
+    today: dt.date | None = None,
+) -> PaymentResult:
+    rec.require_writer(actor)
+    today = today or today_br()
+    stmt = select(Title).where(Title.id == title_id)
+    if is_postgres(session):
+        stmt = stmt.with_for_update()  # two payments at once never overpay
+    title = session.scalar(stmt)
+    if title is None:
+        raise NotFound("Título não encontrado.")
+    errors: dict[str, str] = {}
+    try:
+        value = parse_money(amount)
+        if value <= 0:
+            raise ValueError
+    except ValueError:
+        errors["amount"] = "Informe um valor maior que zero, com até duas casas decimais."
+        value = None
+    try:
+        day = parse_date(paid_on)
+        if day > today:
+            errors["paid_on"] = "A data do pagamento não pode ser futura."
+    except ValueError:
+        errors["paid_on"] = "Data de pagamento inválida (use dd/mm/aaaa)."
+        day = None
+    if errors:
+        raise ValidationError("Não foi possível registrar o pagamento.", field_errors=errors)
+    # A cancelled or renegotiated title is never collected; a paid one has nothing left.
+    if title.status not in COLLECTIBLE_STATUSES:
+        raise Conflict(f"Título {title.status_label.lower()}: não recebe pagamentos.")
+    if value > title.open_amount:
+        raise ValidationError(
+            f"Pagamento de {brl(value)} maior que o saldo em aberto ({brl(title.open_amount)}): recusado.",
+            field_errors={"amount": f"máximo {brl(title.open_amount)}"},
+            code="overpayment",
+        )
+    payment = Payment(
+        title=title,
+        paid_on=day,
+        amount=value,
+        method=(method or None),
+        reference=(reference or None),
+        created_by=actor.name,
+    )
+    session.add(payment)
+    title.amount_received += value
+    title.open_amount = title.amount - title.amount_received
+    if title.open_amount == 0:
+        title.status, title.paid_on = TitleStatus.PAID.value, day
+    else:
+        title.status = TitleStatus.PARTIAL.value
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "title.payment",
+        "title",
+        title.id,
+        branch_id=title.branch_id,
+        summary=f"Pagamento de {brl(value)} no título {title.number}",
+        details={"amount": str(value), "paid_on": day.isoformat(), "open_amount": str(title.open_amount)},
+    )
+    removal_id = rec.on_title_payment(session, title, value, day, actor)
+    from app.services.credit.accounts import (
+        on_titles_changed,  # issue 6, rule 21: the platform hears the restored limit
+    )
+
+    on_titles_changed(session, title.party_id, actor)
+    return PaymentResult(payment, title, [removal_id] if removal_id else [])
