@@ -27,10 +27,10 @@ def run_routine(db_url: str, branch_id: int, today_iso: str, bypass_lock: bool =
     today = dt.date.fromisoformat(today_iso)
     actor = Actor.system("rotina")
     if bypass_lock:
-        from app.services.collections.policy import policy_of
+        from app.services.collections.policy import policy_for
 
         with services.session_factory() as s:
-            days = policy_of(s, branch_id).days_to_execute
+            days = policy_for(s, branch_id).days_to_execute
         spec = collections._RunSpec(branch_id, "b", days, today, "manual", None, False)
         summary = collections._execute(services, actor, spec, None)
     else:

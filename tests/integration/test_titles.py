@@ -13,7 +13,7 @@ from app.services.core.clock import today_br
 from app.services.core.errors import Conflict, ValidationError
 from app.services.negativations import eligibility
 from app.services.negativations import sending as negativations
-from app.services.negativations.policy import PolicyValues, save_policy
+from app.services.negativations.policy import NegativationPolicy, save_policy
 from app.services.titles import csv_export as title_export
 from app.services.titles import lifecycle as titles
 
@@ -245,7 +245,7 @@ def test_sql_selection_agrees_with_the_python_rules(services):
         s.commit()
         branch_id = branch.id
     negativations.negativate_titles(services, FINANCE, ok.id, [_id(services, "Q0")], "12", today=TODAY)
-    policy = PolicyValues(branch_id, min_amount=Decimal("20.00"))
+    policy = NegativationPolicy(branch_id, min_amount=Decimal("20.00"))
     codes = set()
     for criteria in (eligibility.Criteria(TODAY), eligibility.Criteria(TODAY, 60, require_branch_code=True)):
         with services.session_factory() as s:

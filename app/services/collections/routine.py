@@ -30,14 +30,14 @@ from sqlalchemy.orm import Session
 from app.db import transaction
 from app.models import Branch, CollectionPolicy, CollectionRun, CollectionRunItem, Party, Title
 from app.models.base import utcnow
-from app.services.collections.policy import blockers, policy_of
+from app.services.collections import policy as collection_policy
 from app.services.core import audit
 from app.services.core.clock import today_br
 from app.services.core.errors import Conflict, DomainError, NotFound, ValidationError
 from app.services.core.locks import LockBusy, held_with_heartbeat
 from app.services.core.rate_limit import PacedBureau, TokenBucket
+from app.services.negativations import policy as negativation_policy
 from app.services.negativations.eligibility import REASON_LABELS, Criteria, candidates_select
-from app.services.negativations.policy import policy_for
 from app.services.negativations.sending import due_removals, mark_due_removals, negativate_groups, send_removal
 
 log = logging.getLogger("creditdesk.collections")
@@ -84,7 +84,7 @@ STATUS_LABELS = {"queued": "na fila", "running": "em andamento", "done": "conclu
 def select_candidates(session: Session, branch_id: int, criteria: Criteria):
     """Every overdue collectible title of the branch with its reason code (None = eligible): one query.
     Titles not yet due are left out here: they are not "skipped", just not due."""
-    stmt = candidates_select(branch_id, criteria, policy_for(session, branch_id)).add_columns(
+    stmt = candidates_select(branch_id, criteria, negativation_policy.policy_for(session, branch_id)).add_columns(
         Title.due_date).where(Title.due_date < criteria.today)
     return session.connection().execute(stmt).all()
 
@@ -93,7 +93,7 @@ def select_eligible(session: Session, branch_id: int, criteria: Criteria) -> lis
     """(title_id, party_id) of the eligible titles, by client then due date (the benchmark times this)."""
     from app.services.negativations.eligibility import eligible_titles_select
 
-    stmt = eligible_titles_select(branch_id, criteria, policy_for(session, branch_id))
+    stmt = eligible_titles_select(branch_id, criteria, negativation_policy.policy_for(session, branch_id))
     # Core rows through the connection: the ORM result layer costs more than the query for 20k+ rows.
     return [tuple(r) for r in session.connection().execute(stmt)]
 
@@ -129,8 +129,8 @@ def run_branch(services, actor: audit.Actor, branch_id: int, *, dry_run: bool = 
         branch = s.get(Branch, branch_id)
         if branch is None:
             raise NotFound("Filial não encontrada.")
-        policy = policy_of(s, branch_id)
-        blocked = blockers(policy, branch, scheduled=trigger in SCHEDULED_TRIGGERS)
+        policy = collection_policy.policy_for(s, branch_id)
+        blocked = collection_policy.blockers(policy, branch, scheduled=trigger in SCHEDULED_TRIGGERS)
         days, name = policy.days_to_execute, branch.name
     run = _RunSpec(branch_id, name, days, today, trigger, scheduled_for, dry_run, run_id)
     if dry_run:
@@ -184,8 +184,8 @@ def queue_run(session: Session, actor: audit.Actor, branch_id: int) -> Collectio
     branch = session.get(Branch, branch_id)
     if branch is None:
         raise NotFound("Filial não encontrada.")
-    policy = policy_of(session, branch_id)
-    blocked = blockers(policy, branch, scheduled=False)
+    policy = collection_policy.policy_for(session, branch_id)
+    blocked = collection_policy.blockers(policy, branch, scheduled=False)
     if blocked:
         raise ValidationError("A rotina não pode ser executada: " + " ".join(blocked), code="collections_blocked")
     waiting = session.scalar(select(CollectionRun.id).where(
@@ -257,7 +257,7 @@ def _execute(services, actor, spec: _RunSpec, progress) -> RunSummary:
     try:
         with services.session_factory() as s:
             rows = select_candidates(s, branch_id, criteria)
-            policy = policy_of(s, branch_id)
+            policy = collection_policy.policy_for(s, branch_id)
             branch = s.get(Branch, branch_id)
             integration = branch.integration
             eligible = [(r.title_id, r.party_id) for r in rows if r.reason_code is None]
