@@ -15,7 +15,7 @@ from app.services.collections.schedule import due_runs
 from app.services.core.audit import Actor
 from app.services.core.clock import BR_TZ
 from app.services.core.errors import Conflict, ValidationError
-from app.services.negativations.sending import sweep_removals
+from app.services.negativations.outbox import sweep_removals
 from app.services.titles.payments import register_payment
 from tests.integration.collections_support import TODAY, routine_world
 from tests.integration.titles_support import make_client, make_title

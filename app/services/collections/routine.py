@@ -2,7 +2,7 @@
 
 Per branch with everything on: select the titles overdue `days_to_execute` (>= 60) days or more
 that every rule allows (one set-based SQL query, `eligibility.candidates_select`), negativate them
-through the SAME service as the manual flow (`negativations.negativate_groups`, of which the manual
+through the SAME service as the manual flow (`negativations.inclusion.negativate_groups`, of which the manual
 `negativate_titles` is a batch of one: it re-checks each title inside its transaction and writes the
 outbox row before calling the bureau; chunks of groups share one transaction, a SAVEPOINT each), with
 bounded concurrency and paced under the bureau's rate limit; then remove the entries whose titles
@@ -38,12 +38,14 @@ from app.services.core.locks import LockBusy, held_with_heartbeat
 from app.services.core.rate_limit import PacedBureau, TokenBucket
 from app.services.negativations import policy as negativation_policy
 from app.services.negativations.eligibility import REASON_LABELS, Criteria, candidates_select
-from app.services.negativations.sending import due_removals, mark_due_removals, negativate_groups, send_removal
+from app.services.negativations.inclusion import negativate_groups
+from app.services.negativations.outbox import due_removals, mark_due_removals
+from app.services.negativations.removal import send_removal
 
 log = logging.getLogger("creditdesk.collections")
 SKIP_ITEMS_PER_REASON = 2000  # items kept per skip reason; the counts are always complete
 ITEM_BATCH = 200
-SEND_CHUNK = 50  # groups per create/record transaction of negativations.negativate_groups
+SEND_CHUNK = 50  # groups per create/record transaction of negativations.inclusion.negativate_groups
 SCHEDULED_TRIGGERS = ("scheduled", "catch_up")
 Progress = Callable[[int, int], None]
 

@@ -2,7 +2,7 @@
 
 Everything here joins the caller's transaction (no bureau call, no commit), so that a payment,
 a cancellation or a renegotiation moves the negativation to `removal_pending` in the SAME
-transaction that changes the title (domain rules 9-11). `negativations.send_removals` sends the
+transaction that changes the title (domain rules 9-11). `removal.send_removals` sends the
 removal right after the caller commits; the scheduler's sweep and outbox retry catch any miss.
 """
 
@@ -96,7 +96,7 @@ def request_removal(
 
     Returns False (and changes nothing) when it is not in a removable state. A `pending` entry
     (inclusion not yet confirmed) also goes to `removal_pending`: the outbox first replays the
-    inclusion with its SAME key to learn the protocol, then removes it (negativations.py).
+    inclusion with its SAME key to learn the protocol, then removes it (`removal.send_removal`).
     """
     RemovalReason(reason)  # refuses unknown reasons
     if neg.status not in REMOVABLE_STATUSES:

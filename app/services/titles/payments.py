@@ -2,7 +2,7 @@
 
 A payment on a negativated title is recorded on the negativation (rule 10); when it makes the
 negativated open amount zero, the negativation goes to `removal_pending` IN THE SAME transaction
-(rule 9, Súmula 548 STJ). The caller commits, then calls `negativations.send_removals` with
+(rule 9, Súmula 548 STJ). The caller commits, then calls `negativations.removal.send_removals` with
 `PaymentResult.removal_ids` so the removal leaves at once; the removal sweep catches any miss.
 """
 
