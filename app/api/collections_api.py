@@ -8,7 +8,8 @@ from sqlalchemy import select
 from app.models import CollectionRun, CollectionRunItem
 from app.request_scope import db_session, services
 from app.services.collections import policy as cp
-from app.services.collections.routine import queue_run, run_branch
+from app.services.collections.routine import run_branch
+from app.services.collections.run_records import queue_run
 from app.services.core.clock import today_br
 from app.services.core.errors import NotFound, ValidationError
 

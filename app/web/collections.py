@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from app.models import Branch, CollectionRun, CollectionRunItem, Party, Title
 from app.services.collections import policy as cp
-from app.services.collections.routine import STATUS_LABELS, queue_run, run_branch
+from app.services.collections.routine import run_branch
+from app.services.collections.run_records import STATUS_LABELS, queue_run
 from app.services.collections.schedule import next_run_at
 from app.services.core.clock import today_br
 from app.services.core.errors import DomainError
