@@ -199,7 +199,6 @@ def _create(s, actor, index, party, loaded, ids, restriction_code, origin, crite
         document=party.document,
         document_type=party.document_kind,
         idempotency_key=rec.new_key(),
-        status=NegativationStatus.PENDING.value,
         requested_by=actor.name,
         requested_by_id=actor.user_id,
         origin=origin,
@@ -209,9 +208,10 @@ def _create(s, actor, index, party, loaded, ids, restriction_code, origin, crite
         attempts=1 if integration is not None else 0,  # the first send starts right after the commit
     )
     neg.titles = [
-        NegativationTitle(title_id=t.id, number=t.number, due_date=t.due_date, amount_sent=t.open_amount, live=True)
+        NegativationTitle(title_id=t.id, number=t.number, due_date=t.due_date, amount_sent=t.open_amount)
         for t in titles
     ]
+    neg.move_to(NegativationStatus.PENDING)  # its titles become live: rule 7's unique index guards them
     s.add(neg)
     rec.add_event(
         s,
@@ -333,7 +333,6 @@ def send_inclusion(services, negativation_id: int, *, force: bool = False) -> Ou
     return result
 
 
-
 def resend(
     services,
     actor: audit.Actor,
@@ -368,34 +367,17 @@ def resend(
             for nt in neg.titles:
                 nt.amount_sent = nt.title.open_amount
             neg.total_amount = sum((nt.amount_sent for nt in neg.titles), start=Decimal("0.00"))
-            neg.status, neg.attempts = NegativationStatus.PENDING.value, 0
+            neg.move_to(NegativationStatus.PENDING)  # live again: the unique index checks its titles at flush
+            neg.attempts = 0
             neg.next_attempt_at = now_utc() + CLAIM
             neg.last_error_code = neg.last_error_message = neg.error_kind = None
-            rec.set_live(neg, True)
             s.flush()
-            rec.add_event(
-                s,
-                neg,
-                "resend",
-                "Reenvio solicitado "
-                + (
-                    "com dados alterados (nova chave de idempotência)."
-                    if changed
-                    else "com os mesmos dados (mesma chave de idempotência)."
-                ),
-                actor.name,
-                {"idempotency_key": neg.idempotency_key},
-            )
-            audit.record(
-                s,
-                actor,
-                "negativation.resend",
-                "negativation",
-                neg.id,
-                branch_id=neg.branch_id,
-                document=neg.document,
-                summary="Reenvio de negativação com erro",
-            )
+            how = ("com dados alterados (nova chave de idempotência)." if changed
+                   else "com os mesmos dados (mesma chave de idempotência).")
+            rec.add_event(s, neg, "resend", "Reenvio solicitado " + how, actor.name,
+                          {"idempotency_key": neg.idempotency_key})
+            audit.record(s, actor, "negativation.resend", "negativation", neg.id, branch_id=neg.branch_id,
+                         document=neg.document, summary="Reenvio de negativação com erro")
     except IntegrityError as exc:
         raise Conflict(
             "Um dos títulos já está em outra negativação; não é possível reenviar esta.",

@@ -89,8 +89,8 @@ def fail(s, neg: Negativation, code: str, message: str, *, permanent: bool, raw:
     neg.error_kind = "permanent" if permanent else "transient"
     if permanent and neg.status in ("pending", "removal_pending"):
         # A definitive refusal of the inclusion: nothing exists at the bureau; the titles are free again.
-        neg.status, neg.next_attempt_at = NegativationStatus.ERROR.value, None
-        rec.set_live(neg, False)
+        neg.move_to(NegativationStatus.ERROR)
+        neg.next_attempt_at = None
         rec.add_event(s, neg, "error", message, "bureau", {"code": code, "raw": raw[:500]})
         audit.record(
             s,
@@ -124,7 +124,7 @@ def apply_receipt(s, neg: Negativation, receipt) -> None:
         neg.sent_at = now_utc()
     neg.last_error_code = neg.last_error_message = neg.error_kind = None
     if neg.status == NegativationStatus.PENDING.value:
-        neg.status = "active" if receipt.status == "active" else NegativationStatus.NOTICE.value
+        neg.move_to(NegativationStatus.ACTIVE if receipt.status == "active" else NegativationStatus.NOTICE)
         neg.next_attempt_at = None
         until = f" até {receipt.notice_until:%d/%m/%Y}" if receipt.notice_until else ""
         rec.add_event(

@@ -90,10 +90,9 @@ def send_removal(services, negativation_id: int, *, force: bool = False) -> Outc
         neg = rec.lock_negativation(s, negativation_id)
         if neg.status != NegativationStatus.REMOVAL_PENDING.value:
             return outcome(neg)
-        neg.status, neg.removed_at = NegativationStatus.REMOVED.value, removal.removed_at
-        neg.next_attempt_at = None
+        neg.move_to(NegativationStatus.REMOVED)
+        neg.removed_at, neg.next_attempt_at = removal.removed_at, None
         neg.last_error_code = neg.last_error_message = neg.error_kind = None
-        rec.set_live(neg, False)
         met = neg.deadline_met()
         deadline = (
             ""

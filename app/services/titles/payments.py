@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.db import is_postgres
 from app.models import Payment, Title
-from app.models.titles import COLLECTIBLE_STATUSES, TitleStatus
+from app.models.titles import COLLECTIBLE_STATUSES
 from app.services.core import audit
 from app.services.core.clock import today_br
 from app.services.core.errors import Conflict, NotFound, ValidationError
@@ -88,10 +88,7 @@ def register_payment(
     session.add(payment)
     title.amount_received += value
     title.open_amount = title.amount - title.amount_received
-    if title.open_amount == 0:
-        title.status, title.paid_on = TitleStatus.PAID.value, day
-    else:
-        title.status = TitleStatus.PARTIAL.value
+    title.settle(paid_on=day)  # paid when nothing is left open, otherwise partial
     session.flush()
     audit.record(
         session,
