@@ -1,7 +1,7 @@
 """Sending a run's work to the bureau: the eligible groups in chunks on a bounded pool of workers,
 paced under the bureau's rate limit, then the due removals; each result becomes a run item.
 
-One group's failure never stops the run (STYLE habit 5): it is counted and recorded as an item.
+One group's failure never stops the run: it is counted and recorded as an item, and the run goes on.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Removal ("baixa") of a negativation: by hand, and the bureau call of any removal (rules 9-12).
 
-A removal is first committed as `removal_pending` with its own Idempotency-Key (`records.request_removal`,
-in the transaction of the payment, cancellation or renegotiation that caused it, or of the request by
-hand), then sent with no transaction open (STYLE habit 4). A failed send keeps the row
-`removal_pending` and the outbox job resends it with the SAME key.
+A removal is first committed as `removal_pending` with its own Idempotency-Key
+(`records.request_removal`, in the transaction of the payment, cancellation or renegotiation that
+caused it, or of the request by hand), then sent with no transaction open. A failed send keeps the
+row `removal_pending` and the outbox job resends it with the SAME key.
 """
 
 from __future__ import annotations
