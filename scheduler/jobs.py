@@ -10,14 +10,14 @@ from .registry import job
 @job("removal_sweep", "interval", minutes=1,
      description="Baixa de negativações pagas, renegociadas ou prescritas")
 def removal_sweep(services):
-    from app.services.negativations.sending import sweep_removals
+    from app.services.negativations.outbox import sweep_removals
 
     return sweep_removals(services)
 
 
 @job("status_sync", "interval", minutes=2, description="Notificação → ativo conforme o bureau")
 def status_sync(services):
-    from app.services.negativations.sending import sync_statuses
+    from app.services.negativations.outbox import sync_statuses
 
     return sync_statuses(services)
 
@@ -25,7 +25,7 @@ def status_sync(services):
 @job("outbox_retry", "interval", minutes=1,
      description="Reenvio de negativações e baixas pendentes (mesma chave)")
 def outbox_retry(services):
-    from app.services.negativations.sending import retry_outbox
+    from app.services.negativations.outbox import retry_outbox
 
     return retry_outbox(services)
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from app.models import CollectionRun, CollectionRunItem
 from app.request_scope import db_session, services
 from app.services.collections import policy as cp
-from app.services.collections.routine import queue_run, run_branch
+from app.services.collections.routine import run_branch
+from app.services.collections.run_records import queue_run
 from app.services.core.clock import today_br
 from app.services.core.errors import NotFound, ValidationError
 
@@ -33,7 +34,7 @@ def _run_json(r: CollectionRun) -> dict:
 @bp.get("/collections/policies/<int:branch_id>")
 @require_credit
 def get_collection_policy(branch_id: int):
-    return jsonify(_policy_json(cp.policy_of(db_session(), branch_id)))
+    return jsonify(_policy_json(cp.policy_for(db_session(), branch_id)))
 
 
 @bp.put("/collections/policies/<int:branch_id>")
@@ -42,7 +43,7 @@ def get_collection_policy(branch_id: int):
 def put_collection_policy(branch_id: int):
     data = json_body()
     s = db_session()
-    current = cp.policy_of(s, branch_id)
+    current = cp.policy_for(s, branch_id)
     row = cp.save_collection_policy(s, api_actor(), branch_id, cp.CollectionPolicyInput(
         enabled=bool(data.get("enabled", current.enabled)),
         handle_by_title=bool(data.get("handle_by_title", current.handle_by_title)),

@@ -10,8 +10,11 @@ from app.models.negativations import NEGATIVATION_STATUS_LABELS
 from app.request_scope import db_session, services
 from app.services.core.clock import today_br
 from app.services.core.errors import NotFound, ValidationError
-from app.services.negativations import sending as neg_service
+from app.services.negativations import inclusion as neg_inclusion
+from app.services.negativations import outbox as neg_outbox
+from app.services.negativations import removal as neg_removal
 from app.services.negativations.eligibility import Criteria, evaluate_party
+from app.services.negativations.outcomes import Outcome
 from app.services.settings import restriction_reasons
 
 from . import api_actor, bp, json_body, require_credit, require_roles
@@ -65,7 +68,7 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-def _outcome_json(outcome: neg_service.Outcome) -> dict:
+def _outcome_json(outcome: Outcome) -> dict:
     return {
         "negativation_id": outcome.negativation_id,
         "status": outcome.status,
@@ -124,7 +127,7 @@ def create_negativation():
     party_id = data.get("party_id")
     if not isinstance(party_id, int):
         raise ValidationError("Informe 'party_id'.", field_errors={"party_id": "obrigatório"})
-    outcome = neg_service.negativate_titles(
+    outcome = neg_inclusion.negativate_titles(
         services(),
         api_actor(),
         party_id,
@@ -161,7 +164,7 @@ def negativation_events(negativation_id: int):
 @require_credit
 def remove_negativations():
     data = json_body()
-    outcomes = neg_service.remove_negativations(
+    outcomes = neg_removal.remove_negativations(
         services(),
         api_actor(),
         _ids(data.get("ids"), "ids"),
@@ -174,7 +177,7 @@ def remove_negativations():
 @bp.post("/negativations/<int:negativation_id>/sync")
 @require_credit
 def sync_negativation(negativation_id: int):
-    outcome = neg_service.refresh_status(services(), api_actor(), negativation_id)
+    outcome = neg_outbox.refresh_status(services(), api_actor(), negativation_id)
     db_session().rollback()  # end the request snapshot: the service committed in its own sessions
     return jsonify(_outcome_json(outcome) | {"negativation": negativation_json(_get(negativation_id))})
 
@@ -184,7 +187,7 @@ def sync_negativation(negativation_id: int):
 @require_credit
 def resend_negativation(negativation_id: int):
     data = request.get_json(silent=True) or {}
-    outcome = neg_service.resend(
+    outcome = neg_inclusion.resend(
         services(), api_actor(), negativation_id, restriction_code=data.get("restriction_code") or None
     )
     db_session().rollback()  # end the request snapshot: the service committed in its own sessions

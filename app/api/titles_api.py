@@ -8,7 +8,7 @@ from app.models import Title
 from app.request_scope import db_session, services
 from app.services.core.clock import today_br
 from app.services.core.errors import ValidationError
-from app.services.negativations import sending as neg_service
+from app.services.negativations import removal as neg_removal
 from app.services.negativations.records import live_negativation_of
 from app.services.titles import lifecycle as title_service
 from app.services.titles import payments as payment_service
@@ -161,7 +161,7 @@ def update_title(title_id: int):
 def _after_commit(removal_ids: list[int]) -> list[dict]:
     return [
         {"negativation_id": o.negativation_id, "status": o.status, "message": o.message}
-        for o in neg_service.send_removals(services(), removal_ids)
+        for o in neg_removal.send_removals(services(), removal_ids)
     ]
 
 

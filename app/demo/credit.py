@@ -63,7 +63,7 @@ def seed(services, echo=print) -> None:
                 continue
             policy = s.get(CreditPolicy, branch.id)
             if policy is None:
-                credit_policies.save_policy(s, services.box, actor, branch.id, credit_policies.PolicyInput(
+                credit_policies.save_policy(s, services.box, actor, branch.id, credit_policies.CreditPolicyInput(
                     pen_can_buy_upfront=True, tolerance_enabled=True, restore_mode="payment",
                     installment_terms=list(DEFAULT_TERMS), reservation_expiry_hours=120, platform_url=url,
                     platform_secret=DEMO_SECRET, protected_fields=["phone", "address"]))

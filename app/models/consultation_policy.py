@@ -1,7 +1,7 @@
 """Per-branch consultation policy: reuse window, monthly quota, cost, retention, suggested decision.
 
 One row per branch, saved from Configurações › Filiais › <filial> › Política de consultas; a branch
-without a row uses the defaults of `app.services.consultations.rules.PolicyValues`.
+without a row uses the defaults of `app.services.consultations.rules.ConsultationPolicyValues`.
 `updated_at` has no `onupdate` on purpose: consultations take a row lock on the branch, never here.
 """
 

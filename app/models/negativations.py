@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from . import transitions
 from .base import Base, TimestampMixin, utcnow
 
 
@@ -37,7 +38,35 @@ NEGATIVATION_STATUS_LABELS = {
     NegativationStatus.REMOVAL_PENDING: "Baixa pendente",
     NegativationStatus.REMOVED: "Baixada",
 }
-LIVE_STATUSES = ("pending", "notice", "active", "removal_pending")
+LIVE_STATUSES = ("pending", "notice", "active", "removal_pending")  # its titles are `live` (rule 7)
+
+# Every status change of a negativation, and only these (`Negativation.move_to` checks it).
+NEGATIVATION_TRANSITIONS: transitions.TransitionTable = {
+    # Created as an outbox row, committed before the bureau is called.
+    None: frozenset({NegativationStatus.PENDING}),
+    # The bureau accepted (in notice, or active at once), refused for good, or the debt was paid,
+    # renegotiated or cancelled before the answer came (rule 9, removal after payment; rule 10,
+    # partial payment and renegotiation; rule 11, correction of an error).
+    NegativationStatus.PENDING: frozenset(
+        {NegativationStatus.NOTICE, NegativationStatus.ACTIVE, NegativationStatus.ERROR,
+         NegativationStatus.REMOVAL_PENDING}
+    ),
+    # Rule 6 (notice period): active once the notice period ends. The bureau may also remove or
+    # reject the entry on its own.
+    NegativationStatus.NOTICE: frozenset(
+        {NegativationStatus.ACTIVE, NegativationStatus.REMOVAL_PENDING, NegativationStatus.REMOVED,
+         NegativationStatus.ERROR}
+    ),
+    NegativationStatus.ACTIVE: frozenset(
+        {NegativationStatus.REMOVAL_PENDING, NegativationStatus.REMOVED, NegativationStatus.ERROR}
+    ),
+    # Resent after the data was fixed: nothing exists at the bureau after a definitive refusal.
+    NegativationStatus.ERROR: frozenset({NegativationStatus.PENDING}),
+    # Removed by the bureau, or refused for good when the inclusion it first replays was never made.
+    NegativationStatus.REMOVAL_PENDING: frozenset({NegativationStatus.REMOVED, NegativationStatus.ERROR}),
+    NegativationStatus.REMOVED: frozenset(),
+}
+_STATUS_LABELS = {status.value: label for status, label in NEGATIVATION_STATUS_LABELS.items()}
 
 
 class RemovalReason(enum.StrEnum):
@@ -127,6 +156,17 @@ class Negativation(Base, TimestampMixin):
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
 
+    def move_to(self, new_status: str) -> None:
+        """The one way to change the status (NEGATIVATION_TRANSITIONS; a forbidden change raises
+        Conflict). `NegativationTitle.live` follows here and only here: rule 7 (one active
+        negativation per title per bureau) is the unique index that reads it."""
+        what = f"Negativação nº {self.id}" if self.id else "Negativação"
+        transitions.check(NEGATIVATION_TRANSITIONS, _STATUS_LABELS, what, self.status, new_status)
+        self.status = NegativationStatus(new_status).value
+        live = self.status in LIVE_STATUSES
+        for nt in self.titles:
+            nt.live = live
+
     @property
     def debtor_address(self) -> dict[str, Any]:
         return (self.payload.get("debtor") or {}).get("address") or {}
@@ -163,7 +203,7 @@ class NegativationTitle(Base):
     number: Mapped[str] = mapped_column(String(40))
     due_date: Mapped[dt.date]
     amount_sent: Mapped[Decimal]  # rule 1: the OPEN amount at the time of sending
-    live: Mapped[bool] = mapped_column(default=True)
+    live: Mapped[bool] = mapped_column(default=True)  # set by Negativation.move_to, from the status
 
     negativation: Mapped[Negativation] = relationship(back_populates="titles")
     title = relationship("Title")

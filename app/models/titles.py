@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from . import transitions
 from .base import Base, TimestampMixin, utcnow
 
 
@@ -31,6 +32,20 @@ TITLE_STATUS_LABELS = {
     TitleStatus.RENEGOTIATED: "Renegociado",
 }
 COLLECTIBLE_STATUSES = (TitleStatus.OPEN.value, TitleStatus.PARTIAL.value)
+
+# Every status change of a title, and only these (`Title.move_to` checks it). Paid, cancelled and
+# renegotiated are final: a cancelled or renegotiated title is never collected.
+TITLE_TRANSITIONS: transitions.TransitionTable = {
+    None: frozenset({TitleStatus.OPEN}),  # issued by hand, by CSV import or from an invoiced purchase
+    TitleStatus.OPEN: frozenset(
+        {TitleStatus.PARTIAL, TitleStatus.PAID, TitleStatus.CANCELLED, TitleStatus.RENEGOTIATED}
+    ),
+    TitleStatus.PARTIAL: frozenset({TitleStatus.PAID, TitleStatus.CANCELLED, TitleStatus.RENEGOTIATED}),
+    TitleStatus.PAID: frozenset(),
+    TitleStatus.CANCELLED: frozenset(),
+    TitleStatus.RENEGOTIATED: frozenset(),
+}
+_STATUS_LABELS = {status.value: label for status, label in TITLE_STATUS_LABELS.items()}
 
 
 class Title(Base, TimestampMixin):
@@ -77,6 +92,31 @@ class Title(Base, TimestampMixin):
     @property
     def status_label(self) -> str:
         return TITLE_STATUS_LABELS[TitleStatus(self.status)]
+
+    def move_to(self, new_status: str, *, paid_on: dt.date | None = None, at: dt.datetime | None = None) -> None:
+        """The one way to change the status (TITLE_TRANSITIONS; a forbidden change raises Conflict).
+        Paid records `paid_on` (required: the day the open amount reached zero); cancelled records
+        `cancelled_at` (`at`, default now)."""
+        new = TitleStatus(new_status)
+        if new is TitleStatus.PAID and paid_on is None:
+            raise ValueError("a title moves to paid with the day it was paid")
+        transitions.check(TITLE_TRANSITIONS, _STATUS_LABELS, f"Título {self.number}", self.status, new)
+        self.status = new.value
+        if new is TitleStatus.PAID:
+            self.paid_on = paid_on
+        elif new is TitleStatus.CANCELLED:
+            self.cancelled_at = at or utcnow()
+
+    def settle(self, *, paid_on: dt.date | None = None) -> None:
+        """After `amount_received` / `open_amount` changed: paid when nothing is left open (on
+        `paid_on`), partial when something was received, otherwise open; moves only when that
+        differs from the current status."""
+        if self.open_amount == 0:
+            target = TitleStatus.PAID
+        else:
+            target = TitleStatus.PARTIAL if self.amount_received > 0 else TitleStatus.OPEN
+        if target != self.status:
+            self.move_to(target, paid_on=paid_on)
 
     def is_overdue(self, today: dt.date) -> bool:
         return self.status in COLLECTIBLE_STATUSES and self.open_amount > 0 and today > self.due_date

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from app.models import Branch, CollectionRun, CollectionRunItem, Party, Title
 from app.services.collections import policy as cp
-from app.services.collections.routine import STATUS_LABELS, queue_run, run_branch
+from app.services.collections.routine import run_branch
+from app.services.collections.run_records import STATUS_LABELS, queue_run
 from app.services.collections.schedule import next_run_at
 from app.services.core.clock import today_br
 from app.services.core.errors import DomainError
@@ -45,7 +46,7 @@ def parameters():
     s = db_session()
     rows = []
     for branch in s.scalars(select(Branch).where(Branch.active.is_(True)).order_by(Branch.name)):
-        policy = cp.policy_of(s, branch.id)
+        policy = cp.policy_for(s, branch.id)
         rows.append({"branch": branch, "policy": policy, "blockers": cp.blockers(policy, branch),
                      "next_run": next_run_at(policy) if policy.enabled else None})
     return render_template("collections/parameters.html", rows=rows)
@@ -77,12 +78,12 @@ def edit_parameters(branch_id: int):
             errors = flash_domain_error(exc)
         form = dict(request.form, enabled=checkbox("enabled"))
     else:
-        p = cp.policy_of(s, branch_id)
+        p = cp.policy_for(s, branch_id)
         form = {"enabled": p.enabled, "handle_by_title": "sim" if p.handle_by_title else "nao",
                 "days_to_execute": p.days_to_execute, "grouping": p.grouping, "run_time": p.run_time,
                 "max_concurrency": p.max_concurrency, "rate_limit_per_s": p.rate_limit_per_s or ""}
     return render_template("collections/parameters_form.html", branch=branch, data=form, errors=errors,
-                           groupings=cp.GROUPINGS, blockers=cp.blockers(cp.policy_of(s, branch_id), branch))
+                           groupings=cp.GROUPINGS, blockers=cp.blockers(cp.policy_for(s, branch_id), branch))
 
 
 @bp.route("/execucoes")

@@ -37,6 +37,6 @@ def edit(branch_id: int):
             errors = flash_domain_error(exc)
         data = request.form
     else:
-        data = policy_service.policy_as_form(policy_service.get_policy(s, branch.id))
+        data = policy_service.policy_as_form(policy_service.policy_for(s, branch.id))
     return render_template("consultation_policy/form.html", branch=branch, data=data, errors=errors,
                            risk_classes=RISK_CLASSES, used=used_this_month(s, branch.id, today_br()))

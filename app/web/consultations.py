@@ -15,7 +15,7 @@ from app.models.parties import STATUS_LABELS
 from app.services.consultations import consult as consultation_service
 from app.services.consultations.consult import ConsultationFailed
 from app.services.consultations.decisions import DECIDING_ROLES, apply_decision
-from app.services.consultations.policy import get_policy
+from app.services.consultations.policy import policy_for
 from app.services.core.clock import today_br
 from app.services.core.errors import DomainError, ValidationError
 
@@ -62,7 +62,7 @@ def _safe_next(party_id: int) -> str:
 
 def _month_usage(branch_id: int) -> dict:
     s = db_session()
-    policy = get_policy(s, branch_id)
+    policy = policy_for(s, branch_id)
     return {"used": consultation_service.used_this_month(s, branch_id, today_br()),
             "quota": policy.monthly_quota, "cost": policy.cost_per_consultation,
             "reuse_days": policy.reuse_days}

@@ -162,7 +162,7 @@ def policy(branch_id: int):
     current = policy_for(s, branch_id)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        data = credit_policies.PolicyInput(
+        data = credit_policies.CreditPolicyInput(
             pen_can_buy_upfront=checkbox("pen_can_buy_upfront"), tolerance_enabled=checkbox("tolerance_enabled"),
             restore_mode=request.form.get("restore_mode", ""),
             installment_terms=[t.strip() for t in request.form.get("installment_terms", "").split(",")],

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.models import Branch
 from app.services.collections import dashboard as dashboard_service
+from app.services.collections.dashboard.runs import RUN_STATUS_LABELS
 from app.services.core.clock import today_br
 
 from .charts import bar_chart, column_chart
@@ -58,7 +59,7 @@ REMOVAL_COLORS = {
 def charts_for(data: dashboard_service.Dashboard) -> dict:
     """The SVG charts of the panel (Markup), built from the same figures the tables show."""
     removal_items = [(c.short_label, c.count) for c in data.removals.categories]
-    runs_series = list(dashboard_service.RUN_STATUS_LABELS)
+    runs_series = list(RUN_STATUS_LABELS)
     return {
         "aging": bar_chart(
             [(b.label, b.amount) for b in data.aging.buckets],
@@ -85,7 +86,7 @@ def charts_for(data: dashboard_service.Dashboard) -> dict:
         "runs": column_chart(
             [(d.day.strftime("%d/%m"), [d.by_status.get(s, 0) for s in runs_series]) for d in data.runs.days],
             title="Execuções da rotina por dia (sem simulações)",
-            series=[dashboard_service.RUN_STATUS_LABELS[s] for s in runs_series],
+            series=[RUN_STATUS_LABELS[s] for s in runs_series],
         ),
         "moves": column_chart(
             [(d.day.strftime("%d/%m"), [d.included, d.removed]) for d in data.runs.days],
@@ -112,6 +113,6 @@ def index():
         charts=charts_for(data),
         branches=branches,
         branch_id=branch_id,
-        run_labels=dashboard_service.RUN_STATUS_LABELS,
+        run_labels=RUN_STATUS_LABELS,
         percent=percent_br,
     )

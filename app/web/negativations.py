@@ -11,9 +11,12 @@ from app.models import Branch, Negativation, Party
 from app.models.negativations import NEGATIVATION_STATUS_LABELS, REMOVAL_REASON_LABELS
 from app.services.core.clock import today_br
 from app.services.core.errors import DomainError
+from app.services.negativations import inclusion as neg_inclusion
+from app.services.negativations import outbox as neg_outbox
 from app.services.negativations import policy as branch_policy
-from app.services.negativations import sending as neg_service
+from app.services.negativations import removal as neg_removal
 from app.services.negativations.eligibility import Criteria, evaluate_party
+from app.services.negativations.outcomes import Outcome
 from app.services.settings import restriction_reasons
 from app.services.titles import lifecycle as title_service
 
@@ -49,7 +52,7 @@ def _client(party_id: int) -> Party | None:
     return party if party is not None and party.stage == "client" else None
 
 
-def _flash_outcome(outcome: neg_service.Outcome) -> None:
+def _flash_outcome(outcome: Outcome) -> None:
     flash(outcome.message, "success" if outcome.ok else "danger" if outcome.status == "error" else "warning")
 
 
@@ -111,7 +114,7 @@ def include(party_id: int):
     chosen = request.values.get("restriction_code", "")
     if request.method == "POST":
         try:
-            outcome = neg_service.negativate_titles(
+            outcome = neg_inclusion.negativate_titles(
                 services(), actor(), party_id, request.form.getlist("title_ids"), chosen
             )
         except DomainError as exc:
@@ -153,7 +156,7 @@ def remove(party_id: int):
         return render_template("errors/404.html"), 404
     if request.method == "POST":
         try:
-            outcomes = neg_service.remove_negativations(
+            outcomes = neg_removal.remove_negativations(
                 services(),
                 actor(),
                 request.form.getlist("ids"),
@@ -226,7 +229,7 @@ def detail(negativation_id: int):
 @credit_required
 def refresh(negativation_id: int):
     try:
-        _flash_outcome(neg_service.refresh_status(services(), actor(), negativation_id))
+        _flash_outcome(neg_outbox.refresh_status(services(), actor(), negativation_id))
     except DomainError as exc:
         flash_domain_error(exc)
     return redirect(url_for("negativations.detail", negativation_id=negativation_id))
@@ -238,7 +241,7 @@ def refresh(negativation_id: int):
 def resend(negativation_id: int):
     try:
         _flash_outcome(
-            neg_service.resend(
+            neg_inclusion.resend(
                 services(),
                 actor(),
                 negativation_id,

@@ -14,7 +14,7 @@ from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.errors import DomainError, ValidationError
 from app.services.core.money import brl
 from app.services.core.permissions import FULL_DOCUMENT_ROLES
-from app.services.negativations import sending as neg_service
+from app.services.negativations import removal as neg_removal
 from app.services.titles import csv_export as title_export
 from app.services.titles import csv_import as title_import
 from app.services.titles import lifecycle as title_service
@@ -247,7 +247,7 @@ def detail(title_id: int):
 
 
 def _send_removals(ids: list[int]) -> None:
-    for outcome in neg_service.send_removals(services(), ids):
+    for outcome in neg_removal.send_removals(services(), ids):
         flash(outcome.message, "success" if outcome.ok else "warning")
 
 

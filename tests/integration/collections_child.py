@@ -21,17 +21,18 @@ def run_routine(db_url: str, branch_id: int, today_iso: str, bypass_lock: bool =
     """Run the routine for one branch; with bypass_lock the branch lease is not taken at all, to show
     that the outbox and the unique live-title index alone prevent a double send."""
     from app.services.collections import routine as collections
+    from app.services.collections.run_records import RunSpec
     from app.services.core.audit import Actor
 
     services = child_services(db_url)
     today = dt.date.fromisoformat(today_iso)
     actor = Actor.system("rotina")
     if bypass_lock:
-        from app.services.collections.policy import policy_of
+        from app.services.collections.policy import policy_for
 
         with services.session_factory() as s:
-            days = policy_of(s, branch_id).days_to_execute
-        spec = collections._RunSpec(branch_id, "b", days, today, "manual", None, False)
+            days = policy_for(s, branch_id).days_to_execute
+        spec = RunSpec(branch_id, "b", days, today, "manual", None, False)
         summary = collections._execute(services, actor, spec, None)
     else:
         summary = collections.run_branch(services, actor, branch_id, today=today)

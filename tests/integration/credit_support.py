@@ -45,7 +45,7 @@ def set_policy(services, branch_id: int, **overrides) -> None:
               "platform_url": "", "platform_secret": None, "protected_fields": []}
     values.update(overrides)
     with transaction(services.session_factory) as s:
-        credit_policies.save_policy(s, services.box, ADMIN, branch_id, credit_policies.PolicyInput(**values))
+        credit_policies.save_policy(s, services.box, ADMIN, branch_id, credit_policies.CreditPolicyInput(**values))
 
 
 def summary(services, party_id: int) -> credit_accounts.CreditSummary:

@@ -8,7 +8,7 @@ from app.db import transaction
 from app.demo.crm import make_cnpj, make_cpf
 from app.models import Consultation
 from app.services.consultations.policy import save_policy
-from app.services.consultations.rules import PolicyValues
+from app.services.consultations.rules import ConsultationPolicyValues
 from app.services.core.audit import Actor
 from app.services.crm import parties
 from app.services.settings import branches
@@ -48,7 +48,7 @@ def make_party(services, branch_id: int, *, stage: str = "lead", name: str = "Ma
 
 def set_policy(services, branch_id: int, **values) -> None:
     with transaction(services.session_factory) as s:
-        save_policy(s, TEST_ACTOR, branch_id, PolicyValues(**values))
+        save_policy(s, TEST_ACTOR, branch_id, ConsultationPolicyValues(**values))
 
 
 def backdate(services, consultation_id: int, days: int) -> None:

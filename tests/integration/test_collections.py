@@ -10,12 +10,13 @@ from sqlalchemy import func, select
 
 from app.models import CollectionPolicy, CollectionRun, CollectionRunItem, Negativation, NegativationTitle, Title
 from app.services.collections import policy as cp
-from app.services.collections.routine import queue_run, run_branch, run_collections, run_queued
+from app.services.collections.routine import run_branch, run_collections, run_queued
+from app.services.collections.run_records import queue_run
 from app.services.collections.schedule import due_runs
 from app.services.core.audit import Actor
 from app.services.core.clock import BR_TZ
 from app.services.core.errors import Conflict, ValidationError
-from app.services.negativations.sending import sweep_removals
+from app.services.negativations.outbox import sweep_removals
 from app.services.titles.payments import register_payment
 from tests.integration.collections_support import TODAY, routine_world
 from tests.integration.titles_support import make_client, make_title

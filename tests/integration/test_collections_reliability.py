@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from app.models import CollectionRun, JobLock, Negativation, NegativationTitle
 from app.services.collections.routine import run_branch
 from app.services.core.audit import Actor
-from app.services.negativations.sending import retry_outbox
+from app.services.negativations.outbox import retry_outbox
 from integrations.simulator import SimulatorConfig
 from integrations.simulator.server import start_in_thread
 from tests.integration.collections_child import child_services, run_routine

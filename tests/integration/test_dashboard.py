@@ -16,6 +16,10 @@ import pytest
 from app.models import Branch, CollectionRun, Negativation, NegativationTitle, Party, Payment
 from app.models.negativations import LIVE_STATUSES
 from app.services.collections import dashboard as dash
+from app.services.collections.dashboard.recovery import recovery
+from app.services.collections.dashboard.removals import removals
+from app.services.collections.dashboard.runs import runs_per_day
+from app.services.collections.dashboard.statuses import negativations_by_status
 from app.services.core.audit import Actor
 from app.services.core.business_days import removal_deadline
 from app.services.settings import switches as app_settings
@@ -210,8 +214,8 @@ def test_aging_buckets_all_branches_and_per_branch(services, portfolio):
 
 def test_negativations_by_status(services, portfolio):
     with services.session_factory() as s:
-        everything = dash.negativations_by_status(s)
-        rj = dash.negativations_by_status(s, branch_id=portfolio["rj"])
+        everything = negativations_by_status(s)
+        rj = negativations_by_status(s, branch_id=portfolio["rj"])
     assert [(t.status, t.label, t.count, t.amount) for t in everything] == [
         ("pending", "Pendente", 1, D("75.00")),
         ("notice", "Em notificação", 1, D("700.00")),
@@ -229,8 +233,8 @@ def test_negativations_by_status(services, portfolio):
 def test_removals_flag_late_and_near_deadline(services, portfolio):
     p = portfolio
     with services.session_factory() as s:
-        r = dash.removals(s, today=TODAY)
-        rj = dash.removals(s, branch_id=p["rj"], today=TODAY)
+        r = removals(s, today=TODAY)
+        rj = removals(s, branch_id=p["rj"], today=TODAY)
         assert s.get(Negativation, p["m1"]).removal_deadline == dt.date(2026, 3, 9)
         assert s.get(Negativation, p["m3"]).removal_deadline == dt.date(2026, 3, 12)
         assert s.get(Negativation, p["m5"]).removal_deadline == dt.date(2026, 3, 17)
@@ -258,7 +262,7 @@ def test_removals_flag_late_and_near_deadline(services, portfolio):
     assert m1.removed_at == utc(2026, 3, 11, 15)
     assert [row.negativation_id for row in rj.rows] == [p["m4"], p["m9"]]
     with services.session_factory() as s:
-        capped = dash.removals(s, today=TODAY, limit=3)
+        capped = removals(s, today=TODAY, limit=3)
     assert [row.negativation_id for row in capped.rows] == [p["m1"], p["m3"], p["m4"]] and capped.truncated
 
 
@@ -274,7 +278,7 @@ def test_a_removal_without_deadline_is_an_alert_only_from_the_next_day(services,
         yesterday = _negativation(s, maria, sp, status="removal_pending", total="13.00", reason="agreement",
                                   created=utc(2026, 3, 16, 2, 30))
         s.commit()
-        r = dash.removals(s, today=TODAY)
+        r = removals(s, today=TODAY)
     by_id = {row.negativation_id: row for row in r.rows}
     assert (by_id[today_.id].category, by_id[today_.id].stuck) == ("no_deadline", False)
     assert (by_id[yesterday.id].category, by_id[yesterday.id].stuck) == ("pending_stuck", True)
@@ -284,9 +288,9 @@ def test_a_removal_without_deadline_is_an_alert_only_from_the_next_day(services,
 
 def test_recovery_after_negativation(services, portfolio):
     with services.session_factory() as s:
-        everything = dash.recovery(s, today=TODAY)
-        sp = dash.recovery(s, branch_id=portfolio["sp"], today=TODAY)
-        rj = dash.recovery(s, branch_id=portfolio["rj"], today=TODAY)
+        everything = recovery(s, today=TODAY)
+        sp = recovery(s, branch_id=portfolio["sp"], today=TODAY)
+        rj = recovery(s, branch_id=portfolio["rj"], today=TODAY)
     # Cohort: r1 (1000), r2 (600), r5 (300), r6 (300); r3 is too recent, r4 was never accepted.
     assert (everything.accepted_until, everything.negativations, everything.amount_sent) == (
         dt.date(2025, 12, 16), 4, D("2200.00"))
@@ -304,15 +308,15 @@ def test_recovery_after_negativation(services, portfolio):
     assert [(w.amount_paid, w.share_percent) for w in rj.windows] == [
         (D("500.00"), D("83.3")), (D("600.00"), D("100.0")), (D("600.00"), D("100.0"))]
     with services.session_factory() as s:
-        nothing = dash.recovery(s, today=dt.date(2025, 9, 1))
+        nothing = recovery(s, today=dt.date(2025, 9, 1))
     assert (nothing.negativations, nothing.amount_sent) == (0, D("0.00"))
     assert [w.share_percent for w in nothing.windows] == [None, None, None]
 
 
 def test_runs_per_day(services, portfolio):
     with services.session_factory() as s:
-        everything = dash.runs_per_day(s, today=TODAY)
-        sp = dash.runs_per_day(s, branch_id=portfolio["sp"], today=TODAY)
+        everything = runs_per_day(s, today=TODAY)
+        sp = runs_per_day(s, branch_id=portfolio["sp"], today=TODAY)
     assert len(everything.days) == 30
     assert (everything.days[0].day, everything.days[-1].day) == (dt.date(2026, 2, 15), TODAY)
     busy = {d.day: (d.by_status, d.included, d.removed) for d in everything.days if d.runs}

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from app.models import Negativation
 from app.services.core.errors import DomainError
-from app.services.negativations import sending as negs
+from app.services.negativations.inclusion import negativate_titles
+from app.services.negativations.outcomes import Outcome
 
 from .titles_support import FINANCE, TODAY, world
 
@@ -24,10 +25,10 @@ def test_two_concurrent_requests_make_exactly_one_negativation(
     _, party_id, ids = world(services)
     if bypass_check:
         # Both requests pass the eligibility check, so only the partial unique index can stop one.
-        from app.services.negativations import eligibility
+        from app.services.negativations import eligibility, inclusion
 
         monkeypatch.setattr(
-            negs, "evaluate_titles", lambda s, ts, c: {t.id: eligibility.Verdict(t.id) for t in ts}
+            inclusion, "evaluate_titles", lambda s, ts, c: {t.id: eligibility.Verdict(t.id) for t in ts}
         )
     barrier = threading.Barrier(2)
     results: list[object] = []
@@ -36,7 +37,7 @@ def test_two_concurrent_requests_make_exactly_one_negativation(
     def request(title_ids):
         barrier.wait()
         try:
-            out = negs.negativate_titles(services, FINANCE, party_id, title_ids, "12", today=TODAY)
+            out = negativate_titles(services, FINANCE, party_id, title_ids, "12", today=TODAY)
         except DomainError as exc:
             out = exc
         with lock:
@@ -48,7 +49,7 @@ def test_two_concurrent_requests_make_exactly_one_negativation(
         t.start()
     for t in threads:
         t.join(30)
-    winners = [r for r in results if isinstance(r, negs.Outcome)]
+    winners = [r for r in results if isinstance(r, Outcome)]
     losers = [r for r in results if isinstance(r, DomainError)]
     assert len(winners) == 1 and len(losers) == 1, results
     assert losers[0].code in {"already_negativated", "not_eligible"}

@@ -10,7 +10,9 @@ import pytest
 from app.bootstrap import bootstrap, real_bureau_factory
 from app.models import Negativation
 from app.services.core.clock import today_br
-from app.services.negativations import sending as negs
+from app.services.negativations.inclusion import negativate_titles
+from app.services.negativations.outbox import sync_statuses
+from app.services.negativations.removal import send_removals
 from app.services.settings import restriction_reasons
 from app.services.titles import payments
 from integrations.simulator import SimulatorConfig, start_in_thread
@@ -46,10 +48,10 @@ def test_negativate_activate_pay_and_remove_against_the_simulator(db, test_confi
     assert reasons.person_type == "PF" and reasons.items
     code = reasons.items[0]["code"]
 
-    out = negs.negativate_titles(services, FINANCE, party_id, ids, code)
+    out = negativate_titles(services, FINANCE, party_id, ids, code)
     assert (out.ok, out.status) == (True, "notice"), out.message
     time.sleep(1.2)  # the simulator's notice period
-    assert negs.sync_statuses(services)["activated"] == 1
+    assert sync_statuses(services)["activated"] == 1
     with services.session_factory() as s:
         neg = s.get(Negativation, out.negativation_id)
         assert (neg.status_label, neg.protocol.startswith("N-")) == ("Ativo", True)
@@ -58,7 +60,7 @@ def test_negativate_activate_pay_and_remove_against_the_simulator(db, test_confi
         payments.register_payment(s, FINANCE, ids[0], "100.00", today, today=today)
         result = payments.register_payment(s, FINANCE, ids[1], "100.00", today, today=today)
         s.commit()
-    (removal,) = negs.send_removals(services, result.removal_ids)
+    (removal,) = send_removals(services, result.removal_ids)
     assert removal.status == "removed", removal.message
     with services.session_factory() as s:
         neg = s.get(Negativation, out.negativation_id)

@@ -7,7 +7,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from app.models import Negativation, Payment, Title
-from app.services.negativations import sending as negativations
+from app.services.negativations.inclusion import negativate_titles
+from app.services.negativations.removal import send_removals
 from app.services.titles import csv_import as title_import
 
 from .titles_support import CPF_OK, FINANCE, TODAY, world
@@ -103,14 +104,14 @@ def test_payments_file_with_cumulative_overpayment_changes_nothing(services):
 
 def test_payments_file_pays_and_sends_the_removal_after_commit(services, fake_bureau):
     _, party_id, ids = world(services, titles=(("T-1", 10), ("T-2", 20)))
-    out = negativations.negativate_titles(services, FINANCE, party_id, ids, "12", today=TODAY)
+    out = negativate_titles(services, FINANCE, party_id, ids, "12", today=TODAY)
     content = (
         "filial_cnpj;numero;data;valor\n11222333000181;T-1;01/03/2026;100,00\n"
         "11222333000181;T-2;02/03/2026;40,00\n11222333000181;T-2;03/03/2026;60,00\n"
     )
     report = _import(services, "payments", content, today=TODAY)
     assert (report.ok, report.written, report.removal_ids) == (True, 3, [out.negativation_id])
-    negativations.send_removals(services, report.removal_ids)
+    send_removals(services, report.removal_ids)
     with services.session_factory() as s:
         neg = s.get(Negativation, out.negativation_id)
         assert (neg.status, neg.paid_on) == ("removed", TODAY.replace(day=3))

@@ -12,8 +12,8 @@ from app.models import Title
 from app.services.core.clock import today_br
 from app.services.core.errors import Conflict, ValidationError
 from app.services.negativations import eligibility
-from app.services.negativations import sending as negativations
-from app.services.negativations.policy import PolicyValues, save_policy
+from app.services.negativations.inclusion import negativate_titles
+from app.services.negativations.policy import NegativationPolicy, save_policy
 from app.services.titles import csv_export as title_export
 from app.services.titles import lifecycle as titles
 
@@ -51,7 +51,7 @@ def test_create_edit_validate(services):
 
 def test_negativated_title_keeps_its_amount_and_dates(services):
     _, party_id, ids = world(services, titles=(("E-1", 10),))
-    negativations.negativate_titles(services, FINANCE, party_id, ids, "12", today=TODAY)
+    negativate_titles(services, FINANCE, party_id, ids, "12", today=TODAY)
     with services.session_factory() as s:
         title = s.get(Title, ids[0])
         data = _input(
@@ -141,7 +141,7 @@ def test_filters_overdue_status_branch_negativated(services):
         assert numbers(negativated=True) == set()
         party_id = s.query(Title).filter_by(number="A30").one().party_id
     ids = [t for t in (_id(services, "A30"), _id(services, "A60"))]
-    negativations.negativate_titles(services, FINANCE, party_id, ids, "12", today=TODAY)
+    negativate_titles(services, FINANCE, party_id, ids, "12", today=TODAY)
     with services.session_factory() as s:
         page = titles.list_titles(s, titles.TitleFilter(negativated=True), today=TODAY)
         assert {t.number for t in page.items} == {"A30", "A60"} and page.negativated == set(ids)
@@ -244,8 +244,8 @@ def test_sql_selection_agrees_with_the_python_rules(services):
             make_title(s, party, number=f"Q{i}", **kw)
         s.commit()
         branch_id = branch.id
-    negativations.negativate_titles(services, FINANCE, ok.id, [_id(services, "Q0")], "12", today=TODAY)
-    policy = PolicyValues(branch_id, min_amount=Decimal("20.00"))
+    negativate_titles(services, FINANCE, ok.id, [_id(services, "Q0")], "12", today=TODAY)
+    policy = NegativationPolicy(branch_id, min_amount=Decimal("20.00"))
     codes = set()
     for criteria in (eligibility.Criteria(TODAY), eligibility.Criteria(TODAY, 60, require_branch_code=True)):
         with services.session_factory() as s:

@@ -9,7 +9,7 @@ import pytest
 
 from app.services.consultations.policy import parse_policy, policy_as_form
 from app.services.consultations.rules import (
-    PolicyValues,
+    ConsultationPolicyValues,
     month_bounds,
     parse_classes,
     quota_exceeded,
@@ -20,7 +20,7 @@ from app.services.consultations.rules import (
 from app.services.core.errors import ValidationError
 
 BR = dt.timezone(dt.timedelta(hours=-3))
-POLICY = PolicyValues(
+POLICY = ConsultationPolicyValues(
     approve_min_score=700,
     reject_below_score=300,
     approve_risk_classes=("A", "B"),
@@ -73,9 +73,9 @@ def test_month_bounds_across_year_end():
 
 
 def test_quota_and_retention():
-    assert not quota_exceeded(PolicyValues(monthly_quota=None), 10_000)
-    assert not quota_exceeded(PolicyValues(monthly_quota=3), 2)
-    assert quota_exceeded(PolicyValues(monthly_quota=3), 3)
+    assert not quota_exceeded(ConsultationPolicyValues(monthly_quota=None), 10_000)
+    assert not quota_exceeded(ConsultationPolicyValues(monthly_quota=3), 2)
+    assert quota_exceeded(ConsultationPolicyValues(monthly_quota=3), 3)
     assert retention_cutoff(dt.date(2026, 11, 23), 365) == dt.datetime(2025, 11, 23, tzinfo=BR)
 
 
@@ -86,7 +86,7 @@ def test_parse_classes():
 
 
 def test_validation_messages():
-    errors = PolicyValues(
+    errors = ConsultationPolicyValues(
         reuse_days=400,
         monthly_quota=0,
         cost_per_consultation=Decimal("-1"),
@@ -108,20 +108,20 @@ def test_validation_messages():
     }
     assert errors["approve_risk_classes"] == "Classes de risco inválidas: Z (use A a E)."
     assert "aprovar e reprovar" in errors["reject_risk_classes"]
-    assert PolicyValues(retention_days=30, reuse_days=31).validate() == {
+    assert ConsultationPolicyValues(retention_days=30, reuse_days=31).validate() == {
         "retention_days": "A retenção não pode ser menor que a janela de reaproveitamento."
     }
-    assert PolicyValues(reject_below_score=800).validate() == {
+    assert ConsultationPolicyValues(reject_below_score=800).validate() == {
         "reject_below_score": "O score de reprovação deve ser menor ou igual ao de aprovação."
     }
-    assert PolicyValues().validate() == {}
+    assert ConsultationPolicyValues().validate() == {}
 
 
 def test_form_round_trip_and_parse_errors():
-    form = policy_as_form(PolicyValues(monthly_quota=50, cost_per_consultation=Decimal("4.9")))
+    form = policy_as_form(ConsultationPolicyValues(monthly_quota=50, cost_per_consultation=Decimal("4.9")))
     assert form["monthly_quota"] == "50" and form["cost_per_consultation"] == "4,90"
     assert form["approve_risk_classes"] == "A,B"
-    assert parse_policy(form) == PolicyValues(monthly_quota=50, cost_per_consultation=Decimal("4.90"))
+    assert parse_policy(form) == ConsultationPolicyValues(monthly_quota=50, cost_per_consultation=Decimal("4.90"))
     assert parse_policy({**form, "monthly_quota": ""}).monthly_quota is None
     with pytest.raises(ValidationError) as info:
         parse_policy({**form, "reuse_days": "trinta", "approved_limit": "muito"})

@@ -16,7 +16,7 @@ from app.services.negativations.eligibility import (
     prescription_cutoff,
     prescription_date,
 )
-from app.services.negativations.policy import PolicyValues
+from app.services.negativations.policy import NegativationPolicy
 
 TODAY = dt.date(2026, 3, 16)
 
@@ -65,7 +65,7 @@ def _world(**title_kw):
 
 
 def _check(title, party, branch, *, policy=None, criteria=None, live=None):
-    return check_title(title, party, branch, policy or PolicyValues(1), criteria or Criteria(TODAY), live)
+    return check_title(title, party, branch, policy or NegativationPolicy(1), criteria or Criteria(TODAY), live)
 
 
 def test_an_overdue_open_title_of_a_complete_client_is_eligible():
@@ -134,7 +134,7 @@ def test_rule_3_five_years_count_from_the_day_after_the_due_date():
 
 def test_rule_3_shorter_branch_prescription():
     title, party, branch = _world(due_date=dt.date(2023, 3, 15))
-    verdict = _check(title, party, branch, policy=PolicyValues(1, prescription_years=3))
+    verdict = _check(title, party, branch, policy=NegativationPolicy(1, prescription_years=3))
     assert verdict.code == "prescribed" and verdict.reason.startswith("Vencido há 3 anos ou mais")
 
 
@@ -150,7 +150,7 @@ def test_rule_3_cutoff_matches_the_per_title_rule_around_leap_days():
 
 def test_rule_8_below_branch_minimum():
     title, party, branch = _world(open_amount=Decimal("49.99"))
-    verdict = _check(title, party, branch, policy=PolicyValues(1, min_amount=Decimal("50.00")))
+    verdict = _check(title, party, branch, policy=NegativationPolicy(1, min_amount=Decimal("50.00")))
     assert (verdict.code, verdict.reason) == (
         "below_minimum",
         "Valor em aberto R$ 49,99 abaixo do mínimo da filial (R$ 50,00)",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.services.collections.routine import SEND_CHUNK, _chunks
+from app.services.collections.dispatch import SEND_CHUNK, _chunks
 
 
 @pytest.mark.parametrize("groups,workers", [(0, 16), (1, 16), (7, 16), (136, 16), (2000, 16), (20000, 16), (5, 1)])

@@ -28,7 +28,7 @@ class CollectionPolicyInput:
     rate_limit_per_s: str | int | None = None
 
 
-def policy_of(session: Session, branch_id: int) -> CollectionPolicy:
+def policy_for(session: Session, branch_id: int) -> CollectionPolicy:
     """The stored row, or an unsaved one with the defaults (never enabled by default)."""
     row = session.get(CollectionPolicy, branch_id)
     if row is None:

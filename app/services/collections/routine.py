@@ -1,8 +1,8 @@
-"""The collections routine ("Atualizar Cobranças", seed 003).
+"""The collections routine ("Atualizar Cobranças"): select, negativate, remove, per branch.
 
 Per branch with everything on: select the titles overdue `days_to_execute` (>= 60) days or more
 that every rule allows (one set-based SQL query, `eligibility.candidates_select`), negativate them
-through the SAME service as the manual flow (`negativations.negativate_groups`, of which the manual
+through the SAME service as the manual flow (`negativations.inclusion.negativate_groups`, of which the manual
 `negativate_titles` is a batch of one: it re-checks each title inside its transaction and writes the
 outbox row before calling the bureau; chunks of groups share one transaction, a SAVEPOINT each), with
 bounded concurrency and paced under the bureau's rate limit; then remove the entries whose titles
@@ -12,79 +12,51 @@ Exactly-once does not depend on the lease: the outbox row and the unique live-ti
 second send of a title impossible. The lease (`collections:branch:<id>`) only keeps two runners from
 doing the same work at once. A killed run leaves its titles either untouched (picked up by the next
 run) or in a committed `pending` row (resent with the same Idempotency-Key by the outbox job).
+
+The run's row, items and summary are kept by `run_records`; the sending itself is `dispatch`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field, replace
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import transaction
-from app.models import Branch, CollectionPolicy, CollectionRun, CollectionRunItem, Party, Title
+from app.models import Branch, CollectionPolicy, CollectionRun, Party, Title
 from app.models.base import utcnow
-from app.services.collections.policy import blockers, policy_of
+from app.services.collections import policy as collection_policy
+from app.services.collections.dispatch import paced_services, send_groups, send_removals
+from app.services.collections.run_records import (
+    RunItems,
+    RunSpec,
+    RunSummary,
+    close_interrupted_runs,
+    open_run,
+    record_unrun,
+)
 from app.services.core import audit
 from app.services.core.clock import today_br
-from app.services.core.errors import Conflict, DomainError, NotFound, ValidationError
+from app.services.core.errors import NotFound, ValidationError
 from app.services.core.locks import LockBusy, held_with_heartbeat
-from app.services.core.rate_limit import PacedBureau, TokenBucket
+from app.services.negativations import policy as negativation_policy
 from app.services.negativations.eligibility import REASON_LABELS, Criteria, candidates_select
-from app.services.negativations.policy import policy_for
-from app.services.negativations.sending import due_removals, mark_due_removals, negativate_groups, send_removal
+from app.services.negativations.outbox import due_removals
 
 log = logging.getLogger("creditdesk.collections")
 SKIP_ITEMS_PER_REASON = 2000  # items kept per skip reason; the counts are always complete
-ITEM_BATCH = 200
-SEND_CHUNK = 50  # groups per create/record transaction of negativations.negativate_groups
 SCHEDULED_TRIGGERS = ("scheduled", "catch_up")
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class RunSummary:
-    run_id: int
-    branch_id: int
-    branch_name: str
-    dry_run: bool
-    status: str
-    counts: dict[str, int] = field(default_factory=dict)
-    skip_reasons: dict[str, int] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    message: str = ""
-
-    def lines(self) -> list[str]:
-        """The same summary for the CLI, the web page and logs, in pt-BR."""
-        kind = "Simulação" if self.dry_run else "Execução"
-        c = self.counts
-        out = [f"{kind} nº {self.run_id} — {self.branch_name}: {STATUS_LABELS.get(self.status, self.status)}"]
-        if self.message:
-            out.append(f"  {self.message}")
-        verb_in, verb_out = ("incluiria", "removeria") if self.dry_run else ("incluídas", "removidas")
-        out.append(f"  Negativações {verb_in}: {c.get('included', 0)} ({c.get('titles_included', 0)} títulos); "
-                   f"baixas {verb_out}: {c.get('removed', 0)}; pendentes de reenvio: {c.get('pending', 0)}; "
-                   f"erros: {c.get('errors', 0)}")
-        for code, n in sorted(self.skip_reasons.items(), key=lambda kv: -kv[1]):
-            out.append(f"  Ignorados — {REASON_LABELS.get(code, code)}: {n}")
-        out.extend(f"  Erro: {e}" for e in self.errors[:10])
-        return out
-
-
-STATUS_LABELS = {"queued": "na fila", "running": "em andamento", "done": "concluída", "failed": "falhou",
-                 "skipped": "não executada", "busy": "outra execução em andamento", "interrupted": "interrompida"}
 
 
 def select_candidates(session: Session, branch_id: int, criteria: Criteria):
     """Every overdue collectible title of the branch with its reason code (None = eligible): one query.
     Titles not yet due are left out here: they are not "skipped", just not due."""
-    stmt = candidates_select(branch_id, criteria, policy_for(session, branch_id)).add_columns(
+    stmt = candidates_select(branch_id, criteria, negativation_policy.policy_for(session, branch_id)).add_columns(
         Title.due_date).where(Title.due_date < criteria.today)
     return session.connection().execute(stmt).all()
 
@@ -93,7 +65,7 @@ def select_eligible(session: Session, branch_id: int, criteria: Criteria) -> lis
     """(title_id, party_id) of the eligible titles, by client then due date (the benchmark times this)."""
     from app.services.negativations.eligibility import eligible_titles_select
 
-    stmt = eligible_titles_select(branch_id, criteria, policy_for(session, branch_id))
+    stmt = eligible_titles_select(branch_id, criteria, negativation_policy.policy_for(session, branch_id))
     # Core rows through the connection: the ORM result layer costs more than the query for 20k+ rows.
     return [tuple(r) for r in session.connection().execute(stmt)]
 
@@ -129,78 +101,21 @@ def run_branch(services, actor: audit.Actor, branch_id: int, *, dry_run: bool = 
         branch = s.get(Branch, branch_id)
         if branch is None:
             raise NotFound("Filial não encontrada.")
-        policy = policy_of(s, branch_id)
-        blocked = blockers(policy, branch, scheduled=trigger in SCHEDULED_TRIGGERS)
+        policy = collection_policy.policy_for(s, branch_id)
+        blocked = collection_policy.blockers(policy, branch, scheduled=trigger in SCHEDULED_TRIGGERS)
         days, name = policy.days_to_execute, branch.name
-    run = _RunSpec(branch_id, name, days, today, trigger, scheduled_for, dry_run, run_id)
+    run = RunSpec(branch_id, name, days, today, trigger, scheduled_for, dry_run, run_id)
     if dry_run:
         return _execute(services, actor, run, progress)
     if blocked:
-        return _record_unrun(services, actor, run, "skipped", " ".join(blocked))
+        return record_unrun(services, actor, run, "skipped", " ".join(blocked))
     try:
         with held_with_heartbeat(services.session_factory, f"collections:branch:{branch_id}"):
-            _close_interrupted_runs(services, branch_id, keep=run_id)
+            close_interrupted_runs(services, branch_id, keep=run_id)
             return _execute(services, actor, run, progress)
     except LockBusy:
-        return _record_unrun(services, actor, run, "busy",
+        return record_unrun(services, actor, run, "busy",
                              "Outra execução da rotina está em andamento para esta filial; nada foi feito.")
-
-
-@dataclass(frozen=True)
-class _RunSpec:
-    branch_id: int
-    branch_name: str
-    days: int
-    today: dt.date
-    trigger: str
-    scheduled_for: dt.date | None
-    dry_run: bool
-    run_id: int | None = None
-
-
-def _open_run(s: Session, actor: audit.Actor, spec: _RunSpec, status: str) -> CollectionRun:
-    run = s.get(CollectionRun, spec.run_id) if spec.run_id else None
-    if run is None:
-        run = CollectionRun(branch_id=spec.branch_id, trigger=spec.trigger, dry_run=spec.dry_run,
-                            requested_by=actor.name, requested_by_id=actor.user_id,
-                            scheduled_for=spec.scheduled_for, days_to_execute=spec.days)
-        s.add(run)
-    run.status, run.days_to_execute, run.started_at = status, spec.days, utcnow()
-    s.flush()
-    return run
-
-
-def _record_unrun(services, actor, spec: _RunSpec, status: str, message: str) -> RunSummary:
-    with transaction(services.session_factory) as s:
-        run = _open_run(s, actor, spec, status)
-        run.finished_at, run.message = utcnow(), message[:500]
-        run_id = run.id
-    return RunSummary(run_id, spec.branch_id, spec.branch_name, False, status, message=message)
-
-
-def queue_run(session: Session, actor: audit.Actor, branch_id: int) -> CollectionRun:
-    """"Executar agora" from the web or the API: the scheduler process picks it up within a minute,
-    so a long run never ties up a web worker. The caller commits."""
-    branch = session.get(Branch, branch_id)
-    if branch is None:
-        raise NotFound("Filial não encontrada.")
-    policy = policy_of(session, branch_id)
-    blocked = blockers(policy, branch, scheduled=False)
-    if blocked:
-        raise ValidationError("A rotina não pode ser executada: " + " ".join(blocked), code="collections_blocked")
-    waiting = session.scalar(select(CollectionRun.id).where(
-        CollectionRun.branch_id == branch_id, CollectionRun.status.in_(("queued", "running")),
-        CollectionRun.dry_run.is_(False)).limit(1))
-    if waiting is not None:
-        raise Conflict(f"Já existe uma execução na fila ou em andamento para esta filial (nº {waiting}).",
-                       code="collections_already_queued")
-    run = CollectionRun(branch_id=branch_id, trigger="manual", dry_run=False, requested_by=actor.name,
-                        requested_by_id=actor.user_id, status="queued", days_to_execute=policy.days_to_execute)
-    session.add(run)
-    session.flush()
-    audit.record(session, actor, "collections.queue", "collection_run", run.id, branch_id=branch_id,
-                 summary="Execução da rotina de cobrança solicitada")
-    return run
 
 
 def run_queued(services, today: dt.date | None = None) -> list[RunSummary]:
@@ -214,50 +129,18 @@ def run_queued(services, today: dt.date | None = None) -> list[RunSummary]:
                        r.branch_id, trigger="manual", today=today, run_id=r.id) for r in queued]
 
 
-def _close_interrupted_runs(services, branch_id: int, keep: int | None = None) -> None:
-    """We hold the branch lease: any other run still marked running was killed mid-way."""
-    with transaction(services.session_factory) as s:
-        s.execute(update(CollectionRun)
-                  .where(CollectionRun.branch_id == branch_id, CollectionRun.status == "running",
-                         CollectionRun.dry_run.is_(False), CollectionRun.id != (keep or 0))
-                  .values(status="interrupted", finished_at=utcnow(),
-                          message="Interrompida (processo encerrado); os títulos foram retomados na execução "
-                                  "seguinte e as pendências reenviadas com a mesma chave."))
-
-
-class _Items:
-    """Buffers run items and writes them in batches (one short transaction per batch)."""
-
-    def __init__(self, services, run_id: int):
-        self.services, self.run_id, self.buffer = services, run_id, []
-
-    def add(self, action: str, *, title_id=None, party_id=None, negativation_id=None, reason_code=None,
-            message=None) -> None:
-        self.buffer.append({"run_id": self.run_id, "action": action, "title_id": title_id, "party_id": party_id,
-                            "negativation_id": negativation_id, "reason_code": reason_code,
-                            "message": (message or "")[:500] or None})
-        if len(self.buffer) >= ITEM_BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.buffer:
-            with transaction(self.services.session_factory) as s:
-                s.execute(CollectionRunItem.__table__.insert(), self.buffer)
-            self.buffer = []
-
-
-def _execute(services, actor, spec: _RunSpec, progress) -> RunSummary:
+def _execute(services, actor, spec: RunSpec, progress) -> RunSummary:
     branch_id, days, today, dry_run = spec.branch_id, spec.days, spec.today, spec.dry_run
     criteria = Criteria(today, days, require_branch_code=True)
     with transaction(services.session_factory) as s:
-        run_id = _open_run(s, actor, spec, "running").id
+        run_id = open_run(s, actor, spec, "running").id
     summary = RunSummary(run_id, branch_id, spec.branch_name, dry_run, "running")
-    items = _Items(services, run_id)
+    items = RunItems(services, run_id)
     counts: Counter[str] = Counter()
     try:
         with services.session_factory() as s:
             rows = select_candidates(s, branch_id, criteria)
-            policy = policy_of(s, branch_id)
+            policy = collection_policy.policy_for(s, branch_id)
             branch = s.get(Branch, branch_id)
             integration = branch.integration
             eligible = [(r.title_id, r.party_id) for r in rows if r.reason_code is None]
@@ -291,10 +174,10 @@ def _execute(services, actor, spec: _RunSpec, progress) -> RunSummary:
             if progress:
                 progress(total, total)
         else:
-            paced = _paced(services, rate)
-            _send_groups(paced, actor, groups, party_kinds, codes, days, today, items, counts, summary, concurrency,
-                         progress)
-            _send_removals(paced, branch_id, today, items, counts, summary)
+            paced = paced_services(services, rate)
+            send_groups(paced, actor, groups, party_kinds, codes, days, today, items, counts, summary, concurrency,
+                        progress)
+            send_removals(paced, branch_id, today, items, counts, summary)
         summary.counts = {k: counts.get(k, 0) for k in ("included", "titles_included", "removed", "pending",
                                                         "errors", "changed")}
         summary.counts["skipped"] = sum(skip_reasons.values())
@@ -334,115 +217,3 @@ def _group(eligible: list[tuple[int, int]], grouping: str) -> list[tuple[int, li
     for title_id, party_id in eligible:
         by_party[party_id].append(title_id)
     return list(by_party.items())
-
-
-def _paced(services, rate: int | None):
-    """The run's services: one bureau client per worker thread and integration (its token stays in
-    memory for the run instead of being read from the database for every call), paced by one bucket."""
-    bucket = TokenBucket(rate) if rate else None
-    base = services.bureau_factory
-    local = threading.local()
-
-    def factory(integration):
-        clients = local.__dict__.setdefault("clients", {})
-        client = clients.get(integration.id)
-        if client is None:
-            client = base(integration)
-            if bucket is not None:
-                client = PacedBureau(client, bucket)
-            clients[integration.id] = client
-        return client
-
-    return replace(services, bureau_factory=factory)
-
-
-def _chunks(groups: list, concurrency: int) -> list[list]:
-    """Chunks of at most SEND_CHUNK groups, small enough that every worker gets several (a small run
-    still goes group by group in steps, and the last chunks do not leave workers idle).
-
-    The workers' FIRST chunks are staggered (1, 2, ... groups): a worker writes its whole chunk before
-    its first bureau call, and workers paced by one shared bucket finish their chunks together; equal
-    first chunks would make every worker write at once, again and again, with the bureau idle
-    meanwhile (~1 s each time for 16 x 32 groups on PostgreSQL). Staggered, one worker writes while
-    the others keep sending."""
-    workers = max(1, concurrency)
-    size = max(1, min(SEND_CHUNK, -(-len(groups) // (4 * workers))))
-    out, start = [], 0
-    for k in range(workers):
-        if start >= len(groups):
-            break
-        step = min(size, k + 1)
-        out.append(groups[start:start + step])
-        start += step
-    return out + [groups[i:i + size] for i in range(start, len(groups), size)]
-
-
-def _send_groups(services, actor, groups, party_kinds, codes, days, today, items, counts, summary, concurrency,
-                 progress) -> None:
-    def chunk_of(chunk: list[tuple[int, list[int]]]):
-        batch = [(party_id, title_ids, codes.get(party_kinds.get(party_id, ""))) for party_id, title_ids in chunk]
-        return negativate_groups(services, actor, batch, origin="routine", today=today, min_days_overdue=days)
-
-    done = 0
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collections") as pool:
-        futures = {pool.submit(chunk_of, chunk): chunk for chunk in _chunks(groups, concurrency)}
-        for future in as_completed(futures):
-            chunk = futures[future]
-            try:
-                results = future.result()
-            except Exception as exc:  # noqa: BLE001 - the whole chunk failed (e.g. the database): one error each
-                results = [exc] * len(chunk)
-            for (party_id, title_ids), result in zip(chunk, results, strict=True):
-                done += 1
-                _record_group(party_id, title_ids, result, items, counts, summary)
-                if progress:
-                    progress(done, len(groups))
-
-
-def _record_group(party_id, title_ids, result, items, counts, summary) -> None:
-    if isinstance(result, (Conflict, ValidationError)):
-        # The title changed since the selection (paid, negativated by hand...): skipped, not an error.
-        counts["changed"] += 1
-        for t in title_ids:
-            items.add("skip", title_id=t, party_id=party_id, reason_code="changed", message=result.message)
-    elif isinstance(result, DomainError):
-        counts["errors"] += 1
-        summary.errors.append(result.message)
-        for t in title_ids:
-            items.add("error", title_id=t, party_id=party_id, message=result.message)
-    elif isinstance(result, Exception):  # one title's failure never stops the run
-        log.error("negativation of titles %s failed", title_ids, exc_info=result)
-        counts["errors"] += 1
-        summary.errors.append(f"Títulos {title_ids}: {result.__class__.__name__}")
-        for t in title_ids:
-            items.add("error", title_id=t, party_id=party_id, message=str(result))
-    else:
-        action = {"error": "error", "pending": "pending"}.get(result.status, "include")
-        key = {"include": "included", "pending": "pending", "error": "errors"}[action]
-        counts[key] += 1
-        if action != "error":
-            counts["titles_included"] += len(title_ids)
-        else:
-            summary.errors.append(result.message)
-        for t in title_ids:
-            items.add(action, title_id=t, party_id=party_id, negativation_id=result.negativation_id,
-                      message=result.message)
-
-
-def _send_removals(services, branch_id, today, items, counts, summary) -> None:
-    for neg_id, reason in mark_due_removals(services, today, branch_id):
-        try:
-            outcome = send_removal(services, neg_id, force=True)
-        except Exception as exc:
-            log.exception("removal of negativation %s failed", neg_id)
-            summary.errors.append(f"Baixa {neg_id}: {exc.__class__.__name__}")
-            counts["errors"] += 1
-            items.add("error", negativation_id=neg_id, reason_code=reason, message=str(exc))
-            continue
-        if outcome.status == "removed":
-            counts["removed"] += 1
-            items.add("remove", negativation_id=neg_id, reason_code=reason, message=outcome.message)
-        else:
-            counts["pending"] += 1  # stays removal_pending; the sweep resends with the same key
-            items.add("pending", negativation_id=neg_id, reason_code=reason, message=outcome.message)
-

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from app.db import transaction
 from app.models import Branch, Consultation, ConsultationStatus, Party
 from app.models.consultations import DEFAULT_PURPOSE, PURPOSES
-from app.services.consultations.policy import get_policy
+from app.services.consultations.policy import policy_for
 from app.services.consultations.rules import (
     PENDING_IN_PROGRESS,
-    PolicyValues,
+    ConsultationPolicyValues,
     month_bounds,
     quota_exceeded,
     retention_cutoff,
@@ -134,7 +134,7 @@ def _copy_report(row: Consultation, source: Consultation) -> None:
         setattr(row, f, getattr(source, f))
 
 
-def _apply_suggestion(row: Consultation, policy: PolicyValues) -> None:
+def _apply_suggestion(row: Consultation, policy: ConsultationPolicyValues) -> None:
     s = suggest(policy, row.score or 0, row.risk_class or "", row.restrictions_total or 0)
     row.suggested_status, row.suggested_limit, row.suggestion_reasons = s.status, s.limit, list(s.reasons)
 
@@ -164,7 +164,7 @@ def consult_credit(services, actor: audit.Actor, party_id: int, *, contact_id: i
             raise NoBureauIntegration(
                 f"A filial {party.branch.name} não tem integração de análise de crédito. Um administrador "
                 "pode vinculá-la em Configurações › Filiais.")
-        policy = get_policy(s, branch_id)
+        policy = policy_for(s, branch_id)
         now = now_utc()
         row = Consultation(
             party_id=party.id, contact_id=contact_id, branch_id=branch_id, user_id=actor.user_id,
@@ -242,7 +242,7 @@ def _record_success(services, actor: audit.Actor, consultation_id: int, result: 
         row.restrictions = [{"creditor": r.creditor, "kind": r.kind, "occurred_on": r.occurred_on.isoformat(),
                              "amount": str(r.amount)} for r in result.restrictions]
         row.restrictions_count, row.restrictions_total = len(result.restrictions), result.restrictions_total
-        _apply_suggestion(row, get_policy(s, row.branch_id))
+        _apply_suggestion(row, policy_for(s, row.branch_id))
         audit.record(s, actor, "consultation.success", "consultation", row.id, branch_id=row.branch_id,
                      document=row.document,
                      summary=(f"Consulta de crédito de '{row.party.name}': score {row.score}, "
@@ -308,7 +308,7 @@ def anonymise_expired(session: Session, today: dt.date | None = None,
     actor = actor or audit.Actor.system("retenção")
     total = 0
     for branch_id, name in session.execute(select(Branch.id, Branch.name).order_by(Branch.id)).all():
-        policy = get_policy(session, branch_id)
+        policy = policy_for(session, branch_id)
         cutoff = retention_cutoff(today, policy.retention_days)
         count = session.execute(
             update(Consultation)

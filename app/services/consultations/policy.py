@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.models import Branch, ConsultationPolicy
-from app.services.consultations.rules import PolicyValues, parse_classes
+from app.services.consultations.rules import ConsultationPolicyValues, parse_classes
 from app.services.core import audit
 from app.services.core.clock import now_utc
 from app.services.core.errors import NotFound, ValidationError
@@ -20,11 +20,12 @@ MONEY_FIELDS = ("cost_per_consultation", "max_restrictions_for_approval", "appro
 CLASS_FIELDS = ("approve_risk_classes", "reject_risk_classes")
 
 
-def get_policy(session: Session, branch_id: int) -> PolicyValues:
-    return PolicyValues.from_row(session.get(ConsultationPolicy, branch_id))
+def policy_for(session: Session, branch_id: int) -> ConsultationPolicyValues:
+    """The branch's consultation policy in force (the defaults when it never saved one)."""
+    return ConsultationPolicyValues.from_row(session.get(ConsultationPolicy, branch_id))
 
 
-def policy_as_form(values: PolicyValues) -> dict[str, str]:
+def policy_as_form(values: ConsultationPolicyValues) -> dict[str, str]:
     """Values as the form shows them (classes 'A,B', money with a comma, blank quota)."""
     data: dict[str, str] = {}
     for f in dataclasses.fields(values):
@@ -38,7 +39,7 @@ def policy_as_form(values: PolicyValues) -> dict[str, str]:
     return data
 
 
-def policy_as_json(values: PolicyValues) -> dict[str, Any]:
+def policy_as_json(values: ConsultationPolicyValues) -> dict[str, Any]:
     data = dataclasses.asdict(values)
     for name in MONEY_FIELDS:
         data[name] = str(data[name])
@@ -47,11 +48,11 @@ def policy_as_json(values: PolicyValues) -> dict[str, Any]:
     return data
 
 
-def parse_policy(raw: Mapping[str, Any]) -> PolicyValues:
-    """Form or JSON values -> PolicyValues; raises ValidationError with pt-BR field errors."""
+def parse_policy(raw: Mapping[str, Any]) -> ConsultationPolicyValues:
+    """Form or JSON values -> ConsultationPolicyValues; raises ValidationError with pt-BR field errors."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
-    defaults = PolicyValues()
+    defaults = ConsultationPolicyValues()
     for name in INT_FIELDS:
         text = str(raw.get(name, getattr(defaults, name))).strip()
         try:
@@ -74,15 +75,15 @@ def parse_policy(raw: Mapping[str, Any]) -> PolicyValues:
     for name in CLASS_FIELDS:
         values[name] = parse_classes(raw.get(name, getattr(defaults, name)))
     if not errors:
-        errors = PolicyValues(**values).validate()
+        errors = ConsultationPolicyValues(**values).validate()
     if errors:
         raise ValidationError("Não foi possível salvar a política de consultas. Corrija os campos indicados.",
                               field_errors=errors)
-    return PolicyValues(**values)
+    return ConsultationPolicyValues(**values)
 
 
 def save_policy(session: Session, actor: audit.Actor, branch_id: int,
-                values: PolicyValues) -> ConsultationPolicy:
+                values: ConsultationPolicyValues) -> ConsultationPolicy:
     branch = session.get(Branch, branch_id)
     if branch is None:
         raise NotFound("Filial não encontrada.")
@@ -91,7 +92,7 @@ def save_policy(session: Session, actor: audit.Actor, branch_id: int,
         raise ValidationError("Não foi possível salvar a política de consultas. Corrija os campos indicados.",
                               field_errors=errors)
     row = session.get(ConsultationPolicy, branch_id)
-    before = policy_as_json(PolicyValues.from_row(row))
+    before = policy_as_json(ConsultationPolicyValues.from_row(row))
     if row is None:
         row = ConsultationPolicy(branch_id=branch_id)
         session.add(row)

@@ -40,7 +40,7 @@ def parse_classes(value: str | tuple[str, ...] | list[str] | None) -> tuple[str,
 
 
 @dataclass(frozen=True)
-class PolicyValues:
+class ConsultationPolicyValues:
     reuse_days: int = 30
     monthly_quota: int | None = None
     cost_per_consultation: Decimal = Decimal("0.00")
@@ -54,7 +54,7 @@ class PolicyValues:
     pending_limit: Decimal = Decimal("0.00")
 
     @classmethod
-    def from_row(cls, row) -> PolicyValues:
+    def from_row(cls, row) -> ConsultationPolicyValues:
         """From a ConsultationPolicy row, or the defaults when the branch has none."""
         if row is None:
             return cls()
@@ -104,7 +104,7 @@ class Suggestion:
     reasons: tuple[str, ...]
 
 
-def suggest(policy: PolicyValues, score: int, risk_class: str, restrictions_total: Decimal) -> Suggestion:
+def suggest(policy: ConsultationPolicyValues, score: int, risk_class: str, restrictions_total: Decimal) -> Suggestion:
     """Rule 16: RPV when the score or the class is in the rejection band; APV when the score,
     the class and the restrictions all meet the approval thresholds; otherwise PEN (buys only with
     methods paid up front, rule 19). The reasons say which threshold decided, for the person who
@@ -152,7 +152,7 @@ def month_bounds(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start_of_day(first), start_of_day(following)
 
 
-def quota_exceeded(policy: PolicyValues, used_this_month: int) -> bool:
+def quota_exceeded(policy: ConsultationPolicyValues, used_this_month: int) -> bool:
     return policy.monthly_quota is not None and used_this_month >= policy.monthly_quota
 
 

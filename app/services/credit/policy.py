@@ -33,7 +33,7 @@ def policy_for(session: Session, branch_id: int) -> CreditPolicy:
 
 
 @dataclass(frozen=True)
-class PolicyInput:
+class CreditPolicyInput:
     pen_can_buy_upfront: bool = True
     tolerance_enabled: bool = False
     restore_mode: str = RestoreMode.PAYMENT.value
@@ -54,7 +54,7 @@ def _snapshot(p: CreditPolicy) -> dict:
     }
 
 
-def save_policy(session: Session, box: SecretBox, actor: audit.Actor, branch_id: int, data: PolicyInput
+def save_policy(session: Session, box: SecretBox, actor: audit.Actor, branch_id: int, data: CreditPolicyInput
                 ) -> CreditPolicy:
     branch = session.get(Branch, branch_id)
     if branch is None:

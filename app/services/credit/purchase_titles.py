@@ -46,8 +46,8 @@ def issue_titles(session: Session, reservation: Reservation, amount: Decimal, te
         title = Title(branch_id=reservation.branch_id, party_id=reservation.party_id, number=number,
                       description=f"Pedido {reservation.order_ref} — {kind}parcela {i}/{len(plan)} (prazo {term})",
                       issue_date=invoice_date, due_date=due, amount=value, amount_received=Decimal("0.00"),
-                      open_amount=value, status=TitleStatus.OPEN.value, origin=CREDIT_ORIGIN,
-                      purchase_id=reservation.id)
+                      open_amount=value, origin=CREDIT_ORIGIN, purchase_id=reservation.id)
+        title.move_to(TitleStatus.OPEN)
         session.add(title)
         titles.append(title)
     session.flush()
@@ -94,14 +94,14 @@ def decrease_titles(session: Session, actor: audit.Actor, reservation: Reservati
         if cut < title.open_amount or title.amount_received > 0:
             title.amount -= cut
             title.open_amount -= cut
-            if title.open_amount == 0:
-                title.status = TitleStatus.PAID.value
-                title.paid_on = session.scalar(select(func.max(Payment.paid_on)).where(Payment.title_id == title.id)
-                                               ) or today
+            if title.open_amount == 0:  # it had received money: paid on the day of its last payment
+                title.move_to(TitleStatus.PAID, paid_on=session.scalar(
+                    select(func.max(Payment.paid_on)).where(Payment.title_id == title.id)) or today)
             else:
-                title.status = TitleStatus.PARTIAL.value if title.amount_received > 0 else TitleStatus.OPEN.value
+                title.settle()  # still open: partial or open, as its amounts say
         else:
-            title.status, title.cancelled_at, title.open_amount = TitleStatus.CANCELLED.value, now, Decimal("0.00")
+            title.move_to(TitleStatus.CANCELLED, at=now)
+            title.open_amount = Decimal("0.00")
             # A decrease is not a cancellation of the purchase: its credit always comes back.
             session.add(CreditRelease(title_id=title.id, party_id=title.party_id, amount=title.amount, at=now,
                                       actor=actor.name[:80], reason=f"Redução do pedido {reservation.order_ref}"))
@@ -116,6 +116,7 @@ def cancel_open_titles(session: Session, reservation: Reservation, now: dt.datet
     titles = _open_titles(session, reservation)
     _refuse_negativated(session, titles)
     for title in titles:
-        title.status, title.cancelled_at, title.open_amount = TitleStatus.CANCELLED.value, now, Decimal("0.00")
+        title.move_to(TitleStatus.CANCELLED, at=now)
+        title.open_amount = Decimal("0.00")
     session.flush()
     return titles

@@ -1,3 +1,3 @@
-"""Negativations: eligibility, sending to the bureau through the outbox, outcomes, records, the
-per-branch negativation policy.
+"""Negativations: eligibility, inclusion and removal through the outbox (`inclusion`, `removal`), the
+scheduler's jobs (`outbox`), outcomes, records, the per-branch negativation policy.
 """

@@ -26,7 +26,7 @@ from app.models.negativations import NEGATIVATION_STATUS_LABELS, Negativation, N
 from app.models.titles import COLLECTIBLE_STATUSES
 from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.money import brl
-from app.services.negativations.policy import PolicyValues, policy_for
+from app.services.negativations.policy import NegativationPolicy, policy_for
 
 MANUAL_MIN_DAYS = 1  # rule 2: a manual negativation needs at least one day overdue
 
@@ -112,7 +112,7 @@ def check_title(
     title: Title,
     party: Party,
     branch: Branch,
-    policy: PolicyValues,
+    policy: NegativationPolicy,
     criteria: Criteria,
     live: LiveEntry | None = None,
 ) -> Verdict:
@@ -193,7 +193,7 @@ def evaluate_titles(session: Session, titles: Iterable[Title], criteria: Criteri
     """Verdicts for titles already loaded (their party and branch are loaded as needed)."""
     titles = list(titles)
     live = live_entries(session, [t.id for t in titles])
-    policies: dict[int, PolicyValues] = {}
+    policies: dict[int, NegativationPolicy] = {}
     out: dict[int, Verdict] = {}
     for t in titles:
         if t.branch_id not in policies:
@@ -225,7 +225,7 @@ def _valid_document(party: Party) -> bool:
 # --------------------------------------------------------------------------- SQL side
 
 
-def reason_code_sql(criteria: Criteria, policy: PolicyValues) -> ColumnElement[str | None]:
+def reason_code_sql(criteria: Criteria, policy: NegativationPolicy) -> ColumnElement[str | None]:
     """The same checks as `check_title`, in the same order, as a CASE over titles ⋈ parties ⋈
     branches ⟕ bureau_integrations; NULL means eligible. Dates are bound parameters computed here,
     so the expression is index-friendly on both databases. Documents are validated when stored
@@ -263,7 +263,7 @@ def reason_code_sql(criteria: Criteria, policy: PolicyValues) -> ColumnElement[s
     return case(*whens, else_=None)
 
 
-def candidates_select(branch_id: int, criteria: Criteria, policy: PolicyValues) -> Select:
+def candidates_select(branch_id: int, criteria: Criteria, policy: NegativationPolicy) -> Select:
     """(title_id, party_id, reason_code) for every collectible title of a branch."""
     reason = reason_code_sql(criteria, policy).label("reason_code")
     return (
@@ -275,7 +275,7 @@ def candidates_select(branch_id: int, criteria: Criteria, policy: PolicyValues) 
     )
 
 
-def eligible_titles_select(branch_id: int, criteria: Criteria, policy: PolicyValues) -> Select:
+def eligible_titles_select(branch_id: int, criteria: Criteria, policy: NegativationPolicy) -> Select:
     """(title_id, party_id) of the branch's eligible titles, ordered by client then due date.
 
     The plain conditions the rules imply (due-date window, not disputed/blocked, amount) are repeated

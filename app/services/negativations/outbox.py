@@ -20,9 +20,10 @@ from app.services.core.clock import now_utc, today_br
 from app.services.core.errors import NotFound
 from app.services.negativations import records as rec
 from app.services.negativations.eligibility import is_prescribed, prescription_cutoff
+from app.services.negativations.inclusion import send_inclusion
 from app.services.negativations.outcomes import Outcome, outcome
 from app.services.negativations.policy import policy_for
-from app.services.negativations.sending import send_inclusion, send_removal
+from app.services.negativations.removal import send_removal
 from app.services.settings.bureau_messages import describe
 
 log = logging.getLogger(__name__)
@@ -96,13 +97,14 @@ def _apply_status(s, neg: Negativation, answer, actor_name: str) -> None:
         return
     if answer.status == "active" and neg.status == "notice":
         # Rule 6: the restriction shows only after the bureau's notice period.
-        neg.status, neg.activated_at = NegativationStatus.ACTIVE.value, answer.activated_at or now_utc()
+        neg.move_to(NegativationStatus.ACTIVE)
+        neg.activated_at = answer.activated_at or now_utc()
         rec.add_event(
             s, neg, "activated", "Período de notificação encerrado: negativação ativa no bureau.", actor_name
         )
     elif answer.status == "removed":
-        neg.status, neg.removed_at = NegativationStatus.REMOVED.value, answer.removed_at or now_utc()
-        rec.set_live(neg, False)
+        neg.move_to(NegativationStatus.REMOVED)
+        neg.removed_at = answer.removed_at or now_utc()
         rec.add_event(
             s,
             neg,
@@ -112,9 +114,9 @@ def _apply_status(s, neg: Negativation, answer, actor_name: str) -> None:
             {"message": answer.message},
         )
     elif answer.status == "rejected":
-        neg.status, neg.error_kind = NegativationStatus.ERROR.value, "permanent"
+        neg.move_to(NegativationStatus.ERROR)
+        neg.error_kind = "permanent"
         neg.last_error_code, neg.last_error_message = "rejected", answer.message or "Recusada pelo bureau."
-        rec.set_live(neg, False)
         rec.add_event(
             s, neg, "error", f"O bureau recusou a negativação: {neg.last_error_message}", actor_name
         )

@@ -1,6 +1,7 @@
-"""Recording what the bureau answered: Outcome, retry scheduling, permanent errors, pt-BR messages.
+"""Claiming a row for a bureau call and recording what the bureau answered: Outcome, receipts, retry
+scheduling, permanent errors, pt-BR messages.
 
-Shared by `negativations` (first sends, resends, removals) and `negativation_outbox` (jobs).
+Shared by `inclusion` (first sends, resends), `removal` (removals) and `outbox` (jobs).
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from app.db import transaction
-from app.models import Negativation
+from app.models import BureauIntegration, Negativation
 from app.models.negativations import REMOVAL_REASON_LABELS, NegativationStatus, RemovalReason
 from app.services.core import audit
 from app.services.core.clock import now_utc, to_br
+from app.services.core.errors import NotFound
 from app.services.negativations import records as rec
 from app.services.settings.bureau_messages import describe
 from integrations.bureau import BureauError, BureauRejected
@@ -37,6 +39,25 @@ def claim(neg: Negativation, force: bool) -> bool:
         return False
     neg.next_attempt_at = now + CLAIM
     return True
+
+
+def claim_for_call(s, negativation_id: int, status: NegativationStatus, force: bool, *,
+                   permanent_without_integration: bool):
+    """Lock the row and claim it for a bureau call: (neg, integration, None), or an Outcome to return
+    at once (wrong status, claimed by another caller, or no integration)."""
+    neg = rec.lock_negativation(s, negativation_id)
+    if neg is None:
+        raise NotFound("Negativação não encontrada.")
+    if neg.status != status.value or not claim(neg, force):
+        return neg, None, outcome(neg)
+    integration = s.get(BureauIntegration, neg.integration_id) if neg.integration_id else None
+    if integration is None:
+        # An inclusion without integration can never be sent; a removal must still happen (retried).
+        fail(s, neg, "no_integration", "A filial não tem integração com o bureau.",
+             permanent=permanent_without_integration)
+        return neg, None, outcome(neg, ok=False)
+    return neg, integration, None
+
 
 
 def is_permanent(exc: BaseException) -> bool:
@@ -68,8 +89,8 @@ def fail(s, neg: Negativation, code: str, message: str, *, permanent: bool, raw:
     neg.error_kind = "permanent" if permanent else "transient"
     if permanent and neg.status in ("pending", "removal_pending"):
         # A definitive refusal of the inclusion: nothing exists at the bureau; the titles are free again.
-        neg.status, neg.next_attempt_at = NegativationStatus.ERROR.value, None
-        rec.set_live(neg, False)
+        neg.move_to(NegativationStatus.ERROR)
+        neg.next_attempt_at = None
         rec.add_event(s, neg, "error", message, "bureau", {"code": code, "raw": raw[:500]})
         audit.record(
             s,
@@ -94,6 +115,45 @@ def fail(s, neg: Negativation, code: str, message: str, *, permanent: bool, raw:
         "bureau",
         {"code": code, "raw": raw[:500]},
     )
+
+
+def apply_receipt(s, neg: Negativation, receipt) -> None:
+    if neg.protocol is None:
+        neg.protocol = receipt.protocol
+        neg.notice_until = receipt.notice_until
+        neg.sent_at = now_utc()
+    neg.last_error_code = neg.last_error_message = neg.error_kind = None
+    if neg.status == NegativationStatus.PENDING.value:
+        neg.move_to(NegativationStatus.ACTIVE if receipt.status == "active" else NegativationStatus.NOTICE)
+        neg.next_attempt_at = None
+        until = f" até {receipt.notice_until:%d/%m/%Y}" if receipt.notice_until else ""
+        rec.add_event(
+            s,
+            neg,
+            "accepted",
+            f"Aceita pelo bureau, protocolo {receipt.protocol}: em notificação{until} (carta ao devedor).",
+            "bureau",
+            {"attempt": neg.attempts},
+        )
+        audit.record(
+            s,
+            audit.Actor.system("bureau"),
+            "negativation.sent",
+            "negativation",
+            neg.id,
+            branch_id=neg.branch_id,
+            document=neg.document,
+            summary=f"Protocolo {receipt.protocol}",
+        )
+    else:
+        rec.add_event(
+            s,
+            neg,
+            "accepted",
+            f"Inclusão confirmada pelo bureau, protocolo {receipt.protocol}; segue a baixa já solicitada.",
+            "bureau",
+        )
+
 
 
 def outcome(neg: Negativation, *, ok: bool | None = None, message: str | None = None) -> Outcome:

@@ -14,7 +14,7 @@ from app.services.core.errors import NotFound, ValidationError
 
 
 @dataclass(frozen=True)
-class PolicyValues:
+class NegativationPolicy:
     """The values in force for one branch (defaults when the branch never saved a policy)."""
 
     branch_id: int
@@ -23,11 +23,12 @@ class PolicyValues:
     notice_days: int = DEFAULT_NOTICE_DAYS
 
 
-def policy_for(session: Session, branch_id: int) -> PolicyValues:
+def policy_for(session: Session, branch_id: int) -> NegativationPolicy:
+    """The branch's negativation policy in force (the defaults when it never saved one)."""
     row = session.get(BranchPolicy, branch_id)
     if row is None:
-        return PolicyValues(branch_id)
-    return PolicyValues(branch_id, row.min_amount, row.prescription_years, row.notice_days)
+        return NegativationPolicy(branch_id)
+    return NegativationPolicy(branch_id, row.min_amount, row.prescription_years, row.notice_days)
 
 
 def save_policy(

@@ -1,8 +1,8 @@
-"""In-session negativation bookkeeping: events, the `live` flag, removal requests, payment hooks.
+"""In-session negativation bookkeeping: events, removal requests, payment hooks.
 
 Everything here joins the caller's transaction (no bureau call, no commit), so that a payment,
 a cancellation or a renegotiation moves the negativation to `removal_pending` in the SAME
-transaction that changes the title (domain rules 9-11). `negativations.send_removals` sends the
+transaction that changes the title (domain rules 9-11). `removal.send_removals` sends the
 removal right after the caller commits; the scheduler's sweep and outbox retry catch any miss.
 """
 
@@ -16,15 +16,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import is_postgres
-from app.models import Negativation, NegativationEvent, NegativationTitle, Title
-from app.models.negativations import REMOVAL_REASON_LABELS, NegativationStatus, RemovalReason
+from app.models import Negativation, NegativationEvent, NegativationTitle, Title, transitions
+from app.models.negativations import (
+    NEGATIVATION_TRANSITIONS,
+    REMOVAL_REASON_LABELS,
+    NegativationStatus,
+    RemovalReason,
+)
 from app.services.core import audit
 from app.services.core.business_days import removal_deadline
 from app.services.core.clock import now_utc
 from app.services.core.errors import PermissionDenied
 from app.services.core.money import brl
 
-REMOVABLE_STATUSES = ("pending", "notice", "active")
+# Live entries that may still be removed: the from-states of removal_pending in the transitions table.
+REMOVABLE_STATUSES = transitions.sources_of(NEGATIVATION_TRANSITIONS, NegativationStatus.REMOVAL_PENDING)
 WRITER_ROLES = ("admin", "finance", "system")  # crm and viewer only read
 # Removal reasons credit-desk keeps -> the bureau's neutral reasons (integrations.bureau.REMOVAL_REASONS).
 # A correction of an error (rule 11) has no reason of its own at this bureau: it is a manual removal.
@@ -59,12 +65,6 @@ def add_event(
     return event
 
 
-def set_live(neg: Negativation, live: bool) -> None:
-    """Keep NegativationTitle.live in step with the status (rule 7's unique index reads it)."""
-    for nt in neg.titles:
-        nt.live = live
-
-
 def lock_negativation(session: Session, negativation_id: int) -> Negativation | None:
     stmt = select(Negativation).where(Negativation.id == negativation_id)
     if is_postgres(session):
@@ -96,13 +96,13 @@ def request_removal(
 
     Returns False (and changes nothing) when it is not in a removable state. A `pending` entry
     (inclusion not yet confirmed) also goes to `removal_pending`: the outbox first replays the
-    inclusion with its SAME key to learn the protocol, then removes it (negativations.py).
+    inclusion with its SAME key to learn the protocol, then removes it (`removal.send_removal`).
     """
     RemovalReason(reason)  # refuses unknown reasons
     if neg.status not in REMOVABLE_STATUSES:
         return False
     now = now_utc()
-    neg.status = NegativationStatus.REMOVAL_PENDING.value
+    neg.move_to(NegativationStatus.REMOVAL_PENDING)
     neg.removal_reason = reason
     neg.removal_requested_at = now
     neg.removal_idempotency_key = new_key()

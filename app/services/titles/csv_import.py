@@ -176,22 +176,21 @@ def import_titles(session: Session, actor: audit.Actor, content: bytes | str) ->
             continue
         if line not in branch_of or line not in docs:
             continue  # its branch or document error is already reported
-        new_titles.append(
-            Title(
-                branch_id=branch_of[line],
-                party_id=party[0],
-                number=number,
-                issue_date=dates["emissao"],
-                due_date=dates["vencimento"],
-                amount=amount,
-                amount_received=Decimal("0.00"),
-                open_amount=amount,
-                status=TitleStatus.OPEN.value,
-                origin="import",
-                description=row.get("descricao") or None,
-                payment_link=link or None,
-            )
+        title = Title(
+            branch_id=branch_of[line],
+            party_id=party[0],
+            number=number,
+            issue_date=dates["emissao"],
+            due_date=dates["vencimento"],
+            amount=amount,
+            amount_received=Decimal("0.00"),
+            open_amount=amount,
+            origin="import",
+            description=row.get("descricao") or None,
+            payment_link=link or None,
         )
+        title.move_to(TitleStatus.OPEN)
+        new_titles.append(title)
     if report.errors:
         return report  # a bad line changes nothing
     session.add_all(new_titles)

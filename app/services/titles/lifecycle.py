@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import Branch, NegativationTitle, Party, Title
 from app.models.titles import COLLECTIBLE_STATUSES, TitleStatus
-from app.services.core import audit, clock
+from app.services.core import audit
 from app.services.core.errors import Conflict, NotFound, ValidationError
 from app.services.core.money import parse_money
 from app.services.credit import accounts as credit_accounts
@@ -128,9 +128,9 @@ def create_title(session: Session, actor: audit.Actor, data: TitleInput) -> Titl
         **values,
         amount_received=Decimal("0.00"),
         open_amount=values["amount"],
-        status=TitleStatus.OPEN.value,
         origin=data.origin,
     )
+    title.move_to(TitleStatus.OPEN)
     session.add(title)
     session.flush()
     audit.record(
@@ -187,7 +187,7 @@ def cancel_title(session: Session, actor: audit.Actor, title_id: int, reason: st
     title = get_title(session, title_id)
     if title.status not in COLLECTIBLE_STATUSES:
         raise Conflict(f"Título {title.status_label.lower()} não pode ser cancelado.")
-    title.status, title.cancelled_at = TitleStatus.CANCELLED.value, clock.now_utc()
+    title.move_to(TitleStatus.CANCELLED)
     title.notes = _append_note(title.notes, f"Cancelado: {reason}" if reason else "Cancelado")
     audit.record(
         session,
@@ -208,7 +208,7 @@ def renegotiate_title(session: Session, actor: audit.Actor, title_id: int, note:
     title = get_title(session, title_id)
     if title.status not in COLLECTIBLE_STATUSES:
         raise Conflict(f"Título {title.status_label.lower()} não pode ser renegociado.")
-    title.status = TitleStatus.RENEGOTIATED.value
+    title.move_to(TitleStatus.RENEGOTIATED)
     title.notes = _append_note(title.notes, f"Renegociado: {note}" if note else "Renegociado")
     audit.record(
         session,

@@ -2,7 +2,7 @@
 
 A payment on a negativated title is recorded on the negativation (rule 10); when it makes the
 negativated open amount zero, the negativation goes to `removal_pending` IN THE SAME transaction
-(rule 9, Súmula 548 STJ). The caller commits, then calls `negativations.send_removals` with
+(rule 9, Súmula 548 STJ). The caller commits, then calls `negativations.removal.send_removals` with
 `PaymentResult.removal_ids` so the removal leaves at once; the removal sweep catches any miss.
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.db import is_postgres
 from app.models import Payment, Title
-from app.models.titles import COLLECTIBLE_STATUSES, TitleStatus
+from app.models.titles import COLLECTIBLE_STATUSES
 from app.services.core import audit
 from app.services.core.clock import today_br
 from app.services.core.errors import Conflict, NotFound, ValidationError
@@ -88,10 +88,7 @@ def register_payment(
     session.add(payment)
     title.amount_received += value
     title.open_amount = title.amount - title.amount_received
-    if title.open_amount == 0:
-        title.status, title.paid_on = TitleStatus.PAID.value, day
-    else:
-        title.status = TitleStatus.PARTIAL.value
+    title.settle(paid_on=day)  # paid when nothing is left open, otherwise partial
     session.flush()
     audit.record(
         session,

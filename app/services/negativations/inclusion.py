@@ -1,13 +1,15 @@
-"""Manual negativation and removal through the outbox (domain rules 1-12, ARCHITECTURE.md).
+"""Negativation by hand or by the routine, and the bureau call of an inclusion (domain rules 1-8).
 
-Every bureau call follows STYLE habit 4: write the intent with its Idempotency-Key and COMMIT,
-call the bureau with no transaction open, record the outcome in a new transaction.
+No database transaction is ever held open across a bureau call: write the intent with its
+Idempotency-Key and COMMIT, call the bureau, record the outcome in a new transaction.
 - A definitive refusal (4xx) moves an inclusion to `error` (titles freed) with the bureau's message.
 - A timeout, 5xx, 429, malformed body or any unexpected failure leaves the row as it is (`pending`
-  or `removal_pending`) with `next_attempt_at`; `retry_outbox` resends with the SAME key, so the
-  bureau replays its first answer instead of negativating twice.
+  or `removal_pending`) with `next_attempt_at`; the outbox job (`outbox.retry_outbox`) resends with
+  the SAME key, so the bureau replays its first answer instead of negativating twice.
 - The unique partial index on live negativation titles (rule 7) is the final guard against a
   double click or two concurrent requests: the loser's INSERT fails and gets a plain message.
+- An entry paid while its inclusion was in flight is already `removal_pending` when the answer is
+  recorded: its removal leaves at once (`removal.send_removal`).
 
 Resend of an `error` entry: the key is kept when the rebuilt payload is identical (the
 Idempotency-Key contract makes a same-key, same-payload resend always safe: if the earlier
@@ -31,9 +33,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import is_postgres, transaction
 from app.models import BureauIntegration, Negativation, NegativationTitle, Party, Title
-from app.models.negativations import NegativationStatus, RemovalReason
+from app.models.negativations import NegativationStatus
 from app.services.core import audit
-from app.services.core.clock import now_utc, to_br, today_br
+from app.services.core.clock import now_utc, today_br
 from app.services.core.errors import Conflict, DomainError, NotFound, ValidationError
 from app.services.core.money import brl
 from app.services.negativations import records as rec
@@ -41,23 +43,18 @@ from app.services.negativations.eligibility import MANUAL_MIN_DAYS, Criteria, ev
 from app.services.negativations.outcomes import (
     CLAIM,
     Outcome,
-    claim,
+    apply_receipt,
+    claim_for_call,
     fail,
-    is_permanent,
     outcome,
     record_failure,
     record_failure_in,
 )
-from app.services.negativations.outcomes import status_message as status_message
 from app.services.negativations.payload import build_payload, request_from_payload, same_request
-from integrations.bureau import BureauError
+from app.services.negativations.removal import send_removal
 
 log = logging.getLogger("creditdesk.negativations")
 
-# --------------------------------------------------------------------------- inclusion
-
-
-BATCH_MAX = 50  # groups per create transaction (a larger chunk holds the write lock longer)
 Group = tuple[int, Iterable[int], str]  # (party_id, title_ids, restriction_code)
 
 
@@ -113,7 +110,7 @@ def negativate_groups(
     not_eligible, Conflict already_negativated, NotFound...): a group never affects another.
     1. ONE transaction creates every group's `pending` row, already claimed (next_attempt_at =
        now + CLAIM), each group in its own SAVEPOINT (an ineligible group or a live-title unique
-       index conflict drops only that group); it COMMITS before any bureau call (STYLE habit 4).
+       index conflict drops only that group); it COMMITS before any bureau call.
     2. The bureau is called for each created row with the data already in hand, no transaction open
        (the row was just created and claimed by this call: no claim transaction is needed).
     3. ONE transaction records the answers (a timeout, 5xx or malformed answer leaves the row
@@ -202,7 +199,6 @@ def _create(s, actor, index, party, loaded, ids, restriction_code, origin, crite
         document=party.document,
         document_type=party.document_kind,
         idempotency_key=rec.new_key(),
-        status=NegativationStatus.PENDING.value,
         requested_by=actor.name,
         requested_by_id=actor.user_id,
         origin=origin,
@@ -212,9 +208,10 @@ def _create(s, actor, index, party, loaded, ids, restriction_code, origin, crite
         attempts=1 if integration is not None else 0,  # the first send starts right after the commit
     )
     neg.titles = [
-        NegativationTitle(title_id=t.id, number=t.number, due_date=t.due_date, amount_sent=t.open_amount, live=True)
+        NegativationTitle(title_id=t.id, number=t.number, due_date=t.due_date, amount_sent=t.open_amount)
         for t in titles
     ]
+    neg.move_to(NegativationStatus.PENDING)  # its titles become live: rule 7's unique index guards them
     s.add(neg)
     rec.add_event(
         s,
@@ -310,33 +307,16 @@ def _record_answer(s, neg: Negativation, answer) -> Outcome:
     if answer.status == "rejected":
         fail(s, neg, "rejected", "O bureau recusou a negativação.", permanent=True)
         return outcome(neg, ok=False)
-    _apply_receipt(s, neg, answer)
+    apply_receipt(s, neg, answer)
     return outcome(neg)
 
-
-def _claim_for_call(s, negativation_id: int, status: NegativationStatus, force: bool, *,
-                    permanent_without_integration: bool):
-    """Lock the row and claim it for a bureau call: (neg, integration, None), or an Outcome to return
-    at once (wrong status, claimed by another caller, or no integration)."""
-    neg = rec.lock_negativation(s, negativation_id)
-    if neg is None:
-        raise NotFound("Negativação não encontrada.")
-    if neg.status != status.value or not claim(neg, force):
-        return neg, None, outcome(neg)
-    integration = s.get(BureauIntegration, neg.integration_id) if neg.integration_id else None
-    if integration is None:
-        # An inclusion without integration can never be sent; a removal must still happen (retried).
-        fail(s, neg, "no_integration", "A filial não tem integração com o bureau.",
-             permanent=permanent_without_integration)
-        return neg, None, outcome(neg, ok=False)
-    return neg, integration, None
 
 
 def send_inclusion(services, negativation_id: int, *, force: bool = False) -> Outcome:
     """Call the bureau for a `pending` row (retry or resend), always with its stored key."""
     with transaction(services.session_factory) as s:
-        neg, integration, done = _claim_for_call(s, negativation_id, NegativationStatus.PENDING, force,
-                                                 permanent_without_integration=True)
+        neg, integration, done = claim_for_call(s, negativation_id, NegativationStatus.PENDING, force,
+                                                permanent_without_integration=True)
         if done is not None:
             return done
         neg.attempts += 1
@@ -351,44 +331,6 @@ def send_inclusion(services, negativation_id: int, *, force: bool = False) -> Ou
     if result.status == NegativationStatus.REMOVAL_PENDING.value:
         return send_removal(services, negativation_id, force=True)  # paid while the inclusion was in flight
     return result
-
-
-def _apply_receipt(s, neg: Negativation, receipt) -> None:
-    if neg.protocol is None:
-        neg.protocol = receipt.protocol
-        neg.notice_until = receipt.notice_until
-        neg.sent_at = now_utc()
-    neg.last_error_code = neg.last_error_message = neg.error_kind = None
-    if neg.status == NegativationStatus.PENDING.value:
-        neg.status = "active" if receipt.status == "active" else NegativationStatus.NOTICE.value
-        neg.next_attempt_at = None
-        until = f" até {receipt.notice_until:%d/%m/%Y}" if receipt.notice_until else ""
-        rec.add_event(
-            s,
-            neg,
-            "accepted",
-            f"Aceita pelo bureau, protocolo {receipt.protocol}: em notificação{until} (carta ao devedor).",
-            "bureau",
-            {"attempt": neg.attempts},
-        )
-        audit.record(
-            s,
-            audit.Actor.system("bureau"),
-            "negativation.sent",
-            "negativation",
-            neg.id,
-            branch_id=neg.branch_id,
-            document=neg.document,
-            summary=f"Protocolo {receipt.protocol}",
-        )
-    else:
-        rec.add_event(
-            s,
-            neg,
-            "accepted",
-            f"Inclusão confirmada pelo bureau, protocolo {receipt.protocol}; segue a baixa já solicitada.",
-            "bureau",
-        )
 
 
 def resend(
@@ -425,34 +367,17 @@ def resend(
             for nt in neg.titles:
                 nt.amount_sent = nt.title.open_amount
             neg.total_amount = sum((nt.amount_sent for nt in neg.titles), start=Decimal("0.00"))
-            neg.status, neg.attempts = NegativationStatus.PENDING.value, 0
+            neg.move_to(NegativationStatus.PENDING)  # live again: the unique index checks its titles at flush
+            neg.attempts = 0
             neg.next_attempt_at = now_utc() + CLAIM
             neg.last_error_code = neg.last_error_message = neg.error_kind = None
-            rec.set_live(neg, True)
             s.flush()
-            rec.add_event(
-                s,
-                neg,
-                "resend",
-                "Reenvio solicitado "
-                + (
-                    "com dados alterados (nova chave de idempotência)."
-                    if changed
-                    else "com os mesmos dados (mesma chave de idempotência)."
-                ),
-                actor.name,
-                {"idempotency_key": neg.idempotency_key},
-            )
-            audit.record(
-                s,
-                actor,
-                "negativation.resend",
-                "negativation",
-                neg.id,
-                branch_id=neg.branch_id,
-                document=neg.document,
-                summary="Reenvio de negativação com erro",
-            )
+            how = ("com dados alterados (nova chave de idempotência)." if changed
+                   else "com os mesmos dados (mesma chave de idempotência).")
+            rec.add_event(s, neg, "resend", "Reenvio solicitado " + how, actor.name,
+                          {"idempotency_key": neg.idempotency_key})
+            audit.record(s, actor, "negativation.resend", "negativation", neg.id, branch_id=neg.branch_id,
+                         document=neg.document, summary="Reenvio de negativação com erro")
     except IntegrityError as exc:
         raise Conflict(
             "Um dos títulos já está em outra negativação; não é possível reenviar esta.",
@@ -460,128 +385,3 @@ def resend(
         ) from exc
     return send_inclusion(services, negativation_id, force=True)
 
-
-# --------------------------------------------------------------------------- removal
-
-
-def remove_negativations(
-    services, actor: audit.Actor, ids: Iterable[int], reason: str, *, note: str = ""
-) -> list[Outcome]:
-    """Manual removal of one or several entries (rules 11 and 12: no removal code for this bureau)."""
-    rec.require_writer(actor)
-    if reason not in {r.value for r in RemovalReason} - {"expired"}:
-        raise ValidationError("Escolha o motivo da baixa.", field_errors={"reason": "obrigatório"})
-    ids = sorted({int(i) for i in ids})
-    if not ids:
-        raise ValidationError("Selecione ao menos uma negativação.", field_errors={"ids": "obrigatório"})
-    skipped: list[Outcome] = []
-    with transaction(services.session_factory) as s:
-        for neg_id in ids:
-            neg = rec.lock_negativation(s, neg_id)
-            if neg is None:
-                raise NotFound(f"Negativação nº {neg_id} não encontrada.")
-            if not rec.request_removal(s, neg, reason, actor, note=note):
-                skipped.append(
-                    outcome(
-                        neg,
-                        ok=False,
-                        message=f"Negativação nº {neg.id} não pode ser baixada no status {neg.status_label}.",
-                    )
-                )
-    done = {o.negativation_id for o in skipped}
-    return skipped + send_removals(services, [i for i in ids if i not in done])
-
-
-def send_removals(services, ids: Iterable[int]) -> list[Outcome]:
-    """Send the removals of rows already committed as `removal_pending` (right after a payment)."""
-    return [send_removal(services, i, force=True) for i in ids]
-
-
-def send_removal(services, negativation_id: int, *, force: bool = False) -> Outcome:
-    with transaction(services.session_factory) as s:
-        neg, integration, done = _claim_for_call(s, negativation_id, NegativationStatus.REMOVAL_PENDING, force,
-                                                 permanent_without_integration=False)
-        if done is not None:
-            return done
-        neg.removal_attempts += 1
-        protocol, key = neg.protocol, neg.removal_idempotency_key
-        reason = rec.BUREAU_REMOVAL_REASON[neg.removal_reason]
-        request, inclusion_key = request_from_payload(neg.payload), neg.idempotency_key
-        bureau = services.bureau_for(integration)
-    try:
-        if protocol is None:
-            # The inclusion was never confirmed: replay it with its SAME key to learn the protocol
-            # (the bureau answers the first receipt if it had it), then remove it.
-            receipt = bureau.negativate(request, inclusion_key)
-            with transaction(services.session_factory) as s:
-                _apply_receipt(s, rec.lock_negativation(s, negativation_id), receipt)
-            protocol = receipt.protocol
-        removal = bureau.remove(protocol, reason, key)
-    except Exception as exc:  # noqa: BLE001 - recorded; retried by the outbox
-        if protocol is None and isinstance(exc, BureauError) and is_permanent(exc):
-            return record_failure(services, negativation_id, exc, removal=False)  # nothing at the bureau
-        return record_failure(services, negativation_id, exc, removal=True)
-    with transaction(services.session_factory) as s:
-        neg = rec.lock_negativation(s, negativation_id)
-        if neg.status != NegativationStatus.REMOVAL_PENDING.value:
-            return outcome(neg)
-        neg.status, neg.removed_at = NegativationStatus.REMOVED.value, removal.removed_at
-        neg.next_attempt_at = None
-        neg.last_error_code = neg.last_error_message = neg.error_kind = None
-        rec.set_live(neg, False)
-        met = neg.deadline_met()
-        deadline = (
-            ""
-            if met is None
-            else (
-                f" Prazo legal {neg.removal_deadline:%d/%m/%Y} " + ("cumprido." if met else "NÃO cumprido.")
-            )
-        )
-        rec.add_event(
-            s,
-            neg,
-            "removed",
-            f"Baixa confirmada pelo bureau em {to_br(removal.removed_at):%d/%m/%Y %H:%M}.{deadline}",
-            "bureau",
-        )
-        audit.record(
-            s,
-            audit.Actor.system("bureau"),
-            "negativation.removed",
-            "negativation",
-            neg.id,
-            branch_id=neg.branch_id,
-            document=neg.document,
-            summary=f"Baixa do protocolo {protocol}",
-        )
-        return outcome(neg)
-
-
-# The scheduler's entry points live in negativation_outbox (this module stays readable); they are
-# part of this module's public API.
-from app.services.negativations.outbox import (  # noqa: E402
-    due_removals,
-    mark_due_removals,
-    refresh_status,
-    retry_outbox,
-    sweep_removals,
-    sync_statuses,
-)
-
-__all__ = [
-    "Outcome",
-    "due_removals",
-    "mark_due_removals",
-    "negativate_groups",
-    "negativate_titles",
-    "refresh_status",
-    "remove_negativations",
-    "resend",
-    "retry_outbox",
-    "send_inclusion",
-    "send_removal",
-    "send_removals",
-    "status_message",
-    "sweep_removals",
-    "sync_statuses",
-]
