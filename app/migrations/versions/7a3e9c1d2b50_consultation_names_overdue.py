@@ -24,7 +24,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("consultation_policies") as batch:
-        batch.drop_constraint("ck_consultation_policies_overdue_block_days_range", type_="check")
+        batch.drop_constraint("overdue_block_days_range", type_="check")
         batch.drop_column("overdue_block_days")
     with op.batch_alter_table("consultations") as batch:
         batch.drop_column("register_name")

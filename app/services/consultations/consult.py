@@ -140,8 +140,7 @@ def _apply_suggestion(session: Session, row: Consultation, policy: PolicyValues,
     # to an approval of someone who already owes this company.
     own_overdue = longest_overdue_days(session, row.party_id, today)
     s = suggest(policy, row.score or 0, row.risk_class or "", row.restrictions_total or 0, own_overdue)
-    row.suggested_status, row.suggested_limit = s.status, s.limit
-    row.suggestion_reasons = [f"Decidiu: {s.rule}.", *s.reasons] if s.rule else list(s.reasons)
+    row.suggested_status, row.suggested_limit, row.suggestion_reasons = s.status, s.limit, list(s.reasons)
 
 
 def consult_credit(services, actor: audit.Actor, party_id: int, *, contact_id: int | None = None,
@@ -320,8 +319,8 @@ def anonymise_expired(session: Session, today: dt.date | None = None,
             update(Consultation)
             .where(Consultation.branch_id == branch_id, Consultation.anonymised_at.is_(None),
                    Consultation.requested_at < cutoff)
-            .values(document=None, subject_name=None, register_name=None, score=None, risk_class=None, restrictions=null(),
-                    restrictions_count=None, restrictions_total=None, anonymised_at=now_utc())
+            .values(document=None, subject_name=None, register_name=None, score=None, risk_class=None,
+                    restrictions=null(), restrictions_count=None, restrictions_total=None, anonymised_at=now_utc())
             .execution_options(synchronize_session=False)).rowcount
         if count:
             total += count
