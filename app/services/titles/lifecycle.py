@@ -77,6 +77,11 @@ def clean_input(session: Session, data: TitleInput, *, title: Title | None = Non
     branch_id = data.branch_id or (party.branch_id if party else None)
     if branch_id is None or session.get(Branch, branch_id) is None:
         errors["branch_id"] = "Filial inexistente."
+    elif party is not None and branch_id != party.branch_id:
+        # Rule 8 (the creditor is the branch): a title is owed to its client's branch, which is the
+        # creditor named in a negativation; another branch would negativate in someone else's name.
+        errors["branch_id"] = (f"O cliente pertence à filial {party.branch.name}; o título deve ser "
+                               "dessa filial.")
     number = (data.number or "").strip()
     if not number or len(number) > 40:
         errors["number"] = "Informe o número do título (até 40 caracteres)."
