@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.db import lock_for_update
 from app.models import Branch, NegativationTitle, Party, Title
 from app.models.titles import COLLECTIBLE_STATUSES, TitleStatus
 from app.services.core import audit, clock
@@ -151,15 +152,16 @@ def create_title(session: Session, actor: audit.Actor, data: TitleInput) -> Titl
     return title
 
 
-def get_title(session: Session, title_id: int) -> Title:
-    title = session.get(Title, title_id)
+def get_title(session: Session, title_id: int, *, for_update: bool = False) -> Title:
+    """The title; `for_update` reads it fresh and locked, for a change of its money or status."""
+    title = lock_for_update(session, Title, title_id) if for_update else session.get(Title, title_id)
     if title is None:
         raise NotFound("Título não encontrado.")
     return title
 
 
 def update_title(session: Session, actor: audit.Actor, title_id: int, data: TitleInput) -> Title:
-    title = get_title(session, title_id)
+    title = get_title(session, title_id, for_update=True)
     if title.status not in COLLECTIBLE_STATUSES:
         raise Conflict(f"Título {title.status_label.lower()} não pode ser editado.")
     values = clean_input(session, data, title=title)
@@ -189,10 +191,12 @@ def update_title(session: Session, actor: audit.Actor, title_id: int, data: Titl
 
 def cancel_title(session: Session, actor: audit.Actor, title_id: int, reason: str = "") -> int | None:
     """Cancel; a negativated title's entry goes to removal at once (rule 11). Returns that entry's id."""
-    title = get_title(session, title_id)
+    title = get_title(session, title_id, for_update=True)
     if title.status not in COLLECTIBLE_STATUSES:
         raise Conflict(f"Título {title.status_label.lower()} não pode ser cancelado.")
-    title.status, title.cancelled_at = TitleStatus.CANCELLED.value, clock.now_utc()
+    # A cancelled title owes nothing: open = 0 (the titles section of docs/domain-rules.md), the same
+    # as a cancelled credit purchase, so no list, tab or sum shows it as open.
+    title.status, title.cancelled_at, title.open_amount = TitleStatus.CANCELLED.value, clock.now_utc(), Decimal("0.00")
     title.notes = _append_note(title.notes, f"Cancelado: {reason}" if reason else "Cancelado")
     audit.record(
         session,
@@ -210,10 +214,11 @@ def cancel_title(session: Session, actor: audit.Actor, title_id: int, reason: st
 
 def renegotiate_title(session: Session, actor: audit.Actor, title_id: int, note: str = "") -> int | None:
     """Mark renegotiated; rule 10: a renegotiation removes the entry. Returns that entry's id."""
-    title = get_title(session, title_id)
+    title = get_title(session, title_id, for_update=True)
     if title.status not in COLLECTIBLE_STATUSES:
         raise Conflict(f"Título {title.status_label.lower()} não pode ser renegociado.")
-    title.status = TitleStatus.RENEGOTIATED.value
+    # The renegotiated debt is replaced by the agreement's: this title owes nothing any more.
+    title.status, title.open_amount = TitleStatus.RENEGOTIATED.value, Decimal("0.00")
     title.notes = _append_note(title.notes, f"Renegociado: {note}" if note else "Renegociado")
     audit.record(
         session,
@@ -233,7 +238,7 @@ def set_dispute(
     session: Session, actor: audit.Actor, title_id: int, disputed: bool, reason: str = ""
 ) -> Title:
     """Rule 4: a disputed title is never negativated until a person clears the dispute."""
-    title = get_title(session, title_id)
+    title = get_title(session, title_id, for_update=True)
     reason = (reason or "").strip()
     if disputed and not reason:
         raise ValidationError("Informe o motivo da disputa.", field_errors={"dispute_reason": "obrigatório"})
