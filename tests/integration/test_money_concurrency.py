@@ -21,8 +21,8 @@ from .titles_support import world
 PARALLEL = 20
 
 
-def fire(app, headers, requests: list[tuple[str, dict | None]]) -> list[int]:
-    """POST every (url, body) at the same moment; the HTTP statuses, in order."""
+def fire(app, headers, requests: list[tuple[str, dict | None]], method: str = "post") -> list[int]:
+    """Send every (url, body) at the same moment (POST unless `method`); the HTTP statuses, in order."""
     barrier = threading.Barrier(len(requests))
     statuses: list[int | None] = [None] * len(requests)
     errors: list[BaseException] = []
@@ -31,7 +31,7 @@ def fire(app, headers, requests: list[tuple[str, dict | None]]) -> list[int]:
         try:
             client = app.test_client()
             barrier.wait(timeout=20)
-            statuses[i] = client.post(url, json=body or {}, headers=headers).status_code
+            statuses[i] = client.open(url, method=method.upper(), json=body or {}, headers=headers).status_code
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
