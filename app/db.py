@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -103,3 +103,22 @@ def is_postgres(session_or_engine) -> bool:
 def begin_writing(session: Session) -> None:
     """Start the session's transaction as a writer (SQLite: BEGIN IMMEDIATE; waits for the lock)."""
     session.connection(execution_options={WRITE_OPTION: True})
+
+
+def hold_write_lock(session: Session) -> None:
+    """SQLite: make the session's transaction a writer now (BEGIN IMMEDIATE, waiting for other
+    writers), so what it reads next cannot change before it commits. A no-op on PostgreSQL, where
+    row locks do this work. The statement writes nothing; being a write is what starts the upgrade."""
+    if not is_postgres(session):
+        session.execute(text("DELETE FROM job_locks WHERE 1 = 0"))
+
+
+def lock_for_update(session: Session, model, row_id: int):
+    """The row, fresh and locked until the transaction ends: a read-modify-write of money or status
+    on it is serialised on both databases (PostgreSQL: SELECT ... FOR UPDATE; SQLite: the database
+    write lock, taken before the read). None when the row does not exist."""
+    stmt = select(model).where(model.id == row_id).execution_options(populate_existing=True)
+    if is_postgres(session):
+        return session.scalar(stmt.with_for_update())
+    hold_write_lock(session)
+    return session.scalar(stmt)

@@ -7,7 +7,7 @@ the counts and, per customer, created / updated / refused with the reason.
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 from sqlalchemy import select
 
 from app.models import Branch
@@ -17,6 +17,7 @@ from app.services.commerce import outbox as commerce_outbox
 from app.services.commerce.customer_xml import BodyTooLarge
 from app.services.core.documents import InvalidDocument, normalize_cnpj
 from app.services.core.errors import NotFound, ValidationError
+from app.services.core.privacy import document_for
 
 from . import api_actor, bp, error, require_roles
 
@@ -63,9 +64,13 @@ def receive_customers():
 
 
 def update_json(u) -> dict:
+    # The payload as sent carries the whole document; shown to a user it passes the privacy rule.
+    payload = dict(u.payload or {})
+    if "document" in payload:
+        payload["document"] = document_for(g.api_user.role, payload["document"], formatted=False)
     return {"id": u.id, "party_id": u.party_id, "kind": u.kind, "status": u.status, "attempts": u.attempts,
             "next_attempt_at": u.next_attempt_at.isoformat(), "last_error": u.last_error,
-            "sent_at": u.sent_at.isoformat() if u.sent_at else None, "payload": u.payload}
+            "sent_at": u.sent_at.isoformat() if u.sent_at else None, "payload": payload}
 
 
 @bp.get("/commerce/updates")

@@ -9,10 +9,11 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-from flask import Response, jsonify, request
+from flask import Response, g, jsonify, request
 
 from app.request_scope import db_session, services
 from app.services.core.errors import NotFound, ValidationError
+from app.services.core.privacy import document_for, sees_full_document
 from app.services.credit import account_list as credit_account_list
 from app.services.credit import accounts as credit_accounts
 from app.services.credit import purchases
@@ -55,7 +56,8 @@ def title_json(t) -> dict:
 
 def account_json(session, party) -> dict:
     summary = credit_accounts.summary_for(session, party)
-    return {"party_id": party.id, "branch_id": party.branch_id, "document": party.document, "name": party.name,
+    return {"party_id": party.id, "branch_id": party.branch_id,
+            "document": document_for(g.api_user.role, party.document, formatted=False), "name": party.name,
             "external_id": party.external_id, "status": party.status, "limit": str(summary.limit),
             "tolerance_pct": str(summary.tolerance_pct), "tolerance_enabled": summary.tolerance_enabled,
             "used": str(summary.used), "reserved": str(summary.reserved), "available": str(summary.available)}
@@ -153,7 +155,9 @@ def list_accounts():
         db_session(), q=request.args.get("q", ""), branch_id=int(branch) if branch.isdigit() else None,
         status=request.args.get("status") or None, sort=request.args.get("sort", "name"),
         descending=request.args.get("order") == "desc", limit=200)
-    return jsonify({"items": [{"party_id": r.party_id, "name": r.name, "document": r.document, "status": r.status,
+    return jsonify({"items": [{"party_id": r.party_id, "name": r.name,
+                               "document": document_for(g.api_user.role, r.document, formatted=False),
+                               "status": r.status,
                                "branch": r.branch_name, "limit": str(r.limit), "used": str(r.used),
                                "available": str(r.available)} for r in rows]})
 
@@ -202,7 +206,7 @@ def export_accounts():
     branch = request.args.get("branch_id", "")
     rows = credit_account_list.export_csv_streamed(
         services().session_factory, branch_id=int(branch) if branch.isdigit() else None,
-        status=request.args.get("status") or None)
+        status=request.args.get("status") or None, mask_documents=not sees_full_document(g.api_user.role))
     return Response(rows, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=contas-credito.csv"})
 

@@ -65,7 +65,8 @@ def contact_json(c: Contact) -> dict:
 def consultation_json(c: Consultation) -> dict:
     report = None
     if c.has_report:
-        report = {"name": c.subject_name, "score": c.score, "risk_class": c.risk_class,
+        report = {"name": c.subject_name, "register_name": c.register_name,
+                  "name_differs_from_register": c.bureau_name_differs, "score": c.score, "risk_class": c.risk_class,
                   "restrictions": c.restrictions or [], "restrictions_total": _money(c.restrictions_total)}
     decision = None
     if c.decision_status:

@@ -24,6 +24,7 @@ class ConsultationPolicy(Base):
         CheckConstraint("cost_per_consultation >= 0", name="cost_not_negative"),
         CheckConstraint("retention_days >= reuse_days", name="retention_covers_reuse"),
         CheckConstraint("reject_below_score <= approve_min_score", name="score_bands_ordered"),
+        CheckConstraint("overdue_block_days between 0 and 3650", name="overdue_block_days_range"),
     )
 
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
@@ -41,5 +42,8 @@ class ConsultationPolicy(Base):
     max_restrictions_for_approval: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
     approved_limit: Mapped[Decimal] = mapped_column(default=Decimal("1000.00"))
     pending_limit: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
+    # A client with one of its own titles here this many days overdue is suggested at most PEN with
+    # limit 0, whatever the bureau says (0 = the titles here are not weighed).
+    overdue_block_days: Mapped[int] = mapped_column(default=30)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(String(64))

@@ -20,6 +20,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
+from .search_text import name_key
 
 
 class ConsultationStatus(enum.StrEnum):
@@ -79,7 +80,10 @@ class Consultation(Base):
 
     # The report (rule 15: only what the report shows).
     protocol: Mapped[str | None] = mapped_column(String(64))
-    subject_name: Mapped[str | None] = mapped_column(String(200))
+    subject_name: Mapped[str | None] = mapped_column(String(200))  # the name the bureau knows
+    # The name in our register when it was consulted (the party's or the contact's): compared with
+    # the bureau's, a different name warns that the document may be typed on the wrong person.
+    register_name: Mapped[str | None] = mapped_column(String(200))
     score: Mapped[int | None]
     risk_class: Mapped[str | None] = mapped_column(String(2))
     restrictions: Mapped[list[Any] | None] = mapped_column(default=None)  # creditor, kind, date, amount
@@ -126,3 +130,11 @@ class Consultation(Base):
     def has_report(self) -> bool:
         shown = (ConsultationStatus.SUCCESS, ConsultationStatus.REUSED)
         return self.status in shown and self.anonymised_at is None
+
+    @property
+    def bureau_name_differs(self) -> bool:
+        """The bureau knows the document under another name than our register's (case, accents,
+        punctuation and company suffixes aside): the report may not be about this person."""
+        if not self.subject_name or not self.register_name:
+            return False
+        return name_key(self.subject_name) != name_key(self.register_name)

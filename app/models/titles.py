@@ -106,6 +106,10 @@ class Title(Base, TimestampMixin):
             self.paid_on = paid_on
         elif new is TitleStatus.CANCELLED:
             self.cancelled_at = at or utcnow()
+        if new in (TitleStatus.CANCELLED, TitleStatus.RENEGOTIATED):
+            # A cancelled or renegotiated title owes nothing (titles section of docs/domain-rules.md):
+            # open = 0 on every path, so no list, tab or sum shows it as open.
+            self.open_amount = Decimal("0.00")
 
     def settle(self, *, paid_on: dt.date | None = None) -> None:
         """After `amount_received` / `open_amount` changed: paid when nothing is left open (on

@@ -13,14 +13,11 @@ from app.models import User
 from app.services.core import audit
 from app.services.core.clock import to_br
 from app.services.core.documents import InvalidDocument, normalize_document
+from app.services.core.spreadsheet import text_cell
 
 from .common import db_session, page_args, roles_required
 
 bp = Blueprint("audit", __name__, url_prefix="/auditoria")
-
-# A cell starting with one of these is run as a formula by Excel/LibreOffice (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 
 # Consultation events (domain rule 13) carry the purpose and the outcome in their details.
 OUTCOME_LABELS = {"success": "concluída", "reused": "reaproveitada (sem cobrança)", "failed": "falhou",
@@ -34,12 +31,6 @@ def purpose_and_outcome(event) -> tuple[str, str]:
     purpose = details.get("purpose")
     return (PURPOSES.get(purpose, purpose or ""),
             OUTCOME_LABELS.get(details.get("outcome"), details.get("outcome") or ""))
-
-
-def csv_safe(value) -> str:
-    """Text for a CSV cell that a spreadsheet shows as text, never evaluates (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def _date(name: str) -> dt.date | None:
@@ -92,7 +83,7 @@ def export():
         for e in audit.search(s, flt, limit=None):
             buf.seek(0)
             buf.truncate()
-            writer.writerow([csv_safe(v) for v in (
+            writer.writerow([text_cell(v) for v in (
                 to_br(e.at).isoformat(timespec="seconds"), e.actor, e.action, e.entity_type, e.entity_id,
                 e.branch_id, e.document, e.summary, *purpose_and_outcome(e))])
             yield buf.getvalue()

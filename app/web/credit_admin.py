@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.models import Branch
@@ -15,6 +16,7 @@ from app.models.parties import STATUS_LABELS
 from app.services.commerce import outbox as commerce_outbox
 from app.services.core.clock import today_br
 from app.services.core.errors import DomainError
+from app.services.core.privacy import sees_full_document
 from app.services.credit import account_list as credit_account_list
 from app.services.credit import policy as credit_policies
 from app.services.credit import purchases
@@ -58,7 +60,8 @@ def accounts():
 @bp.route("/contas/exportar.csv")
 @roles_required(*VIEW_ROLES)
 def export_accounts():
-    rows = credit_account_list.export_csv_streamed(services().session_factory, **_filters())
+    rows = credit_account_list.export_csv_streamed(
+        services().session_factory, mask_documents=not sees_full_document(current_user.role), **_filters())
     return Response(rows, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=contas-credito.csv"})
 

@@ -345,3 +345,46 @@ def test_decision_on_a_client_sets_its_credit_limit_through_the_credit_account(s
         assert account_for(s, party_id).credit_limit == Decimal("2500.00")
         change = s.scalars(select(CreditLimitChange)).one()
         assert change.new_limit == Decimal("2500.00") and "Bom pagador" in change.reason
+
+
+def test_client_owing_here_for_30_days_or_more_is_suggested_at_most_pending_with_zero_limit(
+        services, fake_bureau, branch_id):
+    from app.models import Title
+    client_id = make_party(services, branch_id, seed=60, stage="client", name="Cliente Devedor")
+    with services.session_factory() as s:
+        s.add(Title(branch_id=branch_id, party_id=client_id, number="OWN-1", issue_date=TODAY - dt.timedelta(days=75),
+                    due_date=TODAY - dt.timedelta(days=45), amount=Decimal("89.90"), amount_received=Decimal("0.00"),
+                    open_amount=Decimal("89.90"), status="open"))
+        s.commit()
+    doc = make_cpf(60)
+    pin(fake_bureau, doc, score=900, risk="A")  # the bureau alone would approve (APV, R$ 1.000,00)
+    c = row(services, consult(services, client_id).consultation_id)
+    assert (c.suggested_status, c.suggested_limit) == ("PEN", Decimal("0.00"))
+    assert c.suggestion_reasons[0] == ("título da própria empresa vencido há 45 dias "
+                                       "(a política limita a PEN com limite zero a partir de 30 dias)")
+
+
+def test_client_whose_titles_here_are_paid_or_recent_keeps_the_bureau_suggestion(services, fake_bureau, branch_id):
+    from app.models import Title
+    client_id = make_party(services, branch_id, seed=61, stage="client", name="Cliente em Dia")
+    with services.session_factory() as s:
+        for number, days, status, open_amount in (("PAID-1", 90, "paid", "0.00"), ("LATE-1", 29, "open", "50.00")):
+            s.add(Title(branch_id=branch_id, party_id=client_id, number=number,
+                        issue_date=TODAY - dt.timedelta(days=days + 30), due_date=TODAY - dt.timedelta(days=days),
+                        amount=Decimal("50.00"), amount_received=Decimal("50.00") - Decimal(open_amount),
+                        open_amount=Decimal(open_amount), status=status))
+        s.commit()
+    pin(fake_bureau, make_cpf(61), score=900, risk="A")
+    c = row(services, consult(services, client_id).consultation_id)
+    assert (c.suggested_status, c.suggested_limit) == ("APV", Decimal("1000.00"))
+
+
+def test_consultation_keeps_the_register_name_and_anonymisation_clears_it(services, fake_bureau, lead_id, branch_id):
+    pin(fake_bureau, make_cpf(7))
+    c = row(services, consult(services, lead_id).consultation_id)
+    assert (c.register_name, c.subject_name, c.bureau_name_differs) == ("Maria da Silva", "MARIA DA SILVA", False)
+    backdate(services, c.id, 400)
+    with services.session_factory() as s:
+        anonymise_expired(s, TODAY)
+        s.commit()
+    assert row(services, c.id).register_name is None

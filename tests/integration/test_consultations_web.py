@@ -265,3 +265,33 @@ def test_audit_filters_and_csv_is_safe_against_formulas(client, users, services,
     assert injected[1] == "'@evil" and injected[7] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
     login(client, "finance")
     assert client.get("/auditoria/").status_code == 403
+
+
+def test_report_warns_when_the_bureau_knows_the_document_under_another_name(client, users, fake_bureau, services,
+                                                                             branch_id, session):
+    from integrations.bureau import ConsultationResult
+    party_id = make_party(services, branch_id, seed=41, name="Supermercado Estrela Ltda", stage="client")
+    doc = session.get(Party, party_id).document
+    fake_bureau.consultations[doc] = ConsultationResult(
+        protocol="C-NAME", document=doc, name="Conecta Serviços de Informática S.A.", score=820, risk_class="A",
+        restrictions=(), restrictions_total=Decimal("0.00"), queried_at=None, raw={})
+    login(client, "crm")
+    c_id = report_id(client.post(f"/crm/cadastros/{party_id}/consultar", data={"purpose": "cadastro"}))
+    html = client.get(f"/crm/consultas/{c_id}").get_data(as_text=True)
+    assert "o bureau conhece este documento por outro nome" in html
+    assert "Cadastro: “Supermercado Estrela Ltda”; bureau: “Conecta Serviços de Informática S.A.”" in html
+    api = client.get(f"/crm/consultas/{c_id}")  # same page again: the warning is computed, not a flash
+    assert "outro nome" in api.get_data(as_text=True)
+
+
+def test_report_shows_no_name_warning_for_the_same_name_written_another_way(client, users, fake_bureau, services,
+                                                                          branch_id, session):
+    from integrations.bureau import ConsultationResult
+    party_id = make_party(services, branch_id, seed=42, name="Estrela Comércio S/A", stage="client")
+    doc = session.get(Party, party_id).document
+    fake_bureau.consultations[doc] = ConsultationResult(
+        protocol="C-SAME", document=doc, name="ESTRELA COMERCIO LTDA", score=820, risk_class="A",
+        restrictions=(), restrictions_total=Decimal("0.00"), queried_at=None, raw={})
+    login(client, "crm")
+    c_id = report_id(client.post(f"/crm/cadastros/{party_id}/consultar", data={"purpose": "cadastro"}))
+    assert "outro nome" not in client.get(f"/crm/consultas/{c_id}").get_data(as_text=True)

@@ -108,3 +108,21 @@ def test_negativation_api_create_get_events_sync_remove(services, api_token, fak
     got = client.get(f"/api/v1/negativations/{neg_id}", headers=crm).get_json()
     assert got["status_label"] == "Baixada" and got["removal_reason"] == "agreement"
     assert client.get("/api/v1/negativations/9999", headers=crm).status_code == 404
+
+
+def test_a_title_of_a_client_belongs_to_the_clients_branch_in_the_api(services, api_token, client):
+    from app.models import Title
+    from tests.integration.titles_support import make_branch as make_other_branch
+
+    _, party_id, _ = world(services, titles=())
+    with services.session_factory() as s:
+        other = make_other_branch(s, services.box, cnpj="11444777000161", name="Filial Rio", state="RJ")
+        s.commit()
+        other_id = other.id
+    body = {"party_id": party_id, "branch_id": other_id, "number": "API-X", "issue_date": "2026-01-01",
+            "due_date": "2026-02-01", "amount": "120.00"}
+    resp = client.post("/api/v1/titles", json=body, headers=api_token("finance"))
+    assert resp.status_code == 422
+    assert "o título deve ser dessa filial" in resp.get_json()["error"]["fields"]["branch_id"]
+    with services.session_factory() as s:
+        assert s.query(Title).filter_by(number="API-X").count() == 0

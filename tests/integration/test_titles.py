@@ -182,10 +182,10 @@ def test_csv_export(services):
         lines = list(
             title_export.export_csv(s, titles.TitleFilter(branch_id=branch_id, aging="1-30"), today=TODAY)
         )
-    assert lines[0].strip() == ";".join(title_export.EXPORT_HEADER)
+    assert lines[0] == "\ufeff" + ";".join(title_export.EXPORT_HEADER) + "\r\n"  # BOM: spreadsheets read UTF-8
     assert lines[1].strip() == (
         "11222333000181;Maria da Silva;***.982.247-**;A30;15/01/2026;14/02/2026;100,00;0,00;"
-        "100,00;open;30;nao;nao"
+        "100,00;Aberto;30;Não;Não"
     )
     assert [line.split(";")[3] for line in lines[1:]] == ["A30", "A1"]
 

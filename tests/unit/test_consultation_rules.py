@@ -55,7 +55,7 @@ def test_suggestion_reasons_name_each_missed_threshold():
     assert s.status == "PEN" and len(s.reasons) == 3
     assert "score 650 abaixo de 700" in s.reasons[0]
     assert "classe de risco C" in s.reasons[1]
-    assert "R$ 250.00 acima do máximo de R$ 100.00" in s.reasons[2]
+    assert "R$ 250,00 acima do máximo de R$ 100,00" in s.reasons[2]  # pt-BR money in what a person reads
 
 
 def test_reuse_cutoff_is_start_of_day_in_sao_paulo_and_zero_turns_reuse_off():
@@ -129,3 +129,25 @@ def test_form_round_trip_and_parse_errors():
         "reuse_days": "Informe um número inteiro.",
         "approved_limit": "Informe um valor em reais, por exemplo 1.500,00.",
     }
+
+
+# --- the client's own overdue titles cap the suggestion (rule 16 with the debts owed here) ---------
+def test_own_overdue_title_at_the_limit_caps_an_approval_at_pending_with_zero_limit():
+    policy = ConsultationPolicyValues(overdue_block_days=30, approved_limit=Decimal("1000.00"))
+    s = suggest(policy, 900, "A", Decimal("0.00"), own_overdue_days=45)
+    assert (s.status, s.limit) == ("PEN", Decimal("0.00"))
+    assert "vencido há 45 dias" in s.reasons[0] and s.rule == "títulos vencidos nesta empresa"
+    assert suggest(policy, 900, "A", Decimal("0.00"), own_overdue_days=30).status == "PEN"
+    assert suggest(policy, 900, "A", Decimal("0.00"), own_overdue_days=29).status == "APV"
+
+
+def test_own_overdue_titles_are_not_weighed_when_the_policy_turns_it_off_and_never_soften_a_rejection():
+    off = ConsultationPolicyValues(overdue_block_days=0)
+    assert suggest(off, 900, "A", Decimal("0.00"), own_overdue_days=400).status == "APV"
+    rejected = suggest(ConsultationPolicyValues(), 100, "E", Decimal("0.00"), own_overdue_days=90)
+    assert (rejected.status, rejected.rule) == ("RPV", "faixa de reprovação")
+
+
+def test_overdue_block_days_out_of_range_is_refused():
+    assert "overdue_block_days" in ConsultationPolicyValues(overdue_block_days=-1).validate()
+    assert "overdue_block_days" not in ConsultationPolicyValues(overdue_block_days=0).validate()

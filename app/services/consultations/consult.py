@@ -40,6 +40,7 @@ from app.services.core.errors import BureauCallFailed, Conflict, DomainError, No
 from app.services.crm.parties import get_contact, get_party
 from app.services.settings import switches as app_settings
 from app.services.settings.bureau_messages import describe
+from app.services.titles.overdue import longest_overdue_days
 from integrations.bureau import BureauError, ConsultationResult
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,11 @@ def _copy_report(row: Consultation, source: Consultation) -> None:
         setattr(row, f, getattr(source, f))
 
 
-def _apply_suggestion(row: Consultation, policy: ConsultationPolicyValues) -> None:
-    s = suggest(policy, row.score or 0, row.risk_class or "", row.restrictions_total or 0)
+def _apply_suggestion(session: Session, row: Consultation, policy: ConsultationPolicyValues, today: dt.date) -> None:
+    # Rule 16 with the client's own debts here: a bureau that does not know them yet must not lead
+    # to an approval of someone who already owes this company.
+    own_overdue = longest_overdue_days(session, row.party_id, today)
+    s = suggest(policy, row.score or 0, row.risk_class or "", row.restrictions_total or 0, own_overdue)
     row.suggested_status, row.suggested_limit, row.suggestion_reasons = s.status, s.limit, list(s.reasons)
 
 
@@ -169,14 +173,15 @@ def consult_credit(services, actor: audit.Actor, party_id: int, *, contact_id: i
         row = Consultation(
             party_id=party.id, contact_id=contact_id, branch_id=branch_id, user_id=actor.user_id,
             actor=actor.name, document=doc.number, document_kind=doc.kind, purpose=purpose, stage=party.stage,
-            origin=origin, force_new=force_new, retry_of_id=retry_of_id, requested_at=now)
+            origin=origin, force_new=force_new, retry_of_id=retry_of_id, requested_at=now,
+            register_name=(holder.name or "")[:200])
         source = None if force_new else reusable_report(s, branch_id, doc.number,
                                                         reuse_cutoff(today, policy.reuse_days))
         if source is not None:
             # Rule 14: shown again, marked reused, no bureau call and no charge.
             row.status, row.reused_from_id, row.completed_at = ConsultationStatus.REUSED.value, source.id, now
             _copy_report(row, source)
-            _apply_suggestion(row, policy)
+            _apply_suggestion(s, row, policy, today)
             s.add(row)
             s.flush()
             when = to_br(source.completed_at).strftime("%d/%m/%Y %H:%M")
@@ -242,7 +247,7 @@ def _record_success(services, actor: audit.Actor, consultation_id: int, result: 
         row.restrictions = [{"creditor": r.creditor, "kind": r.kind, "occurred_on": r.occurred_on.isoformat(),
                              "amount": str(r.amount)} for r in result.restrictions]
         row.restrictions_count, row.restrictions_total = len(result.restrictions), result.restrictions_total
-        _apply_suggestion(row, policy_for(s, row.branch_id))
+        _apply_suggestion(s, row, policy_for(s, row.branch_id), today_br())
         audit.record(s, actor, "consultation.success", "consultation", row.id, branch_id=row.branch_id,
                      document=row.document,
                      summary=(f"Consulta de crédito de '{row.party.name}': score {row.score}, "
@@ -314,8 +319,8 @@ def anonymise_expired(session: Session, today: dt.date | None = None,
             update(Consultation)
             .where(Consultation.branch_id == branch_id, Consultation.anonymised_at.is_(None),
                    Consultation.requested_at < cutoff)
-            .values(document=None, subject_name=None, score=None, risk_class=None, restrictions=null(),
-                    restrictions_count=None, restrictions_total=None, anonymised_at=now_utc())
+            .values(document=None, subject_name=None, register_name=None, score=None, risk_class=None,
+                    restrictions=null(), restrictions_count=None, restrictions_total=None, anonymised_at=now_utc())
             .execution_options(synchronize_session=False)).rowcount
         if count:
             total += count

@@ -15,7 +15,7 @@ from app.services.core.clock import now_utc
 from app.services.core.errors import NotFound, ValidationError
 from app.services.core.money import parse_money
 
-INT_FIELDS = ("reuse_days", "retention_days", "approve_min_score", "reject_below_score")
+INT_FIELDS = ("reuse_days", "retention_days", "approve_min_score", "reject_below_score", "overdue_block_days")
 MONEY_FIELDS = ("cost_per_consultation", "max_restrictions_for_approval", "approved_limit", "pending_limit")
 CLASS_FIELDS = ("approve_risk_classes", "reject_risk_classes")
 

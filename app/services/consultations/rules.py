@@ -5,7 +5,9 @@
 - Monthly quota: charged consultations requested in the calendar month of `today` (Sao Paulo).
 - Retention (rule 15): reports requested before the start of (today - retention days) are anonymised.
 - Suggested decision (rule 16): score and risk class against the branch's thresholds give a
-  suggested status and limit; a person applies or overrides it (LGPD art. 20).
+  suggested status and limit; the client's own titles overdue here cap it at PEN with limit 0
+  (a debtor here is not approved because the bureau does not know the debt yet); a person applies
+  or overrides it (LGPD art. 20).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from app.services.core.clock import BR_TZ
+from app.services.core.money import brl
 
 RISK_CLASSES = ("A", "B", "C", "D", "E")
 SUGGESTED_STATUSES = ("APV", "PEN", "RPV")
@@ -52,6 +55,7 @@ class ConsultationPolicyValues:
     max_restrictions_for_approval: Decimal = Decimal("0.00")
     approved_limit: Decimal = Decimal("1000.00")
     pending_limit: Decimal = Decimal("0.00")
+    overdue_block_days: int = 30
 
     @classmethod
     def from_row(cls, row) -> ConsultationPolicyValues:
@@ -91,6 +95,8 @@ class ConsultationPolicyValues:
         if both and "reject_risk_classes" not in errors:
             errors["reject_risk_classes"] = (
                 f"A classe {', '.join(sorted(both))} não pode aprovar e reprovar ao mesmo tempo.")
+        if not 0 <= self.overdue_block_days <= MAX_RETENTION_DAYS:
+            errors["overdue_block_days"] = f"Informe de 0 a {MAX_RETENTION_DAYS} dias (0 desliga)."
         for name in ("max_restrictions_for_approval", "approved_limit", "pending_limit"):
             if getattr(self, name) < 0:
                 errors[name] = "O valor não pode ser negativo."
@@ -102,13 +108,27 @@ class Suggestion:
     status: str  # APV | PEN | RPV
     limit: Decimal
     reasons: tuple[str, ...]
+    rule: str = ""  # which rule decided, in words, shown first to the person who reviews it
 
 
-def suggest(policy: ConsultationPolicyValues, score: int, risk_class: str, restrictions_total: Decimal) -> Suggestion:
+def suggest(policy: ConsultationPolicyValues, score: int, risk_class: str, restrictions_total: Decimal,
+            own_overdue_days: int = 0) -> Suggestion:
     """Rule 16: RPV when the score or the class is in the rejection band; APV when the score,
     the class and the restrictions all meet the approval thresholds; otherwise PEN (buys only with
-    methods paid up front, rule 19). The reasons say which threshold decided, for the person who
-    reviews the suggestion."""
+    methods paid up front, rule 19). A title of the client's own overdue here for
+    `overdue_block_days` or more caps the suggestion at PEN with limit 0. The reasons say which
+    threshold decided, for the person who reviews the suggestion."""
+    from_bureau = _suggest_from_bureau(policy, score, risk_class, restrictions_total)
+    block = policy.overdue_block_days
+    if block <= 0 or own_overdue_days < block or from_bureau.status == "RPV":
+        return from_bureau
+    reason = (f"título da própria empresa vencido há {own_overdue_days} dias "
+              f"(a política limita a PEN com limite zero a partir de {block} dias)")
+    return Suggestion("PEN", Decimal("0.00"), (reason, *from_bureau.reasons), rule="títulos vencidos nesta empresa")
+
+
+def _suggest_from_bureau(policy: ConsultationPolicyValues, score: int, risk_class: str,
+                         restrictions_total: Decimal) -> Suggestion:
     risk_class = (risk_class or "").upper()
     rejects = []
     if score < policy.reject_below_score:
@@ -116,7 +136,7 @@ def suggest(policy: ConsultationPolicyValues, score: int, risk_class: str, restr
     if risk_class in policy.reject_risk_classes:
         rejects.append(f"classe de risco {risk_class} na faixa de reprovação")
     if rejects:
-        return Suggestion("RPV", Decimal("0.00"), tuple(rejects))
+        return Suggestion("RPV", Decimal("0.00"), tuple(rejects), rule="faixa de reprovação")
     misses = []
     if score < policy.approve_min_score:
         misses.append(f"score {score} abaixo de {policy.approve_min_score} para aprovar")
@@ -124,13 +144,13 @@ def suggest(policy: ConsultationPolicyValues, score: int, risk_class: str, restr
         misses.append(f"classe de risco {risk_class} fora das classes de aprovação "
                       f"({', '.join(policy.approve_risk_classes) or 'nenhuma'})")
     if restrictions_total > policy.max_restrictions_for_approval:
-        misses.append(f"restrições de R$ {restrictions_total:.2f} acima do máximo de "
-                      f"R$ {policy.max_restrictions_for_approval:.2f} para aprovar")
+        misses.append(f"restrições de {brl(restrictions_total)} acima do máximo de "
+                      f"{brl(policy.max_restrictions_for_approval)} para aprovar")
     if misses:
-        return Suggestion("PEN", policy.pending_limit, tuple(misses))
+        return Suggestion("PEN", policy.pending_limit, tuple(misses), rule="critérios de aprovação não atendidos")
     return Suggestion("APV", policy.approved_limit,
                       (f"score {score} ≥ {policy.approve_min_score}, classe {risk_class}, "
-                       f"restrições dentro do limite",))
+                       f"restrições dentro do limite",), rule="critérios de aprovação atendidos")
 
 
 def start_of_day(day: dt.date) -> dt.datetime:

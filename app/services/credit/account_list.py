@@ -19,6 +19,7 @@ from app.services.core import audit
 from app.services.core.clock import now_utc
 from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.errors import DomainError, NotFound, ValidationError
+from app.services.core.spreadsheet import csv_lines
 from app.services.credit import accounts as credit_accounts
 from app.services.crm.search import name_matches
 
@@ -89,10 +90,6 @@ def search_accounts(session: Session, *, limit: int = 50, offset: int = 0, **fil
     return [_row(r) for r in session.execute(_query(**filters).offset(offset).limit(limit))]
 
 
-def _br(value: Decimal) -> str:
-    return f"{value:.2f}".replace(".", ",")
-
-
 def export_csv_streamed(session_factory, **filters) -> Iterator[str]:
     """`export_csv` with a session of its own, closed when the stream ends or is abandoned: an HTTP
     response body is read after the request's session was already closed."""
@@ -100,19 +97,22 @@ def export_csv_streamed(session_factory, **filters) -> Iterator[str]:
         yield from export_csv(session, **filters)
 
 
-def export_csv(session: Session, **filters) -> Iterator[str]:
-    """CSV (";" separated, decimal comma, UTF-8 with BOM for spreadsheets), streamed row by row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    yield "\ufeff" + buffer.getvalue()
-    for r in session.execute(_query(**filters).execution_options(yield_per=1000)):
-        row = _row(r)
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([row.document or "", row.name, row.branch_cnpj, row.status, _br(row.limit),
-                         _br(row.tolerance_pct), _br(row.used), _br(row.available)])
-        yield buffer.getvalue()
+def export_csv(session: Session, *, mask_documents: bool = True, **filters) -> Iterator[str]:
+    """The accounts as a pt-BR spreadsheet (app/services/core/spreadsheet.py), streamed row by row;
+    documents masked unless the reader may see them whole (LGPD minimisation)."""
+    def rows() -> Iterator[list[object]]:
+        for r in session.execute(_query(**filters).execution_options(yield_per=1000)):
+            row = _row(r)
+            document = row.document or ""
+            if mask_documents and document:
+                try:
+                    document = normalize_document(document).masked
+                except InvalidDocument:
+                    document = "***"
+            yield [document, row.name, row.branch_cnpj, row.status, row.limit, row.tolerance_pct, row.used,
+                   row.available]
+
+    return csv_lines(CSV_HEADER, rows())
 
 
 @dataclass(frozen=True)

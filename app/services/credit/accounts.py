@@ -19,7 +19,7 @@ from decimal import ROUND_DOWN, Decimal
 from sqlalchemy import exists, func, literal, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from app.db import is_postgres
+from app.db import is_postgres, lock_for_update
 from app.models import (
     CreditAccount,
     CreditLimitChange,
@@ -239,7 +239,11 @@ def set_limit(session: Session, actor: audit.Actor, party_id: int, limit, reason
 def set_status(session: Session, actor: audit.Actor, party_id: int, status: str, reason: str) -> bool:
     """Change PEN/APV/RPV with history (rule 21); returns False when the status was already that."""
     require_credit_manager(actor)
-    party = _party(session, party_id)
+    # Read locked: two changes at once must each see the other's result, or the history would chain
+    # wrong ("PEN → APV" twice) and the platform could keep a stale status (rule 21).
+    party = lock_for_update(session, Party, party_id)
+    if party is None:
+        raise NotFound("Cliente não encontrado.")
     errors: dict[str, str] = {}
     if status not in {s.value for s in CustomerStatus}:
         errors["status"] = "Status inválido: use PEN, APV ou RPV."

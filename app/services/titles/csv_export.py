@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterator
-from decimal import Decimal
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.models import Branch, NegativationTitle, Party, Title
-from app.models.titles import COLLECTIBLE_STATUSES, TitleStatus
+from app.models.titles import COLLECTIBLE_STATUSES, TITLE_STATUS_LABELS, TitleStatus
 from app.services.core.documents import InvalidDocument, normalize_document
+from app.services.core.spreadsheet import csv_lines
 from app.services.titles.lifecycle import SORTS, TitleFilter, filtered
 
 EXPORT_HEADER = [
@@ -42,7 +40,8 @@ def export_csv(
     desc: bool = False,
     mask_documents: bool = True,
 ) -> Iterator[str]:
-    """CSV lines (';'-separated, decimal comma), streamed in chunks: memory stays flat for 1M rows."""
+    """The filtered titles as a pt-BR spreadsheet (app/services/core/spreadsheet.py), streamed in
+    chunks: memory stays flat for 1M rows."""
     col = SORTS.get(sort, Title.due_date)
     sub = filtered(flt, today).subquery()
     stmt = (
@@ -64,37 +63,15 @@ def export_csv(
         .join(Party, Party.id == sub.c.party_id)
         .order_by(sub.c[col.key].desc() if desc else sub.c[col.key], sub.c.id)
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
-    writer.writerow(EXPORT_HEADER)
-    yield buffer.getvalue()
-    for row in session.execute(stmt.execution_options(yield_per=1000)):
-        buffer.seek(0)
-        buffer.truncate()
-        (cnpj, name, document, number, issue, due, amount, received, open_amount, status, disputed, neg) = row
-        overdue = status in COLLECTIBLE_STATUSES and open_amount > 0 and today > due
-        writer.writerow(
-            [
-                cnpj,
-                name,
-                _document(document, mask_documents),
-                number,
-                issue.strftime("%d/%m/%Y"),
-                due.strftime("%d/%m/%Y"),
-                _money(amount),
-                _money(received),
-                _money(open_amount),
-                TitleStatus(status).value,
-                (today - due).days if overdue else 0,
-                "sim" if disputed else "nao",
-                "sim" if neg else "nao",
-            ]
-        )
-        yield buffer.getvalue()
+    def rows() -> Iterator[list[object]]:
+        for (cnpj, name, document, number, issue, due, amount, received, open_amount, status, disputed,
+             neg) in session.execute(stmt.execution_options(yield_per=1000)):
+            overdue = status in COLLECTIBLE_STATUSES and open_amount > 0 and today > due
+            yield [cnpj, name, _document(document, mask_documents), number, issue, due, amount, received,
+                   open_amount, TITLE_STATUS_LABELS[TitleStatus(status)], (today - due).days if overdue else 0,
+                   bool(disputed), bool(neg)]
 
-
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}".replace(".", ",")
+    return csv_lines(EXPORT_HEADER, rows())
 
 
 def _document(value: str | None, mask: bool) -> str:

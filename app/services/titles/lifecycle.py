@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.db import lock_for_update
 from app.models import Branch, NegativationTitle, Party, Title
 from app.models.titles import COLLECTIBLE_STATUSES, TitleStatus
 from app.services.core import audit
@@ -77,6 +78,11 @@ def clean_input(session: Session, data: TitleInput, *, title: Title | None = Non
     branch_id = data.branch_id or (party.branch_id if party else None)
     if branch_id is None or session.get(Branch, branch_id) is None:
         errors["branch_id"] = "Filial inexistente."
+    elif party is not None and branch_id != party.branch_id:
+        # Rule 8 (the creditor is the branch): a title is owed to its client's branch, which is the
+        # creditor named in a negativation; another branch would negativate in someone else's name.
+        errors["branch_id"] = (f"O cliente pertence à filial {party.branch.name}; o título deve ser "
+                               "dessa filial.")
     number = (data.number or "").strip()
     if not number or len(number) > 40:
         errors["number"] = "Informe o número do título (até 40 caracteres)."
@@ -146,15 +152,16 @@ def create_title(session: Session, actor: audit.Actor, data: TitleInput) -> Titl
     return title
 
 
-def get_title(session: Session, title_id: int) -> Title:
-    title = session.get(Title, title_id)
+def get_title(session: Session, title_id: int, *, for_update: bool = False) -> Title:
+    """The title; `for_update` reads it fresh and locked, for a change of its money or status."""
+    title = lock_for_update(session, Title, title_id) if for_update else session.get(Title, title_id)
     if title is None:
         raise NotFound("Título não encontrado.")
     return title
 
 
 def update_title(session: Session, actor: audit.Actor, title_id: int, data: TitleInput) -> Title:
-    title = get_title(session, title_id)
+    title = get_title(session, title_id, for_update=True)
     if title.status not in COLLECTIBLE_STATUSES:
         raise Conflict(f"Título {title.status_label.lower()} não pode ser editado.")
     values = clean_input(session, data, title=title)
@@ -184,7 +191,7 @@ def update_title(session: Session, actor: audit.Actor, title_id: int, data: Titl
 
 def cancel_title(session: Session, actor: audit.Actor, title_id: int, reason: str = "") -> int | None:
     """Cancel; a negativated title's entry goes to removal at once (rule 11). Returns that entry's id."""
-    title = get_title(session, title_id)
+    title = get_title(session, title_id, for_update=True)
     if title.status not in COLLECTIBLE_STATUSES:
         raise Conflict(f"Título {title.status_label.lower()} não pode ser cancelado.")
     title.move_to(TitleStatus.CANCELLED)
@@ -205,7 +212,7 @@ def cancel_title(session: Session, actor: audit.Actor, title_id: int, reason: st
 
 def renegotiate_title(session: Session, actor: audit.Actor, title_id: int, note: str = "") -> int | None:
     """Mark renegotiated; rule 10: a renegotiation removes the entry. Returns that entry's id."""
-    title = get_title(session, title_id)
+    title = get_title(session, title_id, for_update=True)
     if title.status not in COLLECTIBLE_STATUSES:
         raise Conflict(f"Título {title.status_label.lower()} não pode ser renegociado.")
     title.move_to(TitleStatus.RENEGOTIATED)
@@ -228,7 +235,7 @@ def set_dispute(
     session: Session, actor: audit.Actor, title_id: int, disputed: bool, reason: str = ""
 ) -> Title:
     """Rule 4: a disputed title is never negativated until a person clears the dispute."""
-    title = get_title(session, title_id)
+    title = get_title(session, title_id, for_update=True)
     reason = (reason or "").strip()
     if disputed and not reason:
         raise ValidationError("Informe o motivo da disputa.", field_errors={"dispute_reason": "obrigatório"})

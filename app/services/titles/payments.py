@@ -11,10 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import is_postgres
+from app.db import lock_for_update
 from app.models import Payment, Title
 from app.models.titles import COLLECTIBLE_STATUSES
 from app.services.core import audit
@@ -45,10 +44,8 @@ def register_payment(
 ) -> PaymentResult:
     rec.require_writer(actor)
     today = today or today_br()
-    stmt = select(Title).where(Title.id == title_id)
-    if is_postgres(session):
-        stmt = stmt.with_for_update()  # two payments at once never overpay
-    title = session.scalar(stmt)
+    # Two payments at once never overpay nor lose one another's amount: the title is read locked.
+    title = lock_for_update(session, Title, title_id)
     if title is None:
         raise NotFound("Título não encontrado.")
     errors: dict[str, str] = {}
