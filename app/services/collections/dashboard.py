@@ -1,4 +1,4 @@
-"""Painel de cobrança (issue 5): the collections dashboard's figures, each one set-based SQL.
+"""Painel de cobrança: the collections dashboard's figures, each one set-based SQL.
 
 Nothing here loops over titles, payments or negativations in Python: every figure is one
 aggregate query (GROUP BY / CASE / SUM) that the database answers from its indexes, so the panel

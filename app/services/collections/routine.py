@@ -1,4 +1,4 @@
-"""The collections routine ("Atualizar Cobranças", seed 003).
+"""The collections routine ("Atualizar Cobranças").
 
 Per branch with everything on: select the titles overdue `days_to_execute` (>= 60) days or more
 that every rule allows (one set-based SQL query, `eligibility.candidates_select`), negativate them

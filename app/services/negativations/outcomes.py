@@ -1,6 +1,6 @@
 """Recording what the bureau answered: Outcome, retry scheduling, permanent errors, pt-BR messages.
 
-Shared by `negativations` (first sends, resends, removals) and `negativation_outbox` (jobs).
+Shared by `sending` (first sends, resends, removals) and `outbox` (the scheduler's jobs).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Manual negativation and removal through the outbox (domain rules 1-12, ARCHITECTURE.md).
+"""Manual negativation and removal through the outbox (rules 1-12; docs/architecture.md, "The outbox").
 
-Every bureau call follows STYLE habit 4: write the intent with its Idempotency-Key and COMMIT,
+No transaction is open across a bureau call: write the intent with its Idempotency-Key and COMMIT,
 call the bureau with no transaction open, record the outcome in a new transaction.
 - A definitive refusal (4xx) moves an inclusion to `error` (titles freed) with the bureau's message.
 - A timeout, 5xx, 429, malformed body or any unexpected failure leaves the row as it is (`pending`
@@ -113,7 +113,7 @@ def negativate_groups(
     not_eligible, Conflict already_negativated, NotFound...): a group never affects another.
     1. ONE transaction creates every group's `pending` row, already claimed (next_attempt_at =
        now + CLAIM), each group in its own SAVEPOINT (an ineligible group or a live-title unique
-       index conflict drops only that group); it COMMITS before any bureau call (STYLE habit 4).
+       index conflict drops only that group); it COMMITS before any bureau call.
     2. The bureau is called for each created row with the data already in hand, no transaction open
        (the row was just created and claimed by this call: no claim transaction is needed).
     3. ONE transaction records the answers (a timeout, 5xx or malformed answer leaves the row
