@@ -17,8 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, TimestampMixin, utcnow
 
-DEFAULT_TERMS = ["7", "28", "45", "30/60", "30/60/90"]  # rule 22's examples
-DEFAULT_RESERVATION_HOURS = 120  # rule 22: a pre-authorisation holds about 5 business days
+DEFAULT_TERMS = ["7", "28", "45", "30/60", "30/60/90"]  # rule 22 (installment terms)'s examples
+DEFAULT_RESERVATION_HOURS = 120  # rule 22 (reservation): held about 5 business days
 
 
 class RestoreMode(enum.StrEnum):
@@ -57,7 +57,7 @@ class CreditPolicy(Base, TimestampMixin):
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
     # Rule 19 (customer status): "clientes PEN podem comprar à vista"; off means only APV buys.
     pen_can_buy_upfront: Mapped[bool] = mapped_column(default=True)
-    # Rule 20: tolerance is a feature the seller turns on; then each account has its own %.
+    # Rule 20 (available credit): tolerance is a feature the seller turns on; then each account has its own %.
     tolerance_enabled: Mapped[bool] = mapped_column(default=False)
     restore_mode: Mapped[str] = mapped_column(String(30), default=RestoreMode.PAYMENT.value)
     installment_terms: Mapped[list[Any]] = mapped_column(default=lambda: list(DEFAULT_TERMS))

@@ -69,7 +69,7 @@ class Party(Base, AddressMixin, TimestampMixin):
     phone: Mapped[str | None] = mapped_column(String(20))
     mobile: Mapped[str | None] = mapped_column(String(20))
     notes: Mapped[str | None] = mapped_column(Text)
-    # Customer status for B2B selling (rule 19); every new customer starts PEN.
+    # Customer status for B2B selling (rule 19 (customer status)); every new customer starts PEN.
     status: Mapped[str] = mapped_column(String(3), default=CustomerStatus.PEN.value)
     external_id: Mapped[str | None] = mapped_column(String(64))  # commerce platform's customer id
     became_prospect_at: Mapped[dt.datetime | None]

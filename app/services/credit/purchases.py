@@ -45,7 +45,7 @@ INVOICED = "boleto_faturado"
 MAX_AMOUNT = Decimal("999999999999.99")
 
 # Stable reason codes (API) and their pt-BR messages.
-RPV_MESSAGE = "Seu cadastro não foi aprovado para este sortimento"  # rule 19: the platform's words, verbatim
+RPV_MESSAGE = "Seu cadastro não foi aprovado para este sortimento"  # rule 19 (customer status): the platform's words
 MESSAGES = {
     "approved": "Compra aprovada.",
     "reserved": "Compra aprovada: o valor foi reservado no limite de crédito até o faturamento.",
@@ -143,7 +143,7 @@ def authorise(session: Session, actor: audit.Actor, *, branch_id, document: str,
     if account is None:
         return _deny("no_credit_limit", method, value, party, available=Decimal("0.00"))
     account = credit_accounts.lock_account(session, account.id)
-    if account.credit_limit <= 0:  # rule 20: limit 0 blocks invoiced boleto, never the up-front methods
+    if account.credit_limit <= 0:  # rule 20 (invoiced boleto): limit 0 blocks it, never the up-front methods
         return _deny("no_credit_limit", method, value, party, available=Decimal("0.00"))
     summary = credit_accounts.summary_for(session, party, account=account, policy=policy, now=now)
     if value > summary.headroom:
