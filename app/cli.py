@@ -191,7 +191,7 @@ def demo(port, simulator_port):
     upgrade(current_app.config["DATABASE_URL"])
     # The seed points the demo integrations at this run's simulator port.
     current_app.config["SIMULATOR_URL"] = f"http://127.0.0.1:{simulator_port}"
-    from app.demo import credit as credit_demo  # issue 6: the commerce platform simulator
+    from app.demo import credit as credit_demo  # the seed points the commerce platform at its simulator
 
     current_app.config["COMMERCE_SIMULATOR_URL"] = credit_demo.platform_base_url()
     seed(services(), echo=click.echo)
@@ -207,23 +207,34 @@ def demo(port, simulator_port):
         "plataforma": credit_demo.platform_command(port, instance),
     }
     procs: dict[str, subprocess.Popen] = {}
+    stop_requested: list[int] = []
 
-    def _terminate(signum, _frame):
-        raise KeyboardInterrupt  # SIGTERM/SIGHUP stop the children too, like Ctrl-C
+    def _request_stop(signum, _frame):
+        # Only a flag: an exception raised here could land inside Popen (leaving a child nobody
+        # stops) or inside _stop_all when a second signal comes, and print a traceback.
+        stop_requested.append(signum)
 
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGHUP, _terminate)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _request_stop)
     try:
         for name, cmd in commands.items():
-            procs[name] = subprocess.Popen(cmd, env=env)
+            if stop_requested:
+                break
+            # Each child in its own process group: the terminal's Ctrl-C reaches only this command,
+            # which stops the children in order with SIGTERM, instead of interrupting them in the
+            # middle of their imports (a KeyboardInterrupt traceback from each).
+            procs[name] = subprocess.Popen(cmd, env=env, process_group=0)
             click.echo(f"[demo] {name} iniciado (pid {procs[name].pid})")
-        click.echo(f"[demo] Abra http://127.0.0.1:{port}/ — Ctrl-C encerra tudo.")
-        while all(p.poll() is None for p in procs.values()):
+        if not stop_requested:
+            click.echo(f"[demo] Abra http://127.0.0.1:{port}/ — Ctrl-C encerra tudo.")
+        while not stop_requested and all(p.poll() is None for p in procs.values()):
             time.sleep(0.5)
-        dead = [n for n, p in procs.items() if p.poll() is not None]
-        click.echo(f"[demo] processo encerrado inesperadamente: {', '.join(dead)}; parando os demais.", err=True)
-    except KeyboardInterrupt:
-        click.echo("\n[demo] encerrando…")
+        if stop_requested:
+            click.echo("\n[demo] encerrando…")
+        else:
+            dead = [n for n, p in procs.items() if p.poll() is not None]
+            click.echo(f"[demo] processo encerrado inesperadamente: {', '.join(dead)}; parando os demais.",
+                       err=True)
     finally:
         _stop_all(procs)
 

@@ -1,4 +1,4 @@
-"""Benchmark of the collections routine (issue 5). A script, not a test.
+"""Benchmark of the collections routine. A script, not a test.
 
     .venv/bin/python -m benchmarks.collections [--clients 100000] [--titles 1000000] [--send 2000]
         [--database-url URL] [--skip-selection] [--skip-send] [--keep] [--explain] [--runs 3]

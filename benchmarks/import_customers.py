@@ -1,4 +1,4 @@
-"""Benchmark of the inbound customer import (issue 6, seed 002's "envio massivo"). A script, not a test.
+"""Benchmark of the inbound customer import (the platform's "envio massivo" at go-live). A script, not a test.
 
     .venv/bin/python benchmarks/import_customers.py [--customers 100000] [--batch-size 1000] [--keep]
 

@@ -1,4 +1,4 @@
-"""A synthetic ISP portfolio for the collections benchmark (issue 5), loaded FAST.
+"""A synthetic ISP portfolio for the collections benchmark, loaded FAST.
 
 Two branches share one bureau integration (automatic mode on, restriction codes PF 12 / PJ 22):
 

@@ -55,3 +55,15 @@ def credit_reservations_expiry(services):
 
     with transaction(services.session_factory) as s:
         return f"expiradas={expire_reservations(s, Actor.system('rotina'))}"
+
+
+@job("consultation_retention", "cron", hour=3, minute=30,
+     description="Anonimização das consultas após o prazo de retenção de cada filial (LGPD)")
+def consultation_retention(services):
+    # Rule 15 (retention, then anonymise): daily, at a quiet hour in São Paulo. Rows already
+    # anonymised are skipped, so a second run, or the `anonymise-consultations` command, is harmless.
+    from app.db import transaction
+    from app.services.consultations.consult import anonymise_expired
+
+    with transaction(services.session_factory) as s:
+        return f"anonimizadas={anonymise_expired(s)}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -36,14 +37,33 @@ def build_scheduler(services, *, blocking: bool = True):
 
 
 def run_forever(services) -> None:
-    scheduler = build_scheduler(services, blocking=True)
+    """Run the jobs until SIGTERM or SIGINT, then let the running jobs finish and return.
 
-    def _stop(signum, _frame):
-        log.info("signal %s: stopping scheduler", signum)
-        scheduler.shutdown(wait=True)
+    The signal handlers only record the request; the main thread does the shutdown. A handler that
+    shut the scheduler down itself raised SchedulerNotRunningError (a traceback) whenever a signal
+    came before `start()` or a second one came while stopping, which is what `creditdesk demo` does
+    on Ctrl-C (the terminal's SIGINT, then the demo's SIGTERM).
+    """
+    stop_requested: list[int] = []
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    def _request_stop(signum, _frame):
+        if not stop_requested:
+            log.info("signal %s: stopping scheduler", signum)
+        stop_requested.append(signum)
+
+    signal.signal(signal.SIGTERM, _request_stop)
+    signal.signal(signal.SIGINT, _request_stop)
+    scheduler = build_scheduler(services, blocking=False)
     for j in scheduler.get_jobs():
         log.info("job %s (%s)", j.id, j.trigger)
+    if stop_requested:
+        return
     scheduler.start()
+    try:
+        # A plain sleep loop, not Event.wait(): a handler that set an Event could deadlock on the
+        # Event's own lock if the signal arrived while the main thread held it.
+        while not stop_requested:
+            time.sleep(0.5)
+    finally:
+        scheduler.shutdown(wait=True)  # running jobs end their current item; all are re-run safe
+        log.info("scheduler stopped")

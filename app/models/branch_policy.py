@@ -1,7 +1,7 @@
 """Per-branch negativation policy: the creditor's own limits (domain rules 3, 6 and 8).
 
 One row per branch, created on first use with the defaults below. The collections routine
-(issue 5) adds its own parameters in a model of its own.
+keeps its own parameters in a model of its own (`collections.CollectionPolicy`).
 """
 
 from __future__ import annotations

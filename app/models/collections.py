@@ -1,4 +1,4 @@
-"""The collections routine ("Atualizar Cobranças", seed 003): per-branch parameters and run history."""
+"""The collections routine ("Atualizar Cobranças"): per-branch parameters and run history."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, TimestampMixin, utcnow
 
-MIN_DAYS_TO_EXECUTE = 60  # seed 003 / domain rule 2: with fewer days nothing is negativated
+MIN_DAYS_TO_EXECUTE = 60  # rule 2 (minimum days overdue): the bureau integration requires 60
 
 
 class CollectionPolicy(Base, TimestampMixin):
@@ -25,7 +25,7 @@ class CollectionPolicy(Base, TimestampMixin):
 
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
     enabled: Mapped[bool] = mapped_column(default=False)
-    # "Trata cobrança por título" must be Sim for automatic inclusion (seed 003).
+    # "Trata cobrança por título" must be Sim for automatic inclusion (the integration requires it).
     handle_by_title: Mapped[bool] = mapped_column(default=True)
     days_to_execute: Mapped[int] = mapped_column(default=MIN_DAYS_TO_EXECUTE)
     grouping: Mapped[str] = mapped_column(String(10), default="client")  # one negativation per title|client

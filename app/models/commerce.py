@@ -1,4 +1,5 @@
-"""Outbound updates to the B2B commerce platform (status and limit, seeds 000/001) and their deliveries.
+"""Outbound updates to the B2B commerce platform and their deliveries: status and limit, as rule 21
+(credit restored and reported) requires.
 
 `OutboundUpdate` rows are an outbox: written in the same transaction as the change they report,
 then delivered by the `commerce_outbox` job. A newer update of the same kind for the same client

@@ -1,9 +1,9 @@
 """Credit consultations at the bureau: who asked, for whom, why, what came back (domain rules 13-16).
 
 A row is written as `pending` and committed BEFORE the bureau is called, then completed as
-`success` or `failed` in a new transaction (STYLE habit 4). A consultation answered from an earlier
-report inside the branch's reuse window (rule 14) is a row of its own with status `reused`, a link
-to the report it shows, no bureau call and no charge.
+`success` or `failed` in a new transaction (no transaction open during the call). A consultation
+answered from an earlier report inside the branch's reuse window (rule 14) is a row of its own with
+status `reused`, a link to the report it shows, no bureau call and no charge.
 
 Only the bureau fields the report needs are kept (rule 15: no raw body); after the branch's
 retention period `anonymised_at` is set and the personal fields are cleared.

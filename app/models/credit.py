@@ -1,5 +1,5 @@
 """Credit accounts of B2B clients, their history, reservations (pre-authorisations) and the
-per-branch credit policy (seeds 000, 001, 004; domain rules 19-22).
+per-branch credit policy (rules 19 to 22).
 
 Used credit is never stored: it is derived from the open titles of credit purchases and the
 active reservations, so a payment recorded anywhere restores the limit by itself (rule 21).
@@ -17,8 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, TimestampMixin, utcnow
 
-DEFAULT_TERMS = ["7", "28", "45", "30/60", "30/60/90"]  # seed 004's examples
-DEFAULT_RESERVATION_HOURS = 120  # seed 004: the pre-authorisation holds about 5 business days
+DEFAULT_TERMS = ["7", "28", "45", "30/60", "30/60/90"]  # rule 22 (installment terms)'s examples
+DEFAULT_RESERVATION_HOURS = 120  # rule 22 (reservation): held about 5 business days
 
 
 class RestoreMode(enum.StrEnum):
@@ -33,7 +33,7 @@ RESTORE_MODE_LABELS = {
     RestoreMode.PAYMENT_AND_CANCELLATION: "No pagamento e no cancelamento",
 }
 
-# Party fields the commerce platform may be told never to overwrite (seed 002); "address" is the group.
+# Party fields the commerce platform may be told never to overwrite; "address" is the group.
 PROTECTED_FIELD_LABELS = {
     "name": "Nome",
     "email": "E-mail",
@@ -55,9 +55,9 @@ class CreditPolicy(Base, TimestampMixin):
     )
 
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
-    # Seed 001 / rule 19: "clientes PEN podem comprar à vista"; off means only APV buys.
+    # Rule 19 (customer status): "clientes PEN podem comprar à vista"; off means only APV buys.
     pen_can_buy_upfront: Mapped[bool] = mapped_column(default=True)
-    # Seed 004: tolerance is a feature the seller turns on; then each account has its own %.
+    # Rule 20 (available credit): tolerance is a feature the seller turns on; then each account has its own %.
     tolerance_enabled: Mapped[bool] = mapped_column(default=False)
     restore_mode: Mapped[str] = mapped_column(String(30), default=RestoreMode.PAYMENT.value)
     installment_terms: Mapped[list[Any]] = mapped_column(default=lambda: list(DEFAULT_TERMS))
@@ -70,7 +70,7 @@ class CreditPolicy(Base, TimestampMixin):
 
 
 class CreditAccount(Base, TimestampMixin):
-    """The credit account of one client (seed 004 "conta corrente")."""
+    """The credit account ("conta corrente") of one client."""
 
     __tablename__ = "credit_accounts"
     __table_args__ = (

@@ -1,6 +1,6 @@
 """Negativations (inclusions in the bureau's negative list), their titles and their history.
 
-`pending` and `removal_pending` rows are the outbox (ARCHITECTURE.md): they are committed with
+`pending` and `removal_pending` rows are the outbox (docs/architecture.md): they are committed with
 their Idempotency-Key BEFORE the bureau is called, so a crash or a timeout is resolved by
 retrying the same key. `NegativationTitle.live` is true while the negativation is live (pending,
 notice, active, removal_pending); a partial unique index on it makes it impossible for a title

@@ -1,8 +1,8 @@
 """CRM people: one row per person or company that moves lead → prospect → client.
 
 A single table with a `stage` column: converting a lead keeps its id, so every consultation,
-contact and history row stays attached without copying (seed 003: the prospect keeps the
-lead's consultations).
+contact and history row stays attached without copying (the prospect keeps the lead's
+consultations).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ STAGE_LABELS = {Stage.LEAD: "Lead", Stage.PROSPECT: "Prospect", Stage.CLIENT: "C
 
 
 class CustomerStatus(enum.StrEnum):
-    """Seed 001: PEN pre-approved (initial), APV approved, RPV rejected."""
+    """Rule 19 (customer status): PEN pre-approved (initial), APV approved, RPV rejected."""
 
     PEN = "PEN"
     APV = "APV"
@@ -69,7 +69,7 @@ class Party(Base, AddressMixin, TimestampMixin):
     phone: Mapped[str | None] = mapped_column(String(20))
     mobile: Mapped[str | None] = mapped_column(String(20))
     notes: Mapped[str | None] = mapped_column(Text)
-    # Customer status for B2B selling (seed 001); every new customer starts PEN.
+    # Customer status for B2B selling (rule 19 (customer status)); every new customer starts PEN.
     status: Mapped[str] = mapped_column(String(3), default=CustomerStatus.PEN.value)
     external_id: Mapped[str | None] = mapped_column(String(64))  # commerce platform's customer id
     became_prospect_at: Mapped[dt.datetime | None]

@@ -77,7 +77,7 @@ class Title(Base, TimestampMixin):
     dispute_reason: Mapped[str | None] = mapped_column(String(300))
     court_blocked: Mapped[bool] = mapped_column(default=False)  # a court order forbids negativation
     payment_link: Mapped[str | None] = mapped_column(String(500))
-    # manual | import | api | credit_purchase (issued from an invoiced purchase, seed 004)
+    # manual | import | api | credit_purchase (issued from an invoiced purchase, rule 22 (settlement))
     origin: Mapped[str] = mapped_column(String(20), default="manual")
     purchase_id: Mapped[int | None] = mapped_column(index=True)
     paid_on: Mapped[dt.date | None]  # day the last payment made the open amount zero

@@ -17,7 +17,7 @@ def register_web(app: Flask) -> None:
     # crm first: its tabs ("Dados", "Contatos", consultations) lead the party page's tab bar.
     from . import consultation_policy, consultations, crm  # isort: skip
     from . import audit_views, auth, branches, home, integrations, negativations, titles, users
-    from . import credit, credit_admin  # isort: skip  (issue 6; its client tab follows the CRM's)
+    from . import credit, credit_admin  # isort: skip  (its client tab follows the CRM's)
     from . import collections, dashboard  # isort: skip
 
     for module in (auth, home, branches, integrations, users, audit_views, titles, negativations,

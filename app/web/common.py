@@ -36,7 +36,7 @@ def roles_required(*roles: str):
 
 
 def credit_required(view):
-    """Credit-analysis screens disappear and refuse when the global switch is off (seed 003)."""
+    """Credit-analysis screens disappear and refuse when the global switch is off."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):

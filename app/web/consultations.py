@@ -1,4 +1,4 @@
-"""Consultas de análise de crédito (seed 003): consult from a lead, a contact, a prospect or a client;
+"""Consultas de análise de crédito: consult from a lead, a contact, a prospect or a client;
 the report (printable); the reuse confirmation step; one-click retry; the person's decision.
 
 Everything here disappears with the global switch off; viewers read reports but never consult.

@@ -1,5 +1,5 @@
 """Sistema › CRM: Leads, Prospects and Clientes — lists, forms, the "Dados" and "Contatos" tabs,
-conversion lead → prospect → client (seed 003). Consultations live in `consultations.py`."""
+conversion lead → prospect → client. Consultations live in `consultations.py`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Painel de cobrança (issue 5): overdue by aging, negativations by status, removals and their legal
+"""Painel de cobrança: overdue by aging, negativations by status, removals and their legal
 deadline, recovery after negativation, collection runs of the last 30 days.
 
 Charts are server-side SVG (`app.web.charts`): no JavaScript, no CDN. Every chart has its figures

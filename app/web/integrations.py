@@ -1,4 +1,4 @@
-"""Settings > Integrações > Análise de crédito (seed 003), and the global switch."""
+"""Settings > Integrações > Análise de crédito, and the global switch."""
 
 from __future__ import annotations
 

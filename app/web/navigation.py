@@ -1,6 +1,6 @@
 """The menu: one entry per area, each with the roles that may see it.
 
-Entries marked credit=True disappear when the global credit-analysis switch is off (seed 003).
+Entries marked credit=True disappear when the global credit-analysis switch is off.
 Areas add their entry here; the order here is the order on screen.
 """
 

@@ -1,5 +1,5 @@
 """Negativação de crédito: the client's tabs (Títulos, Negativação de crédito), the manual
-inclusion and removal pages (seed 003), the global list, the detail, and the branch policy form."""
+inclusion and removal pages, the global list, the detail, and the branch policy form."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Tabs of the lead/prospect/client page. Each area adds its tab here; each tab is its own route.
 
 A tab's endpoint takes `party_id`. `stages` limits where it shows (e.g. negativations only for
-clients); `credit=True` hides it when the global credit-analysis switch is off (seed 003).
+clients); `credit=True` hides it when the global credit-analysis switch is off.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A stand-in for the B2B commerce platform (seeds 000-002), for the demo and the tests.
+"""A stand-in for the B2B commerce platform (docs/commerce-xml.md), for the demo and the tests.
 
 It receives credit-desk's status/limit updates (POST /updates), checks the HMAC signature and the
 timestamp, records each update once per Idempotency-Key (GET /received), can be told to fail

@@ -1,7 +1,7 @@
 """Every Crédito na Medida wire detail: paths, field names, enum values and status mapping.
 
 This is the only module to change when the provider's own documentation is obtained
-(see /work/shared/bureau-api.md). Builders turn neutral dataclasses into payloads; parsers turn
+(docs/bureau-api.md is the contract it implements). Builders turn neutral dataclasses into payloads; parsers turn
 response bodies into dataclasses and raise MalformedResponse (with the raw body) on any surprise.
 """
 

@@ -1,4 +1,4 @@
-"""A Crédito na Medida-compatible bureau simulator (shared/bureau-api.md), standalone: it imports
+"""A Crédito na Medida-compatible bureau simulator (docs/bureau-api.md), standalone: it imports
 nothing from app/, so it can stand in for the real bureau in the demo and in tests."""
 
 from .app import SimulatorApp, create_simulator_app

@@ -1,6 +1,6 @@
 """The simulator's WSGI application: routing, the behaviours common to every bureau call
 (latency, rate limit, faults, bearer auth, request log) and one handler per endpoint of
-shared/bureau-api.md. The /_sim/* endpoints are the control plane: no auth, no faults."""
+docs/bureau-api.md. The /_sim/* endpoints are the control plane: no auth, no faults."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Helpers for the credit tests (issue 6): branches, clients, policies, committed in their own sessions."""
+"""Helpers for the credit tests: branches, clients, policies, committed in their own sessions."""
 
 from __future__ import annotations
 

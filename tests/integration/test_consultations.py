@@ -327,7 +327,7 @@ def test_cli_anonymise_command(app, services, lead_id, branch_id):
 
 
 def test_decision_on_a_client_sets_its_credit_limit_through_the_credit_account(services, fake_bureau, branch_id):
-    """Issue 6: "a finance user consults one, applies APV with a limit" — status and limit land on the
+    """A finance user consults a client and applies APV with a limit: status and limit land on the
     credit account (with history and the platform outbox), not only on the consultation."""
     from app.models.credit import CreditLimitChange
     from app.services.credit.accounts import account_for

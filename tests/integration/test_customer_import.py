@@ -1,4 +1,4 @@
-"""Inbound customers from the commerce platform (seed 002): the XML endpoint, its edge cases, the CLI."""
+"""Inbound customers from the commerce platform: the XML endpoint, its edge cases, the CLI."""
 
 from __future__ import annotations
 

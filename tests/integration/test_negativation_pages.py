@@ -1,4 +1,4 @@
-"""The pages of seed 003: client tabs, Incluir (reasons from the bureau, ineligible titles disabled with
+"""The negativation pages: client tabs, Incluir (reasons from the bureau, ineligible titles disabled with
 their reason), Remover negativação, list and detail with labels, Atualizar status, the policy form."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Purchase authorisation, reservation, settlement and cancellation (rules 19, 20, 22; seeds 000, 001, 004)."""
+"""Purchase authorisation, reservation, settlement and cancellation (rules 19, 20, 22)."""
 
 from __future__ import annotations
 

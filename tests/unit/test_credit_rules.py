@@ -1,5 +1,5 @@
 """Credit rules without I/O: installment terms and splits (rule 22), the available-credit arithmetic
-and tolerance (rule 20), customer XML validation (seed 002), HMAC signing, outbox backoff."""
+and tolerance (rule 20), customer XML validation, HMAC signing, outbox backoff."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Parâmetros de Cobrança per branch (seed 003): validation and storage."""
+"""Parâmetros de Cobrança per branch: validation and storage."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def save_collection_policy(session: Session, actor: audit.Actor, branch_id: int,
     errors: dict[str, str] = {}
     days = _int(data.days_to_execute, "days_to_execute", errors, "os dias para executar")
     if days is not None and days < MIN_DAYS_TO_EXECUTE:
-        # Seed 003 / domain rule 2: with fewer than 60 days nothing may be negativated automatically.
+        # Rule 2 (minimum days overdue): the bureau integration requires 60 days for the routine.
         errors["days_to_execute"] = (f"Dias para executar deve ser no mínimo {MIN_DAYS_TO_EXECUTE}: com menos "
                                      "dias a rotina não negativa (regra do Crédito na Medida).")
     if days is not None and days > 1800:

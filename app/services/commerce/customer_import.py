@@ -1,11 +1,12 @@
-"""Inbound customer registration from the commerce platform (seed 002).
+"""Inbound customer registration from the commerce platform (docs/commerce-xml.md).
 
-New customers become clients with status PEN (seed 002, rule 19); existing ones, matched within
-the branch by the platform's id and then by CNPJ/CPF, are updated, except the branch's
-"do not overwrite" fields, which are kept silently and never reported as an error (seed 002).
-A field absent from the XML is left unchanged; an empty one is cleared. Customers are written
-in batches: two indexed SELECTs to match, one bulk INSERT, and bulk UPDATEs of only the columns
-that changed (an unchanged customer costs no write), which is what makes large loads fast.
+New customers become clients with status PEN (rule 19 (customer status)); existing ones, matched
+within the branch by the platform's id and then by CNPJ/CPF, are updated, except the branch's
+"do not overwrite" fields, which are kept silently and never reported as an error (the platform
+expects none for them). A field absent from the XML is left unchanged; an empty one is cleared.
+Customers are written in batches: two indexed SELECTs to match, one bulk INSERT, and bulk UPDATEs
+of only the columns that changed (an unchanged customer costs no write), which is what makes large
+loads fast.
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ class _Importer:
                 continue
             used.add(match["id"])
             for col in self.protected:
-                # Seed 002: fields the seller keeps are skipped silently (filled only when still empty).
+                # Fields the seller keeps are skipped silently, not refused (filled only when still empty).
                 if col in values and match[col] not in (None, ""):
                     del values[col]
             # An unchanged customer is not written at all; a changed one gets its plain columns, and

@@ -1,4 +1,4 @@
-"""Customer XML from the commerce platform (seed 002): streaming, defused parsing and validation.
+"""Customer XML from the commerce platform: streaming, defused parsing and validation.
 
 The schema is documented in docs/commerce-xml.md. The parser is defusedxml's `DefusedXMLParser`
 with DTDs, entities and external references forbidden (no billion laughs, no XXE). It is fed in

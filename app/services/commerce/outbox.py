@@ -66,7 +66,7 @@ def deliver_pending(services, *, now: dt.datetime | None = None, limit: int = 20
     for update_id in ids:
         try:
             outcome = _deliver_one(services, platform, update_id, now)
-        except Exception:  # noqa: BLE001 - habit 5: log, keep going with the others
+        except Exception:  # noqa: BLE001 - one update's failure never stops the others; it is logged
             log.exception("commerce update %s could not be processed", update_id)
             outcome = "skipped"
         setattr(summary, outcome, getattr(summary, outcome) + 1)

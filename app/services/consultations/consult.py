@@ -1,6 +1,8 @@
-"""Credit consultations (seed 003, domain rules 13-15): consult, reuse, quota, retry, retention.
+"""Credit consultations: consult, reuse, quota, retry, retention (rules 13 (consultation record),
+14 (reuse window) and 15 (retention, then anonymise)).
 
-`consult_credit` never holds a transaction across the bureau call (STYLE habit 4):
+`consult_credit` never holds a transaction open across the bureau call, which may take seconds and
+be retried (held, it would block the database's other writers all that time):
 1. a short transaction locks the branch row (an UPDATE that changes nothing: a row lock on
    PostgreSQL, the write lock on SQLite), so two clicks or two users cannot both pass the reuse and
    quota checks; it then reuses an earlier report, refuses, or writes the consultation as

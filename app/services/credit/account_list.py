@@ -1,5 +1,5 @@
-"""The admin list of credit accounts (search, filter, sort) and its CSV import/export (seed 004:
-"buscar, filtrar e ordenar dados, além de importá-los e exportá-los")."""
+"""The admin list of credit accounts (search, filter, sort) and its CSV import/export, as a
+credit-account product offers them (docs/domain-rules.md, "Credit accounts")."""
 
 from __future__ import annotations
 

@@ -160,7 +160,7 @@ def take_sqlite_write_lock(session: Session) -> None:
 
 
 def require_credit_manager(actor: audit.Actor) -> None:
-    """Only finance and admin change limits and statuses (issue 6; rule 16: a person decides)."""
+    """Only finance and admin change limits and statuses (rule 16 (a person decides))."""
     if actor.role not in CREDIT_MANAGER_ROLES:
         raise PermissionDenied("Somente o financeiro ou um administrador altera limite e status de crédito.")
 
@@ -197,7 +197,7 @@ def set_limit(session: Session, actor: audit.Actor, party_id: int, limit, reason
               tolerance_pct=None) -> CreditAccount:
     """Set the credit limit (and, optionally, the tolerance %) of a client, recorded with who and why.
 
-    Limit 0 blocks invoiced boleto but leaves the up-front methods (seed 000, rule 20).
+    Limit 0 blocks invoiced boleto but leaves the up-front methods (rule 20 (invoiced boleto and available credit)).
     """
     require_credit_manager(actor)
     take_sqlite_write_lock(session)
@@ -295,7 +295,7 @@ def queue_limit_update(session: Session, party: Party, actor: audit.Actor, *, ac
 
 
 def resend_limit(session: Session, actor: audit.Actor, party_id: int) -> OutboundUpdate:
-    """The manual "Reenviar limite" (seed 000: re-send the limit when the platform shows another one)."""
+    """The manual "Reenviar limite" (the platform's advice: send the limit again when it shows another one)."""
     party = _party(session, party_id)
     row = queue_limit_update(session, party, actor, force=True)
     if row is None:

@@ -1,4 +1,4 @@
-"""Installment terms ("prazos e parcelamentos", seed 004, domain rule 22): pure functions.
+"""Installment terms ("prazos e parcelamentos", rule 22 (installment terms, reservation, settlement)).
 
 A term is written as days after the invoicing date separated by "/": "28" is one title due in 28
 days, "30/60/90" three titles due in 30, 60 and 90 days.

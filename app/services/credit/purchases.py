@@ -1,5 +1,6 @@
 """Purchase authorisation, reservation (pre-authorisation), settlement into titles and cancellation
-(seeds 000, 001, 004; domain rules 19, 20 and 22).
+(rules 19 (customer status), 20 (invoiced boleto and available credit) and 22 (installment terms,
+reservation, settlement)).
 
 Every operation that changes used credit locks the client's credit account first
 (`credit_accounts.lock_account`), so two authorisations against one limit can never together
@@ -39,12 +40,12 @@ METHODS = {
     "boleto_antecipado": "Boleto antecipado",
     "boleto_faturado": "Boleto faturado",
 }
-UPFRONT_METHODS = ("pix", "cartao", "boleto_antecipado")  # paid up front (seed 001)
+UPFRONT_METHODS = ("pix", "cartao", "boleto_antecipado")  # paid up front: all a PEN customer may use (rule 19)
 INVOICED = "boleto_faturado"
 MAX_AMOUNT = Decimal("999999999999.99")
 
 # Stable reason codes (API) and their pt-BR messages.
-RPV_MESSAGE = "Seu cadastro não foi aprovado para este sortimento"  # seed 001, rule 19: verbatim
+RPV_MESSAGE = "Seu cadastro não foi aprovado para este sortimento"  # rule 19 (customer status): the platform's words
 MESSAGES = {
     "approved": "Compra aprovada.",
     "reserved": "Compra aprovada: o valor foi reservado no limite de crédito até o faturamento.",
@@ -142,7 +143,7 @@ def authorise(session: Session, actor: audit.Actor, *, branch_id, document: str,
     if account is None:
         return _deny("no_credit_limit", method, value, party, available=Decimal("0.00"))
     account = credit_accounts.lock_account(session, account.id)
-    if account.credit_limit <= 0:  # seed 000: limit 0 blocks invoiced boleto, never the up-front methods
+    if account.credit_limit <= 0:  # rule 20 (invoiced boleto): limit 0 blocks it, never the up-front methods
         return _deny("no_credit_limit", method, value, party, available=Decimal("0.00"))
     summary = credit_accounts.summary_for(session, party, account=account, policy=policy, now=now)
     if value > summary.headroom:

@@ -1,9 +1,10 @@
 """Leads, prospects and clients (one `Party` row each) and their contacts.
 
-Fields are those the commerce platform sends (seed 002): name, e-mail, CPF or CNPJ, inscrição
-estadual, phone, mobile, address. Converting a lead to a prospect, and a prospect to a client,
-changes only the stage of the same row, so consultations, contacts and history stay attached
-(seed 003). Every change is written to the audit trail; that trail is the person's history.
+Fields are those the commerce platform sends (docs/commerce-xml.md): name, e-mail, CPF or CNPJ,
+inscrição estadual, phone, mobile, address. Converting a lead to a prospect, and a prospect to a
+client, changes only the stage of the same row, so consultations, contacts and history stay
+attached (a prospect keeps the consultations made while it was a lead). Every change is written to
+the audit trail; that trail is the person's history.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ One list of rules, checked in one order, expressed twice:
   reason that names the figures (days, amounts, missing address fields). The manual form and the
   re-check inside the negativation transaction use it.
 - `reason_code_sql` / `eligible_titles_select`: the same checks as one SQL CASE expression over
-  titles ⋈ parties ⋈ branches ⟕ bureau_integrations, so the collections routine (issue 5) can select
+  titles ⋈ parties ⋈ branches ⟕ bureau_integrations, so the collections routine can select
   the eligible titles of a branch set-based, group the skipped ones by reason, and then re-check
   each chosen title with `evaluate_titles` inside its transaction.
 A test asserts that both agree title by title.

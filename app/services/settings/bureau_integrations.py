@@ -1,4 +1,4 @@
-"""Per-branch Crédito na Medida integration settings (seed 003), fetch of codes, connection test."""
+"""Per-branch Crédito na Medida integration settings, fetch of codes, connection test."""
 
 from __future__ import annotations
 
@@ -80,7 +80,8 @@ def save_integration(
     pf = (data.restriction_code_pf or "").strip() or None
     pj = (data.restriction_code_pj or "").strip() or None
     if data.auto_include_remove:
-        # Seed 003: codes are fetched only after the integration is saved; then one PF and one PJ.
+        # Codes come from the bureau, so they can be fetched only after the integration is saved (the
+        # ISP back-offices this replaces work the same way); then one PF and one PJ code is required.
         if integration is None or not integration.reasons_cache:
             errors["auto_include_remove"] = (
                 "Salve a integração com 'Incluir/Remover automaticamente' = Não, clique em "
@@ -154,7 +155,7 @@ class ConnectionReport:
 def fetch_reasons(services, actor: audit.Actor, integration_id: int) -> dict[str, list[dict]]:
     """Fetch restriction codes for PF and PJ from the bureau and keep them on the integration.
 
-    No transaction is held open across the bureau calls (STYLE habit 4).
+    No transaction is held open across the bureau calls (docs/developing.md, convention 4).
     """
     with transaction(services.session_factory) as s:
         integration = s.get(BureauIntegration, integration_id)

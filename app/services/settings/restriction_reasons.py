@@ -1,4 +1,4 @@
-"""Restriction reasons for the manual form ("Buscar motivos restrição", seed 003).
+"""Restriction reasons for the manual form ("Buscar motivos restrição").
 
 PF or PJ follows the client's document. Answers are cached briefly per process and integration,
 and also kept on the integration (`reasons_cache`) so other screens can show the descriptions.

@@ -1,4 +1,4 @@
-"""Global settings, starting with the credit-analysis switch (seed 003)."""
+"""Global settings, starting with the credit-analysis switch (off: every credit-analysis screen goes)."""
 
 from __future__ import annotations
 

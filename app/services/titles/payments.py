@@ -99,7 +99,7 @@ def register_payment(
     )
     removal_id = rec.on_title_payment(session, title, value, day, actor)
     from app.services.credit.accounts import (
-        on_titles_changed,  # issue 6, rule 21: the platform hears the restored limit
+        on_titles_changed,  # rule 21 (credit restored and reported): the platform hears the new limit
     )
 
     on_titles_changed(session, title.party_id, actor)
