@@ -12,10 +12,10 @@ from app.services.core.clock import today_br
 from app.services.core.errors import NotFound, ValidationError
 from app.services.negativations import inclusion as neg_inclusion
 from app.services.negativations import outbox as neg_outbox
-from app.services.negativations import removal as neg_removal
 from app.services.negativations.eligibility import Criteria, evaluate_party
 from app.services.negativations.outcomes import Outcome
 from app.services.settings import restriction_reasons
+from app.services.titles import manual_removal
 
 from . import api_actor, bp, json_body, require_credit, require_roles
 
@@ -133,6 +133,8 @@ def create_negativation():
         party_id,
         _ids(data.get("title_ids"), "title_ids"),
         str(data.get("restriction_code") or ""),
+        # Titles removed by hand go again only with this explicit confirmation (rules 10 and 11).
+        confirm_after_manual_removal=data.get("confirm_after_manual_removal") is True,
     )
     db_session().rollback()  # end the request snapshot: the service committed in its own sessions
     return jsonify(
@@ -164,7 +166,7 @@ def negativation_events(negativation_id: int):
 @require_credit
 def remove_negativations():
     data = json_body()
-    outcomes = neg_removal.remove_negativations(
+    outcomes = manual_removal.remove_by_hand(
         services(),
         api_actor(),
         _ids(data.get("ids"), "ids"),

@@ -11,6 +11,7 @@ from app.services.core.errors import ValidationError
 from app.services.negativations import removal as neg_removal
 from app.services.negativations.records import live_negativation_of
 from app.services.titles import lifecycle as title_service
+from app.services.titles import manual_removal
 from app.services.titles import payments as payment_service
 
 from . import api_actor, bp, json_body, require_roles
@@ -41,6 +42,8 @@ def title_json(t: Title, today=None, negativation_id: int | None = None) -> dict
         "origin": t.origin,
         "paid_on": t.paid_on.isoformat() if t.paid_on else None,
         "negativation_id": negativation_id,
+        "hold": None if t.hold_at is None else {"since": t.hold_at.isoformat(), "reason": t.hold_reason,
+                                                 "negativation_id": t.hold_negativation_id},
     }
 
 
@@ -193,6 +196,17 @@ def dispute_title(title_id: int):
     title = title_service.set_dispute(
         s, api_actor(), title_id, bool(data.get("disputed", True)), str(data.get("reason") or "")
     )
+    s.commit()
+    return jsonify(title_json(title))
+
+
+@bp.post("/titles/<int:title_id>/release-hold")
+@require_roles(*WRITERS)
+def release_hold(title_id: int):
+    """Clear the "não negativar" hold a removal by hand left (rules 10 and 11); `reason` is required."""
+    data = json_body()
+    s = db_session()
+    title = manual_removal.clear_hold(s, api_actor(), title_id, str(data.get("reason") or ""))
     s.commit()
     return jsonify(title_json(title))
 

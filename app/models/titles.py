@@ -76,6 +76,12 @@ class Title(Base, TimestampMixin):
     disputed: Mapped[bool] = mapped_column(default=False)
     dispute_reason: Mapped[str | None] = mapped_column(String(300))
     court_blocked: Mapped[bool] = mapped_column(default=False)  # a court order forbids negativation
+    # "Não negativar": a negativation of this title was removed by hand (rules 10 and 11: an agreement,
+    # an error or a person's decision). Neither the routine nor a person without confirmation sends it
+    # again until a person clears the hold; who, when and why are in the audit trail and the notes.
+    hold_at: Mapped[dt.datetime | None]
+    hold_reason: Mapped[str | None] = mapped_column(String(20))  # the removal reason (RemovalReason)
+    hold_negativation_id: Mapped[int | None]
     payment_link: Mapped[str | None] = mapped_column(String(500))
     # manual | import | api | credit_purchase (issued from an invoiced purchase, rule 22 (settlement))
     origin: Mapped[str] = mapped_column(String(20), default="manual")
@@ -121,6 +127,10 @@ class Title(Base, TimestampMixin):
             target = TitleStatus.PARTIAL if self.amount_received > 0 else TitleStatus.OPEN
         if target != self.status:
             self.move_to(target, paid_on=paid_on)
+
+    @property
+    def held(self) -> bool:
+        return self.hold_at is not None
 
     def is_overdue(self, today: dt.date) -> bool:
         return self.status in COLLECTIBLE_STATUSES and self.open_amount > 0 and today > self.due_date

@@ -14,11 +14,11 @@ from app.services.core.errors import DomainError
 from app.services.negativations import inclusion as neg_inclusion
 from app.services.negativations import outbox as neg_outbox
 from app.services.negativations import policy as branch_policy
-from app.services.negativations import removal as neg_removal
 from app.services.negativations.eligibility import Criteria, evaluate_party
 from app.services.negativations.outcomes import Outcome
 from app.services.settings import restriction_reasons
 from app.services.titles import lifecycle as title_service
+from app.services.titles import manual_removal
 
 from .common import (
     ALL_ROLES,
@@ -115,7 +115,8 @@ def include(party_id: int):
     if request.method == "POST":
         try:
             outcome = neg_inclusion.negativate_titles(
-                services(), actor(), party_id, request.form.getlist("title_ids"), chosen
+                services(), actor(), party_id, request.form.getlist("title_ids"), chosen,
+                confirm_after_manual_removal=request.form.get("confirm_after_manual_removal") == "1",
             )
         except DomainError as exc:
             flash_domain_error(exc)
@@ -156,7 +157,7 @@ def remove(party_id: int):
         return render_template("errors/404.html"), 404
     if request.method == "POST":
         try:
-            outcomes = neg_removal.remove_negativations(
+            outcomes = manual_removal.remove_by_hand(
                 services(),
                 actor(),
                 request.form.getlist("ids"),

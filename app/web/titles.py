@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.models import Branch, Party, Title
+from app.models.negativations import REMOVAL_REASON_LABELS
 from app.models.titles import TITLE_STATUS_LABELS
 from app.services.core.clock import today_br
 from app.services.core.documents import InvalidDocument, normalize_document
@@ -18,6 +19,7 @@ from app.services.negativations import removal as neg_removal
 from app.services.titles import csv_export as title_export
 from app.services.titles import csv_import as title_import
 from app.services.titles import lifecycle as title_service
+from app.services.titles import manual_removal
 from app.services.titles import payments as payment_service
 
 from .common import ALL_ROLES, actor, checkbox, db_session, flash_domain_error, roles_required, services
@@ -243,6 +245,7 @@ def detail(title_id: int):
         live=live_negativation_of(s, title.id),
         can_write=current_user.has_role(*WRITERS),
         branch_options=[(b.id, b.name) for b in _branches()],
+        hold_labels=REMOVAL_REASON_LABELS,
     )
 
 
@@ -291,6 +294,9 @@ def act(title_id: int, action: str):
             disputed = request.form.get("disputed", "1") == "1"
             title_service.set_dispute(s, actor(), title_id, disputed, note)
             message = "Título marcado em disputa." if disputed else "Disputa encerrada."
+        elif action == "liberar":  # a person clears the "não negativar" hold of a removal by hand
+            manual_removal.clear_hold(s, actor(), title_id, note)
+            message = "Título liberado para negativação."
         else:
             return render_template("errors/404.html"), 404
         s.commit()

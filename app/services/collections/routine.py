@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from app.db import transaction
 from app.models import Branch, CollectionPolicy, CollectionRun, Party, Title
 from app.models.base import utcnow
+from app.models.titles import COLLECTIBLE_STATUSES
 from app.services.collections import policy as collection_policy
 from app.services.collections.dispatch import paced_services, send_groups, send_removals
 from app.services.collections.run_records import (
@@ -40,14 +41,15 @@ from app.services.collections.run_records import (
     record_unrun,
 )
 from app.services.core import audit
-from app.services.core.clock import today_br
+from app.services.core.clock import start_of_day_br, today_br
 from app.services.core.errors import NotFound, ValidationError
 from app.services.core.locks import LockBusy, held_with_heartbeat
 from app.services.negativations import policy as negativation_policy
-from app.services.negativations.eligibility import REASON_LABELS, Criteria, candidates_select
+from app.services.negativations.eligibility import REASON_LABELS, Criteria, candidates_select, hold_message
 from app.services.negativations.outbox import due_removals
 
 log = logging.getLogger("creditdesk.collections")
+HELD_CLOSED_SHOWN_DAYS = 60  # a title renegotiated by a removal by hand shows as skipped this long
 SKIP_ITEMS_PER_REASON = 2000  # items kept per skip reason; the counts are always complete
 SCHEDULED_TRIGGERS = ("scheduled", "catch_up")
 Progress = Callable[[int, int], None]
@@ -57,8 +59,16 @@ def select_candidates(session: Session, branch_id: int, criteria: Criteria):
     """Every overdue collectible title of the branch with its reason code (None = eligible): one query.
     Titles not yet due are left out here: they are not "skipped", just not due."""
     stmt = candidates_select(branch_id, criteria, negativation_policy.policy_for(session, branch_id)).add_columns(
-        Title.due_date).where(Title.due_date < criteria.today)
-    return session.connection().execute(stmt).all()
+        Title.due_date, Title.hold_at, Title.hold_reason).where(Title.due_date < criteria.today)
+    # Titles renegotiated by a removal by hand (rule 10) are no longer collectible, but a person who
+    # just made the agreement expects to see them skipped, with the day of the removal, for a while.
+    since = start_of_day_br(criteria.today - dt.timedelta(days=HELD_CLOSED_SHOWN_DAYS))
+    held = (select(Title.id.label("title_id"), Title.party_id, Title.status.label("reason_code"), Title.due_date,
+                   Title.hold_at, Title.hold_reason)
+            .where(Title.branch_id == branch_id, Title.hold_at >= since, ~Title.status.in_(COLLECTIBLE_STATUSES),
+                   Title.due_date < criteria.today))
+    connection = session.connection()
+    return connection.execute(stmt).all() + connection.execute(held).all()
 
 
 def select_eligible(session: Session, branch_id: int, criteria: Criteria) -> list[tuple[int, int]]:
@@ -158,6 +168,9 @@ def _execute(services, actor, spec: RunSpec, progress) -> RunSummary:
             message = REASON_LABELS.get(code, code)
             if code == "too_recent":  # the 59/60-day boundary, in figures
                 message = f"Vencido há {(today - r.due_date).days} dias; a rotina exige pelo menos {days}."
+            elif r.hold_at is not None:  # removed by hand: the reason and the day of the removal
+                message = hold_message(r.hold_at, r.hold_reason) if code == "removed_by_hand" else (
+                    f"{message} — {hold_message(r.hold_at, r.hold_reason)}")
             items.add("skip", title_id=r.title_id, party_id=r.party_id, reason_code=code, message=message)
         groups = _group(eligible, grouping)
         total = len(groups)

@@ -27,3 +27,8 @@ def now_br() -> dt.datetime:
 
 def to_br(instant: dt.datetime | None) -> dt.datetime | None:
     return None if instant is None else instant.astimezone(BR_TZ)
+
+
+def start_of_day_br(day: dt.date) -> dt.datetime:
+    """Midnight of `day` in Brasília, as an aware instant (for "since that day" in UTC columns)."""
+    return dt.datetime.combine(day, dt.time(), BR_TZ)

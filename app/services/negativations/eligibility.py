@@ -22,8 +22,14 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal,
 from sqlalchemy.orm import Session
 
 from app.models import Branch, BureauIntegration, NegativationTitle, Party, Title
-from app.models.negativations import NEGATIVATION_STATUS_LABELS, Negativation, NegativationStatus
+from app.models.negativations import (
+    NEGATIVATION_STATUS_LABELS,
+    REMOVAL_REASON_LABELS,
+    Negativation,
+    NegativationStatus,
+)
 from app.models.titles import COLLECTIBLE_STATUSES
+from app.services.core.clock import to_br
 from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.money import brl
 from app.services.negativations.policy import NegativationPolicy, policy_for
@@ -37,6 +43,7 @@ REASON_LABELS: dict[str, str] = {
     "renegotiated": "Título renegociado",
     "disputed": "Título em disputa",
     "court_blocked": "Bloqueado por ordem judicial",
+    "removed_by_hand": "Negativação baixada à mão: não negativar até uma pessoa liberar",
     "not_overdue": "Título não vencido",
     "too_recent": "Vencido há menos dias que o mínimo exigido",
     "prescribed": "Vencido há 5 anos ou mais (prescrito)",
@@ -55,6 +62,9 @@ class Criteria:
     today: dt.date
     min_days_overdue: int = MANUAL_MIN_DAYS  # rule 2: routine N (>= 60, validated by the routine)
     require_branch_code: bool = False  # the routine sends the integration's PF/PJ code
+    # A person who saw the earlier removal by hand and confirmed may send a held title again
+    # (rules 10 and 11); the routine never does.
+    allow_held: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,13 @@ def prescription_cutoff(today: dt.date, years: int) -> dt.date:
     return cutoff
 
 
+def hold_message(hold_at: dt.datetime, reason: str | None) -> str:
+    """Why a held title is not sent: the removal by hand, its day (Brasília) and its reason."""
+    label = REMOVAL_REASON_LABELS.get(reason, reason or "") if reason else ""
+    return (f"Negativação baixada à mão em {to_br(hold_at):%d/%m/%Y}" + (f" ({label})" if label else "")
+            + ": não negativar até uma pessoa liberar")
+
+
 # --------------------------------------------------------------------------- Python side
 
 
@@ -130,6 +147,10 @@ def check_title(
         return no("disputed", f"Título em disputa: {title.dispute_reason}" if title.dispute_reason else None)
     if title.court_blocked:
         return no("court_blocked")
+    # Rules 10 and 11: a negativation removed by hand (agreement, error, a person's decision) is not
+    # sent again unless a person cleared the hold or confirms it here.
+    if title.hold_at is not None and not criteria.allow_held:
+        return no("removed_by_hand", hold_message(title.hold_at, title.hold_reason))
     # Rule 1: líquida, certa e exigível: open amount > 0 and today after the due date.
     if title.open_amount <= 0:
         return no("not_overdue", "Sem saldo em aberto")
@@ -245,6 +266,7 @@ def reason_code_sql(criteria: Criteria, policy: NegativationPolicy) -> ColumnEle
         (~Title.status.in_(COLLECTIBLE_STATUSES), Title.status),
         (Title.disputed.is_(True), literal("disputed")),
         (Title.court_blocked.is_(True), literal("court_blocked")),
+        (Title.hold_at.is_not(None) if not criteria.allow_held else literal(False), literal("removed_by_hand")),
         (or_(Title.open_amount <= Decimal("0"), Title.due_date >= today), literal("not_overdue")),
         (Title.due_date > today - dt.timedelta(days=criteria.min_days_overdue), literal("too_recent")),
         (Title.due_date < prescription_cutoff(today, policy.prescription_years), literal("prescribed")),
@@ -290,6 +312,7 @@ def eligible_titles_select(branch_id: int, criteria: Criteria, policy: Negativat
             Title.due_date.between(cutoff, last_due),
             Title.disputed.is_(False),
             Title.court_blocked.is_(False),
+            Title.hold_at.is_(None),
             Title.open_amount > Decimal("0"),
             Title.open_amount >= policy.min_amount,
         )

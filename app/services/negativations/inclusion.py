@@ -68,6 +68,7 @@ def negativate_titles(
     origin: str = "manual",
     today: dt.date | None = None,
     min_days_overdue: int = MANUAL_MIN_DAYS,
+    confirm_after_manual_removal: bool = False,
 ) -> Outcome:
     """Negativate some overdue titles of one client; returns the outcome in plain pt-BR.
 
@@ -79,6 +80,7 @@ def negativate_titles(
         origin=origin,
         today=today,
         min_days_overdue=min_days_overdue,
+        confirm_after_manual_removal=confirm_after_manual_removal,
     )
     if isinstance(result, Exception):
         raise result
@@ -103,6 +105,7 @@ def negativate_groups(
     origin: str = "manual",
     today: dt.date | None = None,
     min_days_overdue: int = MANUAL_MIN_DAYS,
+    confirm_after_manual_removal: bool = False,
 ) -> list[Outcome | Exception]:
     """Negativate several groups (one client's titles each); one result per group, in order.
 
@@ -136,7 +139,9 @@ def negativate_groups(
             stmt = stmt.with_for_update()
         titles = {t.id: t for t in s.scalars(stmt)}
         integrations: dict[int, BureauIntegration | None] = {}
-        criteria = Criteria(today, min_days_overdue)
+        # Only a person who saw an earlier removal by hand may confirm sending its titles again.
+        criteria = Criteria(today, min_days_overdue,
+                            allow_held=confirm_after_manual_removal and origin == "manual")
         for index, (party_id, _, restriction_code) in enumerate(groups):
             if results[index] is not None:
                 continue
@@ -181,10 +186,21 @@ def _create(s, actor, index, party, loaded, ids, restriction_code, origin, crite
     # Rules 1-8, re-checked inside the transaction that writes the negativation.
     verdicts = evaluate_titles(s, titles, criteria)
     refused = [f"{t.number}: {verdicts[t.id].reason}" for t in titles if not verdicts[t.id].eligible]
+    held = [t for t in titles if verdicts[t.id].code == "removed_by_hand"]
+    if held and len(held) == len(refused):
+        # Rules 10 and 11: the earlier removal by hand is shown, and a person confirms or gives up.
+        raise Conflict("; ".join(f"{t.number}: {verdicts[t.id].reason}" for t in held)
+                       + ". Confirme para negativar de novo.", code="confirmation_required")
     if refused:
         raise ValidationError(
             "Títulos não elegíveis para negativação: " + "; ".join(refused) + ".", code="not_eligible"
         )
+    for t in titles:
+        if t.hold_at is not None:  # confirmed by the person: the hold ends, in the history
+            audit.record(s, actor, "title.hold_cleared", "title", t.id, branch_id=t.branch_id,
+                         summary=f"Título {t.number} negativado de novo à mão, com confirmação",
+                         details={"hold_at": t.hold_at.isoformat(), "hold_reason": t.hold_reason})
+            t.hold_at = t.hold_reason = t.hold_negativation_id = None
     branch = titles[0].branch
     integration_id = branch.bureau_integration_id
     if integration_id not in integrations:

@@ -8,10 +8,12 @@ row `removal_pending` and the outbox job resends it with the SAME key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+
+from sqlalchemy.orm import Session
 
 from app.db import transaction
-from app.models.negativations import NegativationStatus, RemovalReason
+from app.models.negativations import Negativation, NegativationStatus, RemovalReason
 from app.services.core import audit
 from app.services.core.clock import to_br
 from app.services.core.errors import NotFound, ValidationError
@@ -29,9 +31,14 @@ from integrations.bureau import BureauError
 
 
 def remove_negativations(
-    services, actor: audit.Actor, ids: Iterable[int], reason: str, *, note: str = ""
+    services, actor: audit.Actor, ids: Iterable[int], reason: str, *, note: str = "",
+    decide_titles: Callable[[Session, Negativation], None] | None = None,
 ) -> list[Outcome]:
-    """Manual removal of one or several entries (rules 11 and 12: no removal code for this bureau)."""
+    """Manual removal of one or several entries (rules 11 and 12: no removal code for this bureau).
+
+    `decide_titles(session, negativation)` runs in the same transaction for each entry that will be
+    removed, before it is: what a removal by hand means for its titles is decided by the titles
+    area (`app.services.titles.manual_removal`), and a refusal there removes nothing."""
     rec.require_writer(actor)
     if reason not in {r.value for r in RemovalReason} - {"expired"}:
         raise ValidationError("Escolha o motivo da baixa.", field_errors={"reason": "obrigatório"})
@@ -44,6 +51,8 @@ def remove_negativations(
             neg = rec.lock_negativation(s, neg_id)
             if neg is None:
                 raise NotFound(f"Negativação nº {neg_id} não encontrada.")
+            if decide_titles is not None and neg.status in rec.REMOVABLE_STATUSES:
+                decide_titles(s, neg)
             if not rec.request_removal(s, neg, reason, actor, note=note):
                 skipped.append(
                     outcome(

@@ -195,7 +195,7 @@ def cancel_title(session: Session, actor: audit.Actor, title_id: int, reason: st
     if title.status not in COLLECTIBLE_STATUSES:
         raise Conflict(f"Título {title.status_label.lower()} não pode ser cancelado.")
     title.move_to(TitleStatus.CANCELLED)
-    title.notes = _append_note(title.notes, f"Cancelado: {reason}" if reason else "Cancelado")
+    title.notes = append_note(title.notes, f"Cancelado: {reason}" if reason else "Cancelado")
     audit.record(
         session,
         actor,
@@ -215,8 +215,15 @@ def renegotiate_title(session: Session, actor: audit.Actor, title_id: int, note:
     title = get_title(session, title_id, for_update=True)
     if title.status not in COLLECTIBLE_STATUSES:
         raise Conflict(f"Título {title.status_label.lower()} não pode ser renegociado.")
+    mark_renegotiated(session, actor, title, note)
+    return rec.on_title_closed(session, title, "agreement", actor, f"título {title.number} renegociado")
+
+
+def mark_renegotiated(session: Session, actor: audit.Actor, title: Title, note: str = "") -> None:
+    """The title's own side of a renegotiation: status, note, audit and the credit it frees (rule
+    21); the caller deals with its negativation (rule 10: an agreement removes the entry)."""
     title.move_to(TitleStatus.RENEGOTIATED)
-    title.notes = _append_note(title.notes, f"Renegociado: {note}" if note else "Renegociado")
+    title.notes = append_note(title.notes, f"Renegociado: {note}" if note else "Renegociado")
     audit.record(
         session,
         actor,
@@ -228,7 +235,6 @@ def renegotiate_title(session: Session, actor: audit.Actor, title_id: int, note:
         details={"note": note},
     )
     credit_accounts.on_titles_changed(session, title.party_id, actor)  # rule 21: the platform hears the limit
-    return rec.on_title_closed(session, title, "agreement", actor, f"título {title.number} renegociado")
 
 
 def set_dispute(
@@ -255,7 +261,7 @@ def set_dispute(
     return title
 
 
-def _append_note(notes: str | None, line: str) -> str:
+def append_note(notes: str | None, line: str) -> str:
     return f"{notes}\n{line}" if notes else line
 
 
