@@ -13,7 +13,7 @@ from app.services.core.clock import today_br
 from app.services.core.errors import Conflict, ValidationError
 from app.services.negativations import eligibility
 from app.services.negativations.inclusion import negativate_titles
-from app.services.negativations.policy import NegativationPolicy, save_policy
+from app.services.negativations.policy import NegativationPolicy, policy_for, save_policy
 from app.services.titles import csv_export as title_export
 from app.services.titles import lifecycle as titles
 
@@ -311,3 +311,19 @@ def test_title_pages_create_detail_dispute_and_renegotiate(services, login_as, f
     resp = client.post(f"/titulos/{title_id}/renegociar", data={"reason": "acordo"}, follow_redirects=True)
     assert "Título marcado como renegociado." in resp.get_data(as_text=True)
     assert login_as("crm").get(f"/titulos/{title_id}").status_code == 200
+
+
+@pytest.mark.parametrize(("typed", "saved"), [("1.000", "1000.00"), ("1.000,00", "1000.00"), ("1000,5", "1000.50")])
+def test_branch_minimum_amount_typed_the_brazilian_way(services, typed, saved):
+    branch_id, _ = _aging_world(services)
+    with services.session_factory() as s:
+        save_policy(s, FINANCE, branch_id, min_amount=typed, prescription_years=5, notice_days=10)
+        s.commit()
+        assert policy_for(s, branch_id).min_amount == Decimal(saved)
+
+
+def test_branch_minimum_amount_that_is_ambiguous_is_refused(services):
+    branch_id, _ = _aging_world(services)
+    with services.session_factory() as s, pytest.raises(ValidationError) as exc:
+        save_policy(s, FINANCE, branch_id, min_amount="12,345", prescription_years=5, notice_days=10)
+    assert exc.value.field_errors["min_amount"].startswith("Valor ambíguo")

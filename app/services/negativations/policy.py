@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -11,6 +11,7 @@ from app.models import Branch, BranchPolicy
 from app.models.branch_policy import DEFAULT_NOTICE_DAYS, DEFAULT_PRESCRIPTION_YEARS
 from app.services.core import audit
 from app.services.core.errors import NotFound, ValidationError
+from app.services.core.money import InvalidAmount, parse_money
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,12 @@ def save_policy(
         raise NotFound("Filial não encontrada.")
     errors: dict[str, str] = {}
     try:
-        amount = Decimal(str(min_amount).strip().replace(",", ".") or "0").quantize(Decimal("0.01"))
-        if amount < 0 or not amount.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        errors["min_amount"] = "Informe um valor mínimo maior ou igual a zero."
+        # The one money parser: "1.000" is R$ 1.000,00 and "12,345" is refused, never misread.
+        amount = parse_money(min_amount if str(min_amount).strip() else "0")
+        if amount < 0:
+            raise InvalidAmount("negative", "Informe um valor mínimo maior ou igual a zero.")
+    except InvalidAmount as exc:
+        errors["min_amount"] = exc.message
         amount = Decimal("0")
     years = _int(prescription_years)
     # Rule 3: never more than the CDC's five years; shorter prescriptions exist for some debts.
