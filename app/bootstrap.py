@@ -76,7 +76,9 @@ def real_commerce_factory(config: dict) -> CommerceFactory:
 
 def bootstrap(config: dict, *, engine: Engine | None = None, bureau_factory: BureauFactory | None = None,
               commerce_factory: CommerceFactory | None = None, **extras: Any) -> Services:
-    engine = engine or make_engine(config["DATABASE_URL"], echo=config.get("SQL_ECHO", False))
+    engine = engine or make_engine(config["DATABASE_URL"], echo=config.get("SQL_ECHO", False),
+                                   pool_size=config.get("DATABASE_POOL_SIZE", 10),
+                                   max_overflow=config.get("DATABASE_MAX_OVERFLOW", 20))
     box = SecretBox(config["ENCRYPTION_KEY"])
     factory = bureau_factory or config.get("BUREAU_FACTORY") or real_bureau_factory(config, engine, box)
     commerce = commerce_factory or config.get("COMMERCE_FACTORY") or real_commerce_factory(config)

@@ -51,6 +51,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "INSTANCE_DIR": str(instance_dir),
         "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{instance_dir / 'credit-desk.sqlite3'}"),
         "SQL_ECHO": _bool(env.get("SQL_ECHO")),
+        # Per process. A request may hold two connections at once (its session and a service's short
+        # transaction), so keep pool + overflow at least twice the worker threads.
+        "DATABASE_POOL_SIZE": int(env.get("DATABASE_POOL_SIZE", "10")),
+        "DATABASE_MAX_OVERFLOW": int(env.get("DATABASE_MAX_OVERFLOW", "20")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies need HTTPS; the demo on 127.0.0.1 is plain HTTP.

@@ -129,7 +129,9 @@ def _engine_for(backend: str, request, tmp_path_factory):
             url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
         else:
             url, _ = request.getfixturevalue("pg_schema_url")
-        engine = make_engine(url)
+        # Tests fire 20 requests at once, and a request may hold two connections (its own session and
+        # a service's short transaction): the pool must not be the bottleneck they measure.
+        engine = make_engine(url, pool_size=20, max_overflow=30)
         Base.metadata.create_all(engine)
         _ENGINES[backend] = (engine, url)
     return _ENGINES[backend]
