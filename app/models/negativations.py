@@ -55,6 +55,12 @@ REMOVAL_REASON_LABELS = {
     RemovalReason.MANUAL: "Manual",
     RemovalReason.EXPIRED: "Prescrição (5 anos)",
 }
+# What a person may choose when removing by hand: expiry is the routine's reason alone (rule 3
+# (five years from the due date)), never a person's.
+MANUAL_REMOVAL_REASONS = {k: v for k, v in REMOVAL_REASON_LABELS.items() if k != RemovalReason.EXPIRED}
+# Entries a removal may be asked for: on their way to the bureau or visible there; the others are
+# already leaving or gone.
+REMOVABLE_STATUSES = ("pending", "notice", "active")
 
 
 class Negativation(Base, TimestampMixin):

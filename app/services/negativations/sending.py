@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import is_postgres, transaction
 from app.models import BureauIntegration, Negativation, NegativationTitle, Party, Title
-from app.models.negativations import NegativationStatus, RemovalReason
+from app.models.negativations import MANUAL_REMOVAL_REASONS, NegativationStatus
 from app.services.core import audit
 from app.services.core.clock import now_utc, to_br, today_br
 from app.services.core.errors import Conflict, DomainError, NotFound, ValidationError
@@ -469,7 +469,7 @@ def remove_negativations(
 ) -> list[Outcome]:
     """Manual removal of one or several entries (rules 11 and 12: no removal code for this bureau)."""
     rec.require_writer(actor)
-    if reason not in {r.value for r in RemovalReason} - {"expired"}:
+    if reason not in MANUAL_REMOVAL_REASONS:
         raise ValidationError("Escolha o motivo da baixa.", field_errors={"reason": "obrigatório"})
     ids = sorted({int(i) for i in ids})
     if not ids:

@@ -37,14 +37,17 @@ def register_payment(
     actor: audit.Actor,
     title_id: int,
     amount: object,
-    paid_on: object,
+    paid_on: object = None,
     *,
     method: str | None = None,
     reference: str | None = None,
     today: dt.date | None = None,
 ) -> PaymentResult:
+    """Record a payment; `paid_on` left out (None or blank) is today in Brasília, for every caller."""
     rec.require_writer(actor)
     today = today or today_br()
+    if paid_on is None or (isinstance(paid_on, str) and not paid_on.strip()):
+        paid_on = today
     stmt = select(Title).where(Title.id == title_id)
     if is_postgres(session):
         stmt = stmt.with_for_update()  # two payments at once never overpay
