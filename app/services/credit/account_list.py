@@ -18,6 +18,7 @@ from app.services.core import audit
 from app.services.core.clock import now_utc
 from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.errors import DomainError, NotFound, ValidationError
+from app.services.core.money import decimal_br
 from app.services.credit import accounts as credit_accounts
 from app.services.crm.search import name_matches
 
@@ -87,10 +88,6 @@ def search_accounts(session: Session, *, limit: int = 50, offset: int = 0, **fil
     return [_row(r) for r in session.execute(_query(**filters).offset(offset).limit(limit))]
 
 
-def _br(value: Decimal) -> str:
-    return f"{value:.2f}".replace(".", ",")
-
-
 def export_csv_streamed(session_factory, **filters) -> Iterator[str]:
     """`export_csv` with a session of its own, closed when the stream ends or is abandoned: an HTTP
     response body is read after the request's session was already closed."""
@@ -108,8 +105,8 @@ def export_csv(session: Session, **filters) -> Iterator[str]:
         row = _row(r)
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([row.document or "", row.name, row.branch_cnpj, row.status, _br(row.limit),
-                         _br(row.tolerance_pct), _br(row.used), _br(row.available)])
+        writer.writerow([row.document or "", row.name, row.branch_cnpj, row.status, decimal_br(row.limit),
+                         decimal_br(row.tolerance_pct), decimal_br(row.used), decimal_br(row.available)])
         yield buffer.getvalue()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -11,6 +11,7 @@ from app.models import Branch, BranchPolicy
 from app.models.branch_policy import DEFAULT_NOTICE_DAYS, DEFAULT_PRESCRIPTION_YEARS
 from app.services.core import audit
 from app.services.core.errors import NotFound, ValidationError
+from app.services.core.money import parse_money
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,10 @@ def save_policy(
         raise NotFound("Filial não encontrada.")
     errors: dict[str, str] = {}
     try:
-        amount = Decimal(str(min_amount).strip().replace(",", ".") or "0").quantize(Decimal("0.01"))
-        if amount < 0 or not amount.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
+        amount = parse_money(min_amount) if str(min_amount).strip() else Decimal("0.00")
+        if amount < 0:
+            raise ValueError(min_amount)
+    except ValueError:
         errors["min_amount"] = "Informe um valor mínimo maior ou igual a zero."
         amount = Decimal("0")
     years = _int(prescription_years)

@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
-from decimal import Decimal
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.models import Branch, NegativationTitle, Party, Title
 from app.models.titles import COLLECTIBLE_STATUSES, TitleStatus
 from app.services.core.documents import InvalidDocument, normalize_document
+from app.services.core.money import decimal_br
 from app.services.titles.lifecycle import SORTS, TitleFilter, filtered
 
 EXPORT_HEADER = [
@@ -81,9 +81,9 @@ def export_csv(
                 number,
                 issue.strftime("%d/%m/%Y"),
                 due.strftime("%d/%m/%Y"),
-                _money(amount),
-                _money(received),
-                _money(open_amount),
+                decimal_br(amount),
+                decimal_br(received),
+                decimal_br(open_amount),
                 TitleStatus(status).value,
                 (today - due).days if overdue else 0,
                 "sim" if disputed else "nao",
@@ -91,10 +91,6 @@ def export_csv(
             ]
         )
         yield buffer.getvalue()
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}".replace(".", ",")
 
 
 def _document(value: str | None, mask: bool) -> str:
