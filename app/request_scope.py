@@ -76,6 +76,7 @@ def commit_request() -> None:
             session.rollback()
             return
         session.commit()
+        session.info.pop(_FLUSHED, None)
     for callback in callbacks:
         callback()
 

@@ -1,4 +1,4 @@
-"""API: inbound customers from the commerce platform (XML, seed 002) and the outbound queue.
+"""API: inbound customers from the commerce platform (XML) and the outbound queue.
 
 POST /api/v1/commerce/customers?branch=<id> (or ?branch_cnpj=<cnpj>), body XML as described in
 docs/commerce-xml.md, bearer token of a user with role admin, finance or crm. Answer: JSON with

@@ -105,7 +105,8 @@ def redirect_with_message(url: str, message: str, category: str = "danger"):
 
 def optional_step(step: Callable[[], T], default: T) -> T:
     """A part of a page that may fail without failing the page (e.g. asking the bureau for its
-    restriction reasons): its DomainError shows as a flash and the page goes on with `default`."""
+    restriction reasons): its DomainError shows as a flash and the page goes on with `default`.
+    Only for steps that write nothing in the request's session (nothing is rolled back here)."""
     try:
         return step()
     except DomainError as exc:

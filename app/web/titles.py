@@ -127,8 +127,11 @@ def export():
 def _input(form, origin: str = "manual") -> title_service.TitleInput:
     raw_branch = form.get("branch_id", "")
     branch_id = int(raw_branch) if raw_branch.isdigit() else None
-    party_id = int(form["party_id"]) if form.get("party_id", "").isdigit() else \
-        party_service.client_id_by_document(db_session(), form.get("cliente_documento", ""), branch_id=branch_id)
+    if form.get("party_id", "").isdigit():
+        party_id = int(form["party_id"])
+    else:  # typed as the client's CPF/CNPJ
+        party_id = party_service.client_id_by_document(db_session(), form.get("cliente_documento", ""),
+                                                       branch_id=branch_id)
     return title_service.TitleInput(
         party_id=party_id,
         branch_id=branch_id,
@@ -162,7 +165,7 @@ def _new_form(data, errors: dict[str, str]):
 
 
 @bp.route("/novo", methods=["GET", "POST"])
-@on_error(form=lambda data, errors: _new_form(data, errors), posted=lambda: dict(request.form))
+@on_error(form=_new_form, posted=lambda: dict(request.form))
 @requires(Capability.MANAGE_TITLES)
 def new():
     if request.method == "POST":
