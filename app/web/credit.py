@@ -57,7 +57,7 @@ def _tab(party_id: int, data=None, errors: dict | None = None):
     )
 
 
-def _posted_party_id(**_view_args) -> int:
+def _posted_party_id() -> int:
     """The client whose tab a title's form was posted from (its hidden `party_id`)."""
     return int(request.form.get("party_id", "0") or 0)
 

@@ -60,17 +60,5 @@ def capabilities_of(role: str | None) -> frozenset[Capability]:
     return frozenset(c for c, roles in GRANTS.items() if role in roles)
 
 
-def can_consult(role: str | None) -> bool:
-    return allows(role, Capability.CONSULT)
-
-
-def can_negativate(role: str | None) -> bool:
-    return allows(role, Capability.NEGATIVATE)
-
-
-def can_manage_settings(role: str | None) -> bool:
-    return allows(role, Capability.MANAGE_SETTINGS)
-
-
 def sees_full_document(role: str | None) -> bool:
     return allows(role, Capability.SEE_FULL_DOCUMENT)

@@ -184,7 +184,7 @@ def take_sqlite_write_lock(session: Session) -> None:
 
 
 def require_credit_manager(actor: audit.Actor) -> None:
-    """Only finance and admin (and the routine) change limits and statuses (rule 16 (a person decides))."""
+    """Only finance and admin (or the routine and the CLI, as "system") change limits and statuses."""
     if not allows(actor.role, Capability.MANAGE_CREDIT):
         raise PermissionDenied("Somente o financeiro ou um administrador altera limite e status de crédito.")
 
