@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask
 
 from .bootstrap import Services, bootstrap
 from .config import PROJECT_ROOT, load_config
 from .extensions import csrf, login_manager
+from .request_scope import close_request, commit_request
 
 __version__ = "0.1.0"
 
 
+class CreditDeskFlask(Flask):
+    def dispatch_request(self):
+        """The view's return is where the request's transaction commits (app.request_scope): an
+        exception, a DomainError included, skips the commit and its handler rolls back."""
+        response = super().dispatch_request()
+        commit_request()
+        return response
+
+
 def create_app(test_config: dict | None = None, *, services: Services | None = None) -> Flask:
-    app = Flask(
+    app = CreditDeskFlask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
@@ -27,18 +37,12 @@ def create_app(test_config: dict | None = None, *, services: Services | None = N
     @login_manager.user_loader
     def _load_user(user_id: str):
         from .models import User
-        from .web.common import db_session
+        from .request_scope import db_session
 
         user = db_session().get(User, int(user_id))
         return user if user is not None and user.active else None
 
-    @app.teardown_appcontext
-    def _close_session(exc):
-        session = g.pop("db_session", None)
-        if session is not None:
-            if exc is not None:
-                session.rollback()
-            session.close()
+    app.teardown_appcontext(close_request)
 
     @app.after_request
     def _security_headers(response):

@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from app.db import transaction
 from app.services.core.audit import Actor
+from app.services.core.permissions import ALL_ROLES
 
 
 def _create_app():
@@ -51,7 +52,7 @@ def _safe_url(url: str) -> str:
 @main.command("create-user")
 @click.option("--username", prompt="Usuário")
 @click.option("--name", default="")
-@click.option("--role", type=click.Choice(["admin", "finance", "crm", "viewer"]), prompt="Perfil")
+@click.option("--role", type=click.Choice(ALL_ROLES), prompt="Perfil")
 @click.option("--email", default=None)
 @click.password_option("--password", prompt="Senha")
 @with_appcontext

@@ -7,10 +7,12 @@ from functools import wraps
 from flask import Blueprint, Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from app.db import transaction
 from app.extensions import csrf
-from app.request_scope import db_session
+from app.request_scope import db_session, rollback_request, services
 from app.services.core.audit import Actor
 from app.services.core.errors import DomainError, ValidationError
+from app.services.core.permissions import Capability, allows
 from app.services.settings import switches as app_settings
 from app.services.settings import users
 
@@ -26,10 +28,14 @@ def error(status: int, code: str, message: str, **extra):
 def _authenticate():
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    user = users.user_for_token(db_session(), token)
+    if not token:
+        return error(401, "unauthorized", "Token de API ausente, inválido ou revogado.")
+    # Its own short transaction: the token's last use is kept whatever the request's outcome, and
+    # the request's session starts clean (no write lock held while the view calls the bureau).
+    with transaction(services().session_factory) as s:
+        user = users.user_for_token(s, token)
     if user is None:
         return error(401, "unauthorized", "Token de API ausente, inválido ou revogado.")
-    db_session().commit()  # last_used_at
     g.api_user = user
 
 
@@ -37,11 +43,12 @@ def api_actor() -> Actor:
     return Actor.for_user(g.api_user, via="api")
 
 
-def require_roles(*roles: str):
+def require(capability: Capability):
+    """403 unless the token's user has `capability` (app.services.core.permissions)."""
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if not g.api_user.has_role(*roles):
+            if not allows(g.api_user.role, capability):
                 return error(403, "forbidden", "Seu perfil não permite esta operação.")
             return view(*args, **kwargs)
 
@@ -68,10 +75,12 @@ def json_body() -> dict:
 
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
-    extra = {}
+    """Every API DomainError: nothing of the request is kept; the body carries the code, the pt-BR
+    message, the field errors and the error's details (e.g. a failed consultation's id)."""
+    rollback_request()
+    extra = {k: v for k, v in exc.details.items() if k != "fields"}
     if isinstance(exc, ValidationError) and exc.field_errors:
         extra["fields"] = exc.field_errors
-    db_session().rollback()
     return error(exc.http_status, exc.code, exc.message, **extra)
 
 

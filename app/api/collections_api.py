@@ -6,14 +6,15 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from app.models import CollectionRun, CollectionRunItem
-from app.request_scope import db_session, services
+from app.request_scope import db_session, end_snapshot, services
 from app.services.collections import policy as cp
 from app.services.collections.routine import run_branch
 from app.services.collections.run_records import queue_run
 from app.services.core.clock import today_br
 from app.services.core.errors import NotFound, ValidationError
+from app.services.core.pagination import keyset_page
 
-from . import api_actor, bp, json_body, require_credit, require_roles
+from . import Capability, api_actor, bp, json_body, require, require_credit
 
 
 def _policy_json(p) -> dict:
@@ -39,7 +40,7 @@ def get_collection_policy(branch_id: int):
 
 @bp.put("/collections/policies/<int:branch_id>")
 @require_credit
-@require_roles("admin")
+@require(Capability.MANAGE_SETTINGS)
 def put_collection_policy(branch_id: int):
     data = json_body()
     s = db_session()
@@ -51,13 +52,12 @@ def put_collection_policy(branch_id: int):
         grouping=data.get("grouping", current.grouping), run_time=data.get("run_time", current.run_time),
         max_concurrency=data.get("max_concurrency", current.max_concurrency),
         rate_limit_per_s=data.get("rate_limit_per_s", current.rate_limit_per_s)))
-    s.commit()
     return jsonify(_policy_json(row))
 
 
 @bp.post("/collections/runs")
 @require_credit
-@require_roles("admin", "finance")
+@require(Capability.RUN_COLLECTIONS)
 def create_collection_run():
     data = json_body()
     branch_id = data.get("branch_id")
@@ -65,12 +65,9 @@ def create_collection_run():
         raise ValidationError("Informe branch_id (número da filial).", field_errors={"branch_id": "obrigatório"})
     if data.get("dry_run", False):
         summary = run_branch(services(), api_actor(), branch_id, dry_run=True, trigger="api", today=today_br())
-        s = db_session()
-        s.rollback()  # end this request's read snapshot: the run committed in transactions of its own
-        return jsonify(_run_json(s.get(CollectionRun, summary.run_id)))
-    s = db_session()
-    run = queue_run(s, api_actor(), branch_id)
-    s.commit()
+        end_snapshot()  # the run committed in transactions of its own: read what it wrote
+        return jsonify(_run_json(db_session().get(CollectionRun, summary.run_id)))
+    run = queue_run(db_session(), api_actor(), branch_id)
     return jsonify(_run_json(run)), 202
 
 
@@ -92,12 +89,11 @@ def get_collection_run(run_id: int):
     if run is None:
         raise NotFound("Execução não encontrada.")
     after = request.args.get("after", 0, type=int)
-    items = s.scalars(select(CollectionRunItem).where(CollectionRunItem.run_id == run_id,
-                                                      CollectionRunItem.id > after)
-                      .order_by(CollectionRunItem.id).limit(500)).all()
+    items, more = keyset_page(s, select(CollectionRunItem).where(CollectionRunItem.run_id == run_id),
+                              (CollectionRunItem.id,), position=(after,), limit=500)
     body = _run_json(run)
     body["items"] = [{"id": i.id, "action": i.action, "title_id": i.title_id, "party_id": i.party_id,
                       "negativation_id": i.negativation_id, "reason_code": i.reason_code, "message": i.message}
                      for i in items]
-    body["next_after"] = items[-1].id if len(items) == 500 else None
+    body["next_after"] = items[-1].id if more else None
     return jsonify(body)

@@ -11,7 +11,7 @@ from flask import current_app, g, jsonify, request
 from sqlalchemy import select
 
 from app.models import Branch
-from app.request_scope import db_session
+from app.request_scope import db_session, end_snapshot
 from app.services.commerce import customer_import
 from app.services.commerce import outbox as commerce_outbox
 from app.services.commerce.customer_xml import BodyTooLarge
@@ -19,7 +19,7 @@ from app.services.core.documents import InvalidDocument, normalize_cnpj
 from app.services.core.errors import NotFound, ValidationError
 from app.services.core.privacy import document_for
 
-from . import api_actor, bp, error, require_roles
+from . import Capability, api_actor, bp, error, require
 
 XML_TYPES = {"application/xml", "text/xml"}
 DEFAULT_MAX_XML_BYTES = 10 * 1024 * 1024
@@ -46,7 +46,7 @@ def branch_from_request(session) -> int:
 
 
 @bp.post("/commerce/customers")
-@require_roles("admin", "finance", "crm")
+@require(Capability.IMPORT_CUSTOMERS)
 def receive_customers():
     if request.mimetype not in XML_TYPES:
         return error(415, "unsupported_media_type", "Envie o XML com Content-Type application/xml.")
@@ -56,9 +56,8 @@ def receive_customers():
                            "divida o lote.")
     s = db_session()
     branch_id = branch_from_request(s)
-    s.commit()  # end the read of the branch: the import runs in a transaction of its own
+    end_snapshot()  # the import starts its own write transaction (on SQLite, taking the lock first)
     summary = customer_import.import_customers(s, api_actor(), request.stream, branch_id, max_bytes=max_bytes)
-    s.commit()
     return jsonify({"created": summary.created, "updated": summary.updated, "refused": summary.refused,
                     "items": [item.as_dict() for item in summary.items]})
 
@@ -74,7 +73,7 @@ def update_json(u) -> dict:
 
 
 @bp.get("/commerce/updates")
-@require_roles("admin", "finance", "viewer")
+@require(Capability.VIEW_CREDIT)
 def list_updates():
     status = request.args.get("status") or None
     party = request.args.get("party_id", "")
@@ -84,9 +83,8 @@ def list_updates():
 
 
 @bp.post("/commerce/updates/<int:update_id>/retry")
-@require_roles("admin", "finance")
+@require(Capability.MANAGE_CREDIT)
 def retry_update(update_id: int):
     s = db_session()
     row = commerce_outbox.retry_update(s, api_actor(), update_id)
-    s.commit()
     return jsonify(update_json(row))

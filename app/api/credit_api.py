@@ -18,11 +18,7 @@ from app.services.credit import account_list as credit_account_list
 from app.services.credit import accounts as credit_accounts
 from app.services.credit import purchases
 
-from . import api_actor, bp, require_roles
-
-READERS = ("admin", "finance", "crm", "viewer")
-OPERATORS = ("admin", "finance", "crm")  # the platform's integration user is usually "crm"
-MANAGERS = ("admin", "finance")
+from . import Capability, api_actor, bp, require
 
 
 def body() -> dict:
@@ -64,7 +60,7 @@ def account_json(session, party) -> dict:
 
 
 @bp.post("/credit/authorizations")
-@require_roles(*OPERATORS)
+@require(Capability.AUTHORISE_PURCHASES)
 def authorize():
     data = body()
     s = db_session()
@@ -72,7 +68,6 @@ def authorize():
         s, api_actor(), branch_id=_text(data.get("branch_id")), document=_text(data.get("document")),
         amount=data.get("amount"), method=_text(data.get("method")), order_ref=data.get("order_ref"),
         installment_term=data.get("installment_term"))
-    s.commit()
     out = {"approved": result.approved, "code": result.code, "message": result.message, "method": result.method,
            "amount": str(result.amount), "party_id": result.party_id, "customer_status": result.status,
            "available": None if result.available is None else str(result.available)}
@@ -82,7 +77,7 @@ def authorize():
 
 
 @bp.get("/credit/reservations")
-@require_roles(*READERS)
+@require(Capability.READ)
 def list_reservations():
     s = db_session()
     if request.args.get("order_ref") and request.args.get("branch_id", "").isdigit():
@@ -95,23 +90,22 @@ def list_reservations():
 
 
 @bp.get("/credit/reservations/<int:reservation_id>")
-@require_roles(*READERS)
+@require(Capability.READ)
 def get_reservation(reservation_id: int):
     return jsonify(reservation_json(purchases.get_reservation(db_session(), reservation_id)))
 
 
 @bp.patch("/credit/reservations/<int:reservation_id>")
-@require_roles(*OPERATORS)
+@require(Capability.AUTHORISE_PURCHASES)
 def change_reservation(reservation_id: int):
     data = body()
     s = db_session()
     reservation = purchases.change_amount(s, api_actor(), reservation_id, data.get("amount"))
-    s.commit()
     return jsonify(reservation_json(reservation))
 
 
 @bp.post("/credit/reservations/<int:reservation_id>/settle")
-@require_roles(*OPERATORS)
+@require(Capability.AUTHORISE_PURCHASES)
 def settle_reservation(reservation_id: int):
     data = body()
     invoice_date = None
@@ -124,17 +118,15 @@ def settle_reservation(reservation_id: int):
     s = db_session()
     purchases.settle(s, api_actor(), reservation_id, installment_term=data.get("installment_term"),
                      invoice_date=invoice_date)
-    s.commit()
     return jsonify(reservation_json(purchases.get_reservation(s, reservation_id)))
 
 
 @bp.post("/credit/reservations/<int:reservation_id>/cancel")
-@require_roles(*OPERATORS)
+@require(Capability.AUTHORISE_PURCHASES)
 def cancel_reservation(reservation_id: int):
     data = body()
     s = db_session()
     reservation = purchases.cancel(s, api_actor(), reservation_id, _text(data.get("reason")))
-    s.commit()
     return jsonify(reservation_json(reservation))
 
 
@@ -148,7 +140,7 @@ def _party(session, party_id: int):
 
 
 @bp.get("/credit/accounts")
-@require_roles(*READERS)
+@require(Capability.READ)
 def list_accounts():
     branch = request.args.get("branch_id", "")
     rows = credit_account_list.search_accounts(
@@ -163,45 +155,42 @@ def list_accounts():
 
 
 @bp.get("/credit/accounts/<int:party_id>")
-@require_roles(*READERS)
+@require(Capability.READ)
 def get_account(party_id: int):
     s = db_session()
     return jsonify(account_json(s, _party(s, party_id)))
 
 
 @bp.put("/credit/accounts/<int:party_id>/limit")
-@require_roles(*MANAGERS)
+@require(Capability.MANAGE_CREDIT)
 def put_limit(party_id: int):
     data = body()
     s = db_session()
     credit_accounts.set_limit(s, api_actor(), party_id, data.get("limit"), _text(data.get("reason")),
                               tolerance_pct=data.get("tolerance_pct"))
-    s.commit()
     return jsonify(account_json(s, _party(s, party_id)))
 
 
 @bp.put("/credit/accounts/<int:party_id>/status")
-@require_roles(*MANAGERS)
+@require(Capability.MANAGE_CREDIT)
 def put_status(party_id: int):
     data = body()
     s = db_session()
     credit_accounts.set_status(s, api_actor(), party_id, _text(data.get("status")).upper(),
                                _text(data.get("reason")))
-    s.commit()
     return jsonify(account_json(s, _party(s, party_id)))
 
 
 @bp.post("/credit/accounts/<int:party_id>/resend")
-@require_roles(*MANAGERS)
+@require(Capability.MANAGE_CREDIT)
 def resend(party_id: int):
     s = db_session()
     row = credit_accounts.resend_limit(s, api_actor(), party_id)
-    s.commit()
     return jsonify({"update_id": row.id, "status": row.status}), 202
 
 
 @bp.get("/credit/accounts.csv")
-@require_roles(*READERS)
+@require(Capability.READ)
 def export_accounts():
     branch = request.args.get("branch_id", "")
     rows = credit_account_list.export_csv_streamed(
@@ -212,13 +201,12 @@ def export_accounts():
 
 
 @bp.post("/credit/accounts/import")
-@require_roles(*MANAGERS)
+@require(Capability.MANAGE_CREDIT)
 def import_accounts():
     branch = request.args.get("branch_id", "")
     s = db_session()
     lines = credit_account_list.import_csv(s, api_actor(), request.get_data(as_text=True),
                                            branch_id=int(branch) if branch.isdigit() else None,
                                            reason=request.args.get("reason", ""))
-    s.commit()
     return jsonify({"ok": sum(line.ok for line in lines), "errors": sum(not line.ok for line in lines),
                     "lines": [line.__dict__ for line in lines]})

@@ -10,26 +10,25 @@ from __future__ import annotations
 from flask import g, jsonify, request
 
 from app.models import Consultation, Contact, Party
-from app.request_scope import db_session, services
-from app.services.consultations.consult import ConsultationFailed, consult_credit, history, retry_consultation
-from app.services.consultations.decisions import DECIDING_ROLES, apply_decision
+from app.request_scope import db_session, end_snapshot, services
+from app.services.consultations.consult import consult_credit, history, retry_consultation
+from app.services.consultations.decisions import apply_decision
 from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.errors import NotFound, ValidationError
-from app.services.core.permissions import FULL_DOCUMENT_ROLES
+from app.services.core.permissions import sees_full_document
 from app.services.crm import parties as party_service
 from app.services.crm.search import PartyFilter, list_parties
 
-from . import api_actor, bp, error, json_body, require_credit, require_roles
+from . import Capability, api_actor, bp, json_body, require, require_credit
 
 KINDS = {"leads": "lead", "prospects": "prospect", "clients": "client"}
 KIND_PATH = "<any(leads,prospects,clients):kind>"
-WRITE_ROLES = ("admin", "finance", "crm")
 PARTY_TEXT_FIELDS = tuple(f for f in party_service.party_input_fields() if f != "branch_id")
 
 
 def _doc(value: str | None) -> str | None:
     """The whole number for roles that work with it; masked for read-only roles (LGPD)."""
-    if not value or g.api_user.role in FULL_DOCUMENT_ROLES:
+    if not value or sees_full_document(g.api_user.role):
         return value
     try:
         return normalize_document(value).masked
@@ -119,11 +118,10 @@ def list_kind(kind: str):
 
 
 @bp.post(f"/{KIND_PATH}")
-@require_roles(*WRITE_ROLES)
+@require(Capability.EDIT_PARTIES)
 def create_kind(kind: str):
     s = db_session()
     party = party_service.create_party(s, api_actor(), _party_input(json_body()), stage=KINDS[kind])
-    s.commit()
     return jsonify(party_json(party)), 201
 
 
@@ -133,32 +131,29 @@ def get_kind(kind: str, party_id: int):
 
 
 @bp.route(f"/{KIND_PATH}/<int:party_id>", methods=["PUT", "PATCH"])
-@require_roles(*WRITE_ROLES)
+@require(Capability.EDIT_PARTIES)
 def update_kind(kind: str, party_id: int):
     s = db_session()
     current = party_service.get_party(s, party_id, stage=KINDS[kind])
     party = party_service.update_party(s, api_actor(), party_id, _party_input(json_body(), current))
-    s.commit()
     return jsonify(party_json(party))
 
 
 @bp.delete(f"/{KIND_PATH}/<int:party_id>")
-@require_roles(*WRITE_ROLES)
+@require(Capability.EDIT_PARTIES)
 def delete_kind(kind: str, party_id: int):
     s = db_session()
     party_service.get_party(s, party_id, stage=KINDS[kind])
     party_service.delete_party(s, api_actor(), party_id)
-    s.commit()
     return "", 204
 
 
 @bp.post("/<any(leads,prospects):kind>/<int:party_id>/convert")
-@require_roles(*WRITE_ROLES)
+@require(Capability.EDIT_PARTIES)
 def convert_kind(kind: str, party_id: int):
     s = db_session()
     party_service.get_party(s, party_id, stage=KINDS[kind])
     party = party_service.convert(s, api_actor(), party_id)
-    s.commit()
     return jsonify(party_json(party))
 
 
@@ -176,39 +171,35 @@ def list_contacts(party_id: int):
 
 
 @bp.post("/parties/<int:party_id>/contacts")
-@require_roles(*WRITE_ROLES)
+@require(Capability.EDIT_PARTIES)
 def create_contact(party_id: int):
     s = db_session()
     contact = party_service.add_contact(s, api_actor(), party_id, _contact_input(json_body()))
-    s.commit()
     return jsonify(contact_json(contact)), 201
 
 
 @bp.route("/parties/<int:party_id>/contacts/<int:contact_id>", methods=["PUT", "PATCH"])
-@require_roles(*WRITE_ROLES)
+@require(Capability.EDIT_PARTIES)
 def update_contact(party_id: int, contact_id: int):
     s = db_session()
     current = party_service.get_contact(s, party_id, contact_id)
     contact = party_service.update_contact(s, api_actor(), party_id, contact_id,
                                            _contact_input(json_body(), current))
-    s.commit()
     return jsonify(contact_json(contact))
 
 
 @bp.delete("/parties/<int:party_id>/contacts/<int:contact_id>")
-@require_roles(*WRITE_ROLES)
+@require(Capability.EDIT_PARTIES)
 def delete_contact(party_id: int, contact_id: int):
     s = db_session()
     party_service.delete_contact(s, api_actor(), party_id, contact_id)
-    s.commit()
     return "", 204
 
 
 def _fresh(consultation_id: int) -> Consultation:
     """Read after the service's own transactions: end this request's snapshot first (SQLite)."""
-    s = db_session()
-    s.rollback()
-    row = s.get(Consultation, consultation_id)
+    end_snapshot()
+    row = db_session().get(Consultation, consultation_id)
     if row is None:
         raise NotFound("Consulta não encontrada.")
     return row
@@ -224,18 +215,16 @@ def list_consultations(party_id: int):
 
 @bp.post("/parties/<int:party_id>/consultations")
 @require_credit
-@require_roles(*WRITE_ROLES)
+@require(Capability.CONSULT)
 def create_consultation(party_id: int):
     data = json_body()
     contact_id = data.get("contact_id")
     if contact_id is not None and not isinstance(contact_id, int):
         raise ValidationError("Informe contact_id como número.", field_errors={"contact_id": "inteiro"})
-    try:
-        outcome = consult_credit(services(), api_actor(), party_id, contact_id=contact_id,
-                                 purpose=str(data.get("purpose") or "cadastro"),
-                                 force_new=data.get("force_new") is True, origin="api")
-    except ConsultationFailed as exc:
-        return error(502, exc.code, exc.message, consultation_id=exc.consultation_id)
+    # A failed consultation (ConsultationFailed) answers 502 with its consultation_id (the error's details).
+    outcome = consult_credit(services(), api_actor(), party_id, contact_id=contact_id,
+                             purpose=str(data.get("purpose") or "cadastro"),
+                             force_new=data.get("force_new") is True, origin="api")
     body = consultation_json(_fresh(outcome.consultation_id))
     body["message"] = outcome.message
     return jsonify(body), 200 if outcome.reused else 201
@@ -249,12 +238,9 @@ def get_consultation(consultation_id: int):
 
 @bp.post("/consultations/<int:consultation_id>/retry")
 @require_credit
-@require_roles(*WRITE_ROLES)
+@require(Capability.CONSULT)
 def retry(consultation_id: int):
-    try:
-        outcome = retry_consultation(services(), api_actor(), consultation_id)
-    except ConsultationFailed as exc:
-        return error(502, exc.code, exc.message, consultation_id=exc.consultation_id)
+    outcome = retry_consultation(services(), api_actor(), consultation_id)
     body = consultation_json(_fresh(outcome.consultation_id))
     body["message"] = outcome.message
     return jsonify(body), 200 if outcome.reused else 201
@@ -262,7 +248,7 @@ def retry(consultation_id: int):
 
 @bp.post("/consultations/<int:consultation_id>/decision")
 @require_credit
-@require_roles(*DECIDING_ROLES)
+@require(Capability.DECIDE_CREDIT)
 def decide(consultation_id: int):
     data = json_body()
     limit = data.get("credit_limit")
@@ -270,5 +256,4 @@ def decide(consultation_id: int):
     row = apply_decision(s, api_actor(), consultation_id, status=str(data.get("status") or ""),
                          reason=str(data.get("reason") or ""),
                          credit_limit=None if limit is None else str(limit))
-    s.commit()
     return jsonify(consultation_json(row))

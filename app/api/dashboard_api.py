@@ -15,9 +15,8 @@ from app.request_scope import db_session
 from app.services.collections import dashboard as dashboard_service
 from app.services.core.clock import today_br
 from app.services.core.errors import NotFound, ValidationError
-from app.services.core.permissions import ALL_ROLES
 
-from . import bp, require_credit, require_roles
+from . import Capability, bp, require, require_credit
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -100,7 +99,7 @@ def dashboard_json(d: dashboard_service.Dashboard) -> dict:
 
 
 @bp.get("/dashboard")
-@require_roles(*ALL_ROLES)
+@require(Capability.READ)
 @require_credit
 def dashboard():
     s = db_session()

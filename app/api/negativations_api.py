@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from sqlalchemy import select
 
 from app.models import Negativation
 from app.models.negativations import NEGATIVATION_STATUS_LABELS
-from app.request_scope import db_session, services
+from app.request_scope import db_session, end_snapshot, services
 from app.services.core.clock import today_br
 from app.services.core.errors import NotFound, ValidationError
 from app.services.negativations import inclusion as neg_inclusion
+from app.services.negativations import listing
 from app.services.negativations import outbox as neg_outbox
 from app.services.negativations.eligibility import Criteria, evaluate_party
 from app.services.negativations.outcomes import Outcome
 from app.services.settings import restriction_reasons
 from app.services.titles import manual_removal
 
-from . import api_actor, bp, json_body, require_credit, require_roles
-
-WRITERS = ("admin", "finance")
+from . import Capability, api_actor, bp, json_body, require, require_credit
 
 
 def negativation_json(n: Negativation) -> dict:
@@ -93,34 +91,24 @@ def _ids(value, field: str) -> list[int]:
 @bp.get("/negativations")
 @require_credit
 def list_negativations():
-    stmt = select(Negativation).order_by(Negativation.id.desc())
     status = request.args.get("status")
-    if status:
-        if status not in NEGATIVATION_STATUS_LABELS:
-            raise ValidationError("Status inválido.", field_errors={"status": "inválido"})
-        stmt = stmt.where(Negativation.status == status)
-    for name, col in (
-        ("party_id", Negativation.party_id),
-        ("branch_id", Negativation.branch_id),
-        ("before_id", Negativation.id),
-    ):
+    if status and status not in NEGATIVATION_STATUS_LABELS:
+        raise ValidationError("Status inválido.", field_errors={"status": "inválido"})
+
+    def int_arg(name: str) -> int | None:
         raw = request.args.get(name, "")
-        if raw.isdigit():
-            stmt = stmt.where(col < int(raw) if name == "before_id" else col == int(raw))
-    limit = (
-        min(500, int(request.args.get("limit", "100"))) if request.args.get("limit", "").isdigit() else 100
+        return int(raw) if raw.isdigit() else None
+
+    limit = min(500, int_arg("limit") or 100)
+    page = listing.list_negativations(
+        db_session(), status=status or None, party_id=int_arg("party_id"), branch_id=int_arg("branch_id"),
+        before_id=int_arg("before_id"), limit=limit,
     )
-    rows = db_session().scalars(stmt.limit(limit + 1)).all()
-    return jsonify(
-        {
-            "items": [negativation_json(n) for n in rows[:limit]],
-            "next_before_id": rows[limit - 1].id if len(rows) > limit else None,
-        }
-    )
+    return jsonify({"items": [negativation_json(n) for n in page.items], "next_before_id": page.next_before_id})
 
 
 @bp.post("/negativations")
-@require_roles(*WRITERS)
+@require(Capability.NEGATIVATE)
 @require_credit
 def create_negativation():
     data = json_body()
@@ -136,7 +124,7 @@ def create_negativation():
         # Titles removed by hand go again only with this explicit confirmation (rules 10 and 11).
         confirm_after_manual_removal=data.get("confirm_after_manual_removal") is True,
     )
-    db_session().rollback()  # end the request snapshot: the service committed in its own sessions
+    end_snapshot()  # the service committed in sessions of its own: read what it wrote
     return jsonify(
         _outcome_json(outcome) | {"negativation": negativation_json(_get(outcome.negativation_id))}
     ), 201
@@ -162,7 +150,7 @@ def negativation_events(negativation_id: int):
 
 
 @bp.post("/negativations/removals")
-@require_roles(*WRITERS)
+@require(Capability.NEGATIVATE)
 @require_credit
 def remove_negativations():
     data = json_body()
@@ -180,19 +168,19 @@ def remove_negativations():
 @require_credit
 def sync_negativation(negativation_id: int):
     outcome = neg_outbox.refresh_status(services(), api_actor(), negativation_id)
-    db_session().rollback()  # end the request snapshot: the service committed in its own sessions
+    end_snapshot()  # the service committed in sessions of its own: read what it wrote
     return jsonify(_outcome_json(outcome) | {"negativation": negativation_json(_get(negativation_id))})
 
 
 @bp.post("/negativations/<int:negativation_id>/resend")
-@require_roles(*WRITERS)
+@require(Capability.NEGATIVATE)
 @require_credit
 def resend_negativation(negativation_id: int):
     data = request.get_json(silent=True) or {}
     outcome = neg_inclusion.resend(
         services(), api_actor(), negativation_id, restriction_code=data.get("restriction_code") or None
     )
-    db_session().rollback()  # end the request snapshot: the service committed in its own sessions
+    end_snapshot()  # the service committed in sessions of its own: read what it wrote
     return jsonify(_outcome_json(outcome) | {"negativation": negativation_json(_get(negativation_id))})
 
 

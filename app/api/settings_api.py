@@ -11,7 +11,7 @@ from app.services.core.errors import ValidationError
 from app.services.settings import branches
 from app.services.settings import switches as app_settings
 
-from . import api_actor, bp, json_body, require_roles
+from . import Capability, api_actor, bp, json_body, require
 
 
 def branch_json(b) -> dict:
@@ -39,25 +39,23 @@ def _branch_input(data: dict) -> branches.BranchInput:
 
 
 @bp.post("/branches")
-@require_roles("admin")
+@require(Capability.MANAGE_SETTINGS)
 def create_branch():
     s = db_session()
     b = branches.save_branch(s, api_actor(), _branch_input(json_body()))
-    s.commit()
     return jsonify(branch_json(b)), 201
 
 
 @bp.put("/branches/<int:branch_id>")
-@require_roles("admin")
+@require(Capability.MANAGE_SETTINGS)
 def update_branch(branch_id: int):
     s = db_session()
     b = branches.save_branch(s, api_actor(), _branch_input(json_body()), branch_id=branch_id)
-    s.commit()
     return jsonify(branch_json(b))
 
 
 @bp.get("/integrations")
-@require_roles("admin")
+@require(Capability.MANAGE_SETTINGS)
 def list_integrations():
     rows = db_session().scalars(select(BureauIntegration).order_by(BureauIntegration.id)).all()
     # Never the secret nor the token: only whether a token is cached and until when.
@@ -75,13 +73,12 @@ def get_credit_analysis():
 
 
 @bp.put("/settings/credit-analysis")
-@require_roles("admin")
+@require(Capability.MANAGE_SETTINGS)
 def put_credit_analysis():
     data = json_body()
     if not isinstance(data.get("enabled"), bool):
         raise ValidationError("Informe 'enabled' como true ou false.", field_errors={"enabled": "booleano"})
     s = db_session()
     app_settings.set_credit_analysis(s, api_actor(), data["enabled"])
-    s.commit()
     return jsonify({"enabled": data["enabled"]})
 

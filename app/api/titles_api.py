@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from app.models import Title
-from app.request_scope import db_session, services
+from app.request_scope import after_commit, db_session, services
 from app.services.core.clock import today_br
 from app.services.core.errors import ValidationError
 from app.services.negativations import removal as neg_removal
@@ -14,9 +14,7 @@ from app.services.titles import lifecycle as title_service
 from app.services.titles import manual_removal
 from app.services.titles import payments as payment_service
 
-from . import api_actor, bp, json_body, require_roles
-
-WRITERS = ("admin", "finance")
+from . import Capability, api_actor, bp, json_body, require
 
 
 def title_json(t: Title, today=None, negativation_id: int | None = None) -> dict:
@@ -132,16 +130,15 @@ def _input(data: dict, origin: str = "api") -> title_service.TitleInput:
 
 
 @bp.post("/titles")
-@require_roles(*WRITERS)
+@require(Capability.MANAGE_TITLES)
 def create_title():
     s = db_session()
     title = title_service.create_title(s, api_actor(), _input(json_body()))
-    s.commit()
     return jsonify(title_json(title)), 201
 
 
 @bp.put("/titles/<int:title_id>")
-@require_roles(*WRITERS)
+@require(Capability.MANAGE_TITLES)
 def update_title(title_id: int):
     s = db_session()
     title = _get(title_id)
@@ -157,57 +154,58 @@ def update_title(title_id: int):
         "court_blocked": title.court_blocked,
     } | json_body()
     title = title_service.update_title(s, api_actor(), title_id, _input(data))
-    s.commit()
     return jsonify(title_json(title))
 
 
-def _after_commit(removal_ids: list[int]) -> list[dict]:
-    return [
-        {"negativation_id": o.negativation_id, "status": o.status, "message": o.message}
-        for o in neg_removal.send_removals(services(), removal_ids)
-    ]
+def _removals_after_commit(removal_ids: list[int]) -> list[dict]:
+    """The outcomes of sending these removals right after the request commits (rule 9 (removal
+    after full payment)): the list is filled then. Views return it inside a dict, which Flask
+    serialises after the request scope committed, so the answer carries the outcomes."""
+    sent: list[dict] = []
+    if removal_ids:
+        after_commit(lambda: sent.extend(
+            {"negativation_id": o.negativation_id, "status": o.status, "message": o.message}
+            for o in neg_removal.send_removals(services(), removal_ids)
+        ))
+    return sent
 
 
 @bp.post("/titles/<int:title_id>/cancel")
-@require_roles(*WRITERS)
+@require(Capability.MANAGE_TITLES)
 def cancel_title(title_id: int):
     s = db_session()
     removal = title_service.cancel_title(s, api_actor(), title_id, str(_optional_body().get("reason") or ""))
-    s.commit()
-    return jsonify(title_json(_get(title_id)) | {"removals": _after_commit([removal] if removal else [])})
+    return title_json(_get(title_id)) | {"removals": _removals_after_commit([removal] if removal else [])}
 
 
 @bp.post("/titles/<int:title_id>/renegotiate")
-@require_roles(*WRITERS)
+@require(Capability.MANAGE_TITLES)
 def renegotiate_title(title_id: int):
     s = db_session()
     removal = title_service.renegotiate_title(
         s, api_actor(), title_id, str(_optional_body().get("note") or "")
     )
-    s.commit()
-    return jsonify(title_json(_get(title_id)) | {"removals": _after_commit([removal] if removal else [])})
+    return title_json(_get(title_id)) | {"removals": _removals_after_commit([removal] if removal else [])}
 
 
 @bp.post("/titles/<int:title_id>/dispute")
-@require_roles(*WRITERS)
+@require(Capability.MANAGE_TITLES)
 def dispute_title(title_id: int):
     data = json_body()
     s = db_session()
     title = title_service.set_dispute(
         s, api_actor(), title_id, bool(data.get("disputed", True)), str(data.get("reason") or "")
     )
-    s.commit()
     return jsonify(title_json(title))
 
 
 @bp.post("/titles/<int:title_id>/release-hold")
-@require_roles(*WRITERS)
+@require(Capability.NEGATIVATE)
 def release_hold(title_id: int):
     """Clear the "não negativar" hold a removal by hand left (rules 10 and 11); `reason` is required."""
     data = json_body()
     s = db_session()
     title = manual_removal.clear_hold(s, api_actor(), title_id, str(data.get("reason") or ""))
-    s.commit()
     return jsonify(title_json(title))
 
 
@@ -217,7 +215,7 @@ def list_payments(title_id: int):
 
 
 @bp.post("/titles/<int:title_id>/payments")
-@require_roles(*WRITERS)
+@require(Capability.MANAGE_TITLES)
 def create_payment(title_id: int):
     data = json_body()
     s = db_session()
@@ -226,18 +224,15 @@ def create_payment(title_id: int):
         api_actor(),
         title_id,
         str(data.get("amount") if data.get("amount") is not None else ""),
-        data.get("paid_on") or today_br().isoformat(),
+        data.get("paid_on"),
         method=data.get("method"),
         reference=data.get("reference"),
     )
-    s.commit()
-    return jsonify(
-        {
-            "payment": payment_json(result.payment),
-            "title": title_json(result.title),
-            "removals": _after_commit(result.removal_ids),
-        }
-    ), 201
+    return {
+        "payment": payment_json(result.payment),
+        "title": title_json(result.title),
+        "removals": _removals_after_commit(result.removal_ids),
+    }, 201
 
 
 def _optional_body() -> dict:

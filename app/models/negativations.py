@@ -84,6 +84,13 @@ REMOVAL_REASON_LABELS = {
     RemovalReason.MANUAL: "Manual",
     RemovalReason.EXPIRED: "Prescrição (5 anos)",
 }
+# What a person may choose when removing by hand: expiry is the routine's reason alone (rule 3
+# (five years from the due date)), never a person's.
+MANUAL_REMOVAL_REASONS = {k: v for k, v in REMOVAL_REASON_LABELS.items() if k != RemovalReason.EXPIRED}
+# Entries a removal may be asked for (the from-states of removal_pending in the transitions table):
+# on their way to the bureau or visible there; the others are
+# already leaving or gone.
+REMOVABLE_STATUSES = transitions.sources_of(NEGATIVATION_TRANSITIONS, NegativationStatus.REMOVAL_PENDING)
 
 
 class Negativation(Base, TimestampMixin):

@@ -57,9 +57,6 @@ class User(Base):
     def get_id(self) -> str:
         return str(self.id)
 
-    def has_role(self, *roles: str | Role) -> bool:
-        return self.role in {str(r) for r in roles}
-
     @property
     def role_label(self) -> str:
         return ROLE_LABELS.get(Role(self.role), self.role)

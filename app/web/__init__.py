@@ -7,7 +7,8 @@ from flask_login import current_user
 
 from app.services.settings import switches as app_settings
 
-from .common import db_session
+from .common import can, db_session
+from .errors import register_error_pages
 from .formatting import register_filters
 from .navigation import nav_items, query_with
 from .party_tabs import tabs_for
@@ -25,11 +26,12 @@ def register_web(app: Flask) -> None:
                    dashboard):
         app.register_blueprint(module.bp)
     register_filters(app)
-    app.jinja_env.globals.update(nav_items=nav_items, query_with=query_with)
+    register_error_pages(app)
+    app.jinja_env.globals.update(nav_items=nav_items, query_with=query_with, can=can)
 
     @app.template_global()
     def party_tabs(party):
-        return tabs_for(party, current_user.role, app_settings.credit_analysis_enabled(db_session()))
+        return tabs_for(party, app_settings.credit_analysis_enabled(db_session()))
 
     @app.context_processor
     def _nav_context():

@@ -15,7 +15,7 @@ from app.services.core.clock import to_br
 from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.spreadsheet import text_cell
 
-from .common import db_session, page_args, roles_required
+from .common import Capability, db_session, page_args, requires
 
 bp = Blueprint("audit", __name__, url_prefix="/auditoria")
 
@@ -56,7 +56,7 @@ def _filter() -> tuple[audit.AuditFilter, str | None]:
 
 
 @bp.route("/")
-@roles_required("admin")
+@requires(Capability.VIEW_AUDIT)
 def index():
     s = db_session()
     flt, warning = _filter()
@@ -69,7 +69,7 @@ def index():
 
 
 @bp.route("/exportar.csv")
-@roles_required("admin")
+@requires(Capability.VIEW_AUDIT)
 def export():
     flt, _ = _filter()
     s = db_session()

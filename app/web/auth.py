@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -13,7 +11,7 @@ from wtforms.validators import DataRequired
 from app.services.core import audit
 from app.services.settings import users
 
-from .common import db_session
+from .common import db_session, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -21,13 +19,6 @@ bp = Blueprint("auth", __name__)
 class LoginForm(FlaskForm):
     username = StringField("Usuário", validators=[DataRequired(message="Informe o usuário.")])
     password = PasswordField("Senha", validators=[DataRequired(message="Informe a senha.")])
-
-
-def _safe_next(target: str | None) -> str:
-    # Only same-site relative paths: an open redirect would let a phishing link bounce through us.
-    if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
-        return target
-    return url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -40,9 +31,8 @@ def login():
             flash("Usuário ou senha incorretos.", "danger")
         else:
             audit.record(session, audit.Actor.for_user(user), "auth.login", "user", user.id, summary="Login")
-            session.commit()
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), url_for("home.index")))
     return render_template("auth/login.html", form=form)
 
 

@@ -6,10 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.models import Branch, BureauIntegration
-from app.services.core.errors import DomainError
 from app.services.settings import branches as branch_service
 
-from .common import actor, checkbox, db_session, flash_domain_error, roles_required
+from .common import Capability, actor, checkbox, db_session, requires
+from .errors import on_error
 
 bp = Blueprint("branches", __name__, url_prefix="/configuracoes/filiais")
 
@@ -29,65 +29,50 @@ def _input() -> branch_service.BranchInput:
     )
 
 
+def _form(branch_id: int | None, data, errors: dict[str, str]):
+    branch = db_session().get(Branch, branch_id) if branch_id is not None else None
+    return render_template("branches/form.html", branch=branch, data=data, errors=errors,
+                           integration_options=[(i.id, i.name) for i in _integrations()])
+
+
 @bp.route("/")
-@roles_required("admin", "finance")
+@requires(Capability.VIEW_BRANCHES)
 def index():
     return render_template("branches/index.html", branches=branch_service.list_branches(db_session()))
 
 
 @bp.route("/nova", methods=["GET", "POST"])
-@roles_required("admin")
+@on_error(form=lambda data, errors: _form(None, data, errors))
+@requires(Capability.MANAGE_SETTINGS)
 def new():
-    errors: dict[str, str] = {}
     if request.method == "POST":
-        s = db_session()
-        try:
-            branch = branch_service.save_branch(s, actor(), _input())
-            s.commit()
-            flash(f"Filial {branch.name} criada.", "success")
-            return redirect(url_for("branches.index"))
-        except DomainError as exc:
-            s.rollback()
-            errors = flash_domain_error(exc)
-    return render_template("branches/form.html", branch=None, data=request.form, errors=errors,
-                           integration_options=[(i.id, i.name) for i in _integrations()])
+        branch = branch_service.save_branch(db_session(), actor(), _input())
+        flash(f"Filial {branch.name} criada.", "success")
+        return redirect(url_for("branches.index"))
+    return _form(None, request.form, {})
 
 
 @bp.route("/<int:branch_id>", methods=["GET", "POST"])
-@roles_required("admin")
+@on_error(form=lambda data, errors, branch_id: _form(branch_id, data, errors))
+@requires(Capability.MANAGE_SETTINGS)
 def edit(branch_id: int):
-    s = db_session()
-    branch = s.get(Branch, branch_id)
+    branch = db_session().get(Branch, branch_id)
     if branch is None:
         flash("Filial não encontrada.", "warning")
         return redirect(url_for("branches.index"))
-    errors: dict[str, str] = {}
     if request.method == "POST":
-        try:
-            branch_service.save_branch(s, actor(), _input(), branch_id=branch_id)
-            s.commit()
-            flash("Filial salva.", "success")
-            return redirect(url_for("branches.index"))
-        except DomainError as exc:
-            s.rollback()
-            errors = flash_domain_error(exc)
-        data = request.form
-    else:
-        data = {f: getattr(branch, f) or "" for f in FIELDS} | {
-            "active": branch.active, "bureau_integration_id": branch.bureau_integration_id}
-    return render_template("branches/form.html", branch=branch, data=data, errors=errors,
-                           integration_options=[(i.id, i.name) for i in _integrations()])
+        branch_service.save_branch(db_session(), actor(), _input(), branch_id=branch_id)
+        flash("Filial salva.", "success")
+        return redirect(url_for("branches.index"))
+    data = {f: getattr(branch, f) or "" for f in FIELDS} | {
+        "active": branch.active, "bureau_integration_id": branch.bureau_integration_id}
+    return _form(branch_id, data, {})
 
 
 @bp.route("/<int:branch_id>/excluir", methods=["POST"])
-@roles_required("admin")
+@on_error(redirect="branches.index")
+@requires(Capability.MANAGE_SETTINGS)
 def delete(branch_id: int):
-    s = db_session()
-    try:
-        branch_service.delete_branch(s, actor(), branch_id)
-        s.commit()
-        flash("Filial excluída.", "success")
-    except DomainError as exc:
-        s.rollback()
-        flash_domain_error(exc)
+    branch_service.delete_branch(db_session(), actor(), branch_id)
+    flash("Filial excluída.", "success")
     return redirect(url_for("branches.index"))

@@ -11,22 +11,12 @@ from app.services.collections.routine import run_branch
 from app.services.collections.run_records import STATUS_LABELS, queue_run
 from app.services.collections.schedule import next_run_at
 from app.services.core.clock import today_br
-from app.services.core.errors import DomainError
 from app.services.negativations.eligibility import REASON_LABELS
 
-from .common import (
-    actor,
-    checkbox,
-    credit_required,
-    db_session,
-    flash_domain_error,
-    page_args,
-    roles_required,
-    services,
-)
+from .common import Capability, actor, checkbox, credit_required, db_session, page_args, requires, services
+from .errors import on_error
 
 bp = Blueprint("collections", __name__, url_prefix="/cobranca")
-READERS = ("admin", "finance", "crm", "viewer")
 ACTION_LABELS = {"include": "Incluída", "would_include": "Seria incluída", "remove": "Baixada",
                  "would_remove": "Seria baixada", "skip": "Ignorado", "error": "Erro",
                  "pending": "Pendente (reenvio automático)"}
@@ -40,7 +30,7 @@ def _labels():
 
 
 @bp.route("/parametros")
-@roles_required(*READERS)
+@requires(Capability.READ)
 @credit_required
 def parameters():
     s = db_session()
@@ -52,42 +42,43 @@ def parameters():
     return render_template("collections/parameters.html", rows=rows)
 
 
-@bp.route("/parametros/<int:branch_id>", methods=["GET", "POST"])
-@roles_required("admin")
-@credit_required
-def edit_parameters(branch_id: int):
+def _parameters_form(branch_id: int, data=None, errors=None):
     s = db_session()
     branch = s.get(Branch, branch_id)
     if branch is None:
         flash("Filial não encontrada.", "warning")
         return redirect(url_for("collections.parameters"))
-    errors: dict[str, str] = {}
+    if data is None:
+        p = cp.policy_for(s, branch_id)
+        data = {"enabled": p.enabled, "handle_by_title": "sim" if p.handle_by_title else "nao",
+                "days_to_execute": p.days_to_execute, "grouping": p.grouping, "run_time": p.run_time,
+                "max_concurrency": p.max_concurrency, "rate_limit_per_s": p.rate_limit_per_s or ""}
+    return render_template("collections/parameters_form.html", branch=branch, data=data, errors=errors or {},
+                           groupings=cp.GROUPINGS, blockers=cp.blockers(cp.policy_for(s, branch_id), branch))
+
+
+@bp.route("/parametros/<int:branch_id>", methods=["GET", "POST"])
+@on_error(form=lambda data, errors, branch_id: _parameters_form(branch_id, data, errors),
+          posted=lambda: dict(request.form, enabled=checkbox("enabled")))
+@requires(Capability.MANAGE_SETTINGS)
+@credit_required
+def edit_parameters(branch_id: int):
+    if db_session().get(Branch, branch_id) is None:
+        return _parameters_form(branch_id)
     if request.method == "POST":
         data = cp.CollectionPolicyInput(
             enabled=checkbox("enabled"), handle_by_title=request.form.get("handle_by_title") == "sim",
             days_to_execute=request.form.get("days_to_execute", ""), grouping=request.form.get("grouping", ""),
             run_time=request.form.get("run_time", ""), max_concurrency=request.form.get("max_concurrency", "4"),
             rate_limit_per_s=request.form.get("rate_limit_per_s") or None)
-        try:
-            cp.save_collection_policy(s, actor(), branch_id, data)
-            s.commit()
-            flash("Parâmetros de cobrança salvos. O novo horário vale a partir do próximo minuto.", "success")
-            return redirect(url_for("collections.parameters"))
-        except DomainError as exc:
-            s.rollback()
-            errors = flash_domain_error(exc)
-        form = dict(request.form, enabled=checkbox("enabled"))
-    else:
-        p = cp.policy_for(s, branch_id)
-        form = {"enabled": p.enabled, "handle_by_title": "sim" if p.handle_by_title else "nao",
-                "days_to_execute": p.days_to_execute, "grouping": p.grouping, "run_time": p.run_time,
-                "max_concurrency": p.max_concurrency, "rate_limit_per_s": p.rate_limit_per_s or ""}
-    return render_template("collections/parameters_form.html", branch=branch, data=form, errors=errors,
-                           groupings=cp.GROUPINGS, blockers=cp.blockers(cp.policy_for(s, branch_id), branch))
+        cp.save_collection_policy(db_session(), actor(), branch_id, data)
+        flash("Parâmetros de cobrança salvos. O novo horário vale a partir do próximo minuto.", "success")
+        return redirect(url_for("collections.parameters"))
+    return _parameters_form(branch_id)
 
 
 @bp.route("/execucoes")
-@roles_required(*READERS)
+@requires(Capability.READ)
 @credit_required
 def runs():
     s = db_session()
@@ -113,46 +104,37 @@ def _branch_from_form() -> int | None:
 
 
 @bp.route("/simular", methods=["POST"])
-@roles_required("admin", "finance")
+@on_error(redirect="collections.runs")
+@requires(Capability.RUN_COLLECTIONS)
 @credit_required
 def simulate():
     branch_id = _branch_from_form()
     if branch_id is None:
         flash("Escolha a filial para simular.", "warning")
         return redirect(url_for("collections.runs"))
-    try:
-        summary = run_branch(services(), actor(), branch_id, dry_run=True, trigger="manual", today=today_br())
-    except DomainError as exc:
-        flash_domain_error(exc)
-        return redirect(url_for("collections.runs"))
+    summary = run_branch(services(), actor(), branch_id, dry_run=True, trigger="manual", today=today_br())
     flash("Simulação concluída: nada foi enviado ao bureau. Veja abaixo o que seria incluído, baixado e ignorado.",
           "success")
     return redirect(url_for("collections.run_detail", run_id=summary.run_id))
 
 
 @bp.route("/executar", methods=["POST"])
-@roles_required("admin", "finance")
+@on_error(redirect="collections.runs")
+@requires(Capability.RUN_COLLECTIONS)
 @credit_required
 def execute():
     branch_id = _branch_from_form()
     if branch_id is None:
         flash("Escolha a filial para executar.", "warning")
         return redirect(url_for("collections.runs"))
-    s = db_session()
-    try:
-        run = queue_run(s, actor(), branch_id)
-        s.commit()
-    except DomainError as exc:
-        s.rollback()
-        flash_domain_error(exc)
-        return redirect(url_for("collections.runs"))
+    run = queue_run(db_session(), actor(), branch_id)
     flash(f"Execução nº {run.id} na fila: o agendador a inicia em até 1 minuto. Atualize a página para "
           "acompanhar.", "success")
     return redirect(url_for("collections.run_detail", run_id=run.id))
 
 
 @bp.route("/execucoes/<int:run_id>")
-@roles_required(*READERS)
+@requires(Capability.READ)
 @credit_required
 def run_detail(run_id: int):
     s = db_session()

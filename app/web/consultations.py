@@ -1,5 +1,5 @@
-"""Consultas de análise de crédito: consult from a lead, a contact, a prospect or a client;
-the report (printable); the reuse confirmation step; one-click retry; the person's decision.
+"""Consultas de análise de crédito: consult from a lead, a contact, a prospect or a client; the
+report (printable); the reuse confirmation step; one-click retry; the person's decision.
 
 Everything here disappears with the global switch off; viewers read reports but never consult.
 """
@@ -7,28 +7,21 @@ Everything here disappears with the global switch off; viewers read reports but 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from app.models import Consultation, Party
 from app.models.consultations import PURPOSES
 from app.models.parties import STATUS_LABELS
 from app.services.consultations import consult as consultation_service
 from app.services.consultations.consult import ConsultationFailed
-from app.services.consultations.decisions import DECIDING_ROLES, apply_decision
+from app.services.consultations.decisions import apply_decision
 from app.services.consultations.policy import policy_for
 from app.services.core.clock import today_br
-from app.services.core.errors import DomainError, ValidationError
+from app.services.core.errors import ValidationError
+from app.services.core.money import decimal_br
 
-from .common import (
-    ALL_ROLES,
-    actor,
-    credit_required,
-    db_session,
-    flash_domain_error,
-    roles_required,
-    services,
-)
-from .crm import CONSULT_ROLES, can_consult, party_page_context
+from .common import Capability, actor, can, credit_required, db_session, requires, safe_next, services
+from .crm import can_consult, party_page_context
+from .errors import on_error, redirect_with_message
 from .party_tabs import PartyTab, register_tab
 
 bp = Blueprint("consultations", __name__, url_prefix="/crm")
@@ -53,11 +46,22 @@ def _consultation(consultation_id: int) -> Consultation:
     return row
 
 
-def _safe_next(party_id: int) -> str:
-    target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("consultations.party_history", party_id=party_id)
+def _next(party_id: int) -> str:
+    return safe_next(request.form.get("next"), url_for("consultations.party_history", party_id=party_id))
+
+
+# A failed consultation is recorded and charged nothing: its report says why and offers the retry.
+FAILED_MESSAGES = {
+    "consultations.consult": "A consulta não foi concluída e nada foi cobrado. O motivo está abaixo; use "
+                             "\"Tentar novamente\".",
+    "consultations.retry": "A nova tentativa também falhou e nada foi cobrado. O motivo está abaixo.",
+}
+
+
+@bp.errorhandler(ConsultationFailed)
+def _failed(exc: ConsultationFailed):
+    return redirect_with_message(url_for("consultations.report", consultation_id=exc.consultation_id),
+                                 FAILED_MESSAGES.get(request.endpoint or "", exc.message))
 
 
 def _month_usage(branch_id: int) -> dict:
@@ -69,7 +73,7 @@ def _month_usage(branch_id: int) -> dict:
 
 
 @bp.route("/cadastros/<int:party_id>/consultas")
-@roles_required(*ALL_ROLES)
+@requires(Capability.READ)
 @credit_required
 def party_history(party_id: int):
     party = _party(party_id)
@@ -80,52 +84,40 @@ def party_history(party_id: int):
 
 
 @bp.route("/cadastros/<int:party_id>/consultar", methods=["POST"])
-@roles_required(*CONSULT_ROLES)
+@on_error(redirect=_next)
+@requires(Capability.CONSULT)
 @credit_required
 def consult(party_id: int):
     contact_raw = request.form.get("contact_id", "")
     origin = request.form.get("origin")
-    try:
-        outcome = consultation_service.consult_credit(
-            services(), actor(), party_id, contact_id=int(contact_raw) if contact_raw.isdigit() else None,
-            purpose=request.form.get("purpose") or "cadastro", force_new=request.form.get("force_new") == "1",
-            origin=origin if origin in ORIGINS else None)
-    except ConsultationFailed as exc:
-        flash("A consulta não foi concluída e nada foi cobrado. O motivo está abaixo; use \"Tentar novamente\".",
-              "danger")
-        return redirect(url_for("consultations.report", consultation_id=exc.consultation_id))
-    except DomainError as exc:
-        flash_domain_error(exc)
-        return redirect(_safe_next(party_id))
+    outcome = consultation_service.consult_credit(
+        services(), actor(), party_id, contact_id=int(contact_raw) if contact_raw.isdigit() else None,
+        purpose=request.form.get("purpose") or "cadastro", force_new=request.form.get("force_new") == "1",
+        origin=origin if origin in ORIGINS else None)
     flash(outcome.message, "info" if outcome.reused else "success")
     return redirect(url_for("consultations.report", consultation_id=outcome.consultation_id))
 
 
-def _render_report(row: Consultation, *, errors: dict | None = None, data=None, status: int = 200):
+def _render_report(row: Consultation, *, errors: dict | None = None, data=None):
     if data is None:
         limit = row.decision_limit if row.decision_status else row.suggested_limit
-        data = {"status": row.decision_status or row.suggested_status or "",
-                "credit_limit": _money_field(limit)}
+        data = {"status": row.decision_status or row.suggested_status or "", "credit_limit": decimal_br(limit)}
     return render_template(
         "crm/report.html", c=row, party=row.party, source=row.reused_from,
-        can_decide=current_user.has_role(*DECIDING_ROLES), can_consult=can_consult(),
+        can_decide=can(Capability.DECIDE_CREDIT), can_consult=can_consult(),
         can_retry=consultation_service.can_retry(row), interrupted=consultation_service.is_interrupted(row),
-        statuses=STATUS_LABELS, errors=errors or {}, data=data), status
-
-
-def _money_field(value) -> str:
-    return "" if value is None else f"{value:.2f}".replace(".", ",")
+        statuses=STATUS_LABELS, errors=errors or {}, data=data)
 
 
 @bp.route("/consultas/<int:consultation_id>")
-@roles_required(*ALL_ROLES)
+@requires(Capability.READ)
 @credit_required
 def report(consultation_id: int):
     return _render_report(_consultation(consultation_id))
 
 
 @bp.route("/consultas/<int:consultation_id>/nova")
-@roles_required(*CONSULT_ROLES)
+@requires(Capability.CONSULT)
 @credit_required
 def confirm_new(consultation_id: int):
     """The explicit step before a new, charged consultation of a document inside the window (rule 14)."""
@@ -135,39 +127,25 @@ def confirm_new(consultation_id: int):
 
 
 @bp.route("/consultas/<int:consultation_id>/repetir", methods=["POST"])
-@roles_required(*CONSULT_ROLES)
+@on_error(redirect="consultations.report")
+@requires(Capability.CONSULT)
 @credit_required
 def retry(consultation_id: int):
     row = _consultation(consultation_id)
-    try:
-        outcome = consultation_service.retry_consultation(services(), actor(), row.id)
-    except ConsultationFailed as exc:
-        flash("A nova tentativa também falhou e nada foi cobrado. O motivo está abaixo.", "danger")
-        return redirect(url_for("consultations.report", consultation_id=exc.consultation_id))
-    except DomainError as exc:
-        flash_domain_error(exc)
-        return redirect(url_for("consultations.report", consultation_id=row.id))
+    outcome = consultation_service.retry_consultation(services(), actor(), row.id)
     flash(outcome.message, "info" if outcome.reused else "success")
     return redirect(url_for("consultations.report", consultation_id=outcome.consultation_id))
 
 
 @bp.route("/consultas/<int:consultation_id>/decisao", methods=["POST"])
-@roles_required(*DECIDING_ROLES)
+@on_error(redirect="consultations.report", form_errors=ValidationError, status=422,
+          form=lambda data, errors, consultation_id: _render_report(_consultation(consultation_id), errors=errors,
+                                                                    data=data))
+@requires(Capability.DECIDE_CREDIT)
 @credit_required
 def decide(consultation_id: int):
-    s = db_session()
     row = _consultation(consultation_id)
-    try:
-        apply_decision(s, actor(), row.id, status=request.form.get("status", ""),
-                       reason=request.form.get("reason", ""), credit_limit=request.form.get("credit_limit"))
-        s.commit()
-    except ValidationError as exc:
-        s.rollback()
-        return _render_report(_consultation(consultation_id), errors=flash_domain_error(exc),
-                              data=request.form, status=422)
-    except DomainError as exc:
-        s.rollback()
-        flash_domain_error(exc)
-        return redirect(url_for("consultations.report", consultation_id=consultation_id))
+    apply_decision(db_session(), actor(), row.id, status=request.form.get("status", ""),
+                   reason=request.form.get("reason", ""), credit_limit=request.form.get("credit_limit"))
     flash(f"Decisão aplicada: {row.party.name} agora está com status {row.decision_status}.", "success")
     return redirect(url_for("consultations.report", consultation_id=consultation_id))

@@ -9,20 +9,17 @@ from app.models import Branch, Party
 from app.models.parties import STATUS_LABELS, CustomerStatus
 from app.services.commerce import outbox as commerce_outbox
 from app.services.core.clock import today_br
-from app.services.core.errors import DomainError
 from app.services.credit import accounts as credit_accounts
 from app.services.credit import purchases
 from app.services.credit.policy import policy_for
 
-from .common import actor, db_session, flash_domain_error, roles_required
+from .common import Capability, actor, can, db_session, discard_writes, end_snapshot, requires
+from .errors import on_error
 from .party_tabs import PartyTab, register_tab
 
 bp = Blueprint("credit", __name__, url_prefix="/credito")
 
-READ_ROLES = ("admin", "finance", "crm", "viewer")
-MANAGER_ROLES = ("admin", "finance")
-
-register_tab(PartyTab("credit", "Limite de crédito", "credit.client_tab", roles=READ_ROLES, stages=("client",)))
+register_tab(PartyTab("credit", "Limite de crédito", "credit.client_tab", stages=("client",)))
 
 
 def _party(party_id: int) -> Party:
@@ -41,127 +38,120 @@ def _party_context(party: Party) -> dict:
     return {**party_page_context(party), "active_tab": "credit"}
 
 
-@bp.route("/clientes/<int:party_id>")
-@roles_required(*READ_ROLES)
-def client_tab(party_id: int, errors: dict | None = None, form: dict | None = None):
+def _tab(party_id: int, data=None, errors: dict | None = None):
     s = db_session()
     party = _party(party_id)
     account = credit_accounts.account_for(s, party.id)
     policy = policy_for(s, party.branch_id)
-    titles = credit_accounts.credit_titles(s, party.id)
-    released = credit_accounts.released_title_ids(s, party.id)
     return render_template(
         "credit/tab.html", **_party_context(party), account=account, policy=policy,
         summary=credit_accounts.summary_for(s, party, account=account, policy=policy),
-        open_titles=[t for t in titles if t.status != "cancelled"],
-        held_titles=[t for t in titles if t.status == "cancelled" and t.id not in released]
-        if policy.restore_mode == "payment" else [],
+        open_titles=credit_accounts.open_credit_titles(s, party.id),
+        held_titles=credit_accounts.held_titles(s, party.id, policy.restore_mode),
         reservations=purchases.list_reservations(s, party_id=party.id, limit=20),
         limit_history=credit_accounts.limit_history(s, party.id),
         status_history=credit_accounts.status_history(s, party.id),
         updates=commerce_outbox.list_updates(s, party_id=party.id, limit=10),
         status_options=[(st.value, STATUS_LABELS[st]) for st in CustomerStatus],
-        can_manage=_can_manage(), errors=errors or {}, form=form or {}, today=today_br(),
+        can_manage=can(Capability.MANAGE_CREDIT), errors=errors or {}, form=data or {}, today=today_br(),
     )
 
 
-def _can_manage() -> bool:
-    from flask_login import current_user
+def _posted_party_id() -> int:
+    """The client whose tab a title's form was posted from (its hidden `party_id`)."""
+    return int(request.form.get("party_id", "0") or 0)
 
-    return current_user.has_role(*MANAGER_ROLES)
+
+# A failed change shows the tab again with the message, the field errors and what was typed.
+TAB_ON_ERROR = {"status": 422, "form": lambda data, errors, party_id: _tab(party_id, data, errors)}
 
 
-def _after_change(party_id: int, action) -> object:
-    s = db_session()
-    try:
-        s.rollback()  # the service opens the transaction (on SQLite its first statement takes the write lock)
-        action(s)
-        s.commit()
-    except DomainError as exc:
-        s.rollback()
-        errors = flash_domain_error(exc)
-        return client_tab(party_id, errors=errors, form=request.form), 422
-    return redirect(url_for("credit.client_tab", party_id=party_id))
+@bp.route("/clientes/<int:party_id>")
+@requires(Capability.READ)
+def client_tab(party_id: int):
+    return _tab(party_id)
+
+
+def _start_with_the_account_lock() -> None:
+    # The credit services lock the account first (on SQLite their first statement takes the write
+    # lock): the request's earlier reads must not leave a snapshot open before it.
+    end_snapshot()
 
 
 @bp.route("/clientes/<int:party_id>/limite", methods=["POST"])
-@roles_required(*MANAGER_ROLES)
+@on_error(**TAB_ON_ERROR)
+@requires(Capability.MANAGE_CREDIT)
 def set_limit(party_id: int):
     _party(party_id)
-
-    def action(s):
-        credit_accounts.set_limit(s, actor(), party_id, request.form.get("limit", ""), request.form.get("reason", ""),
-                                  tolerance_pct=request.form.get("tolerance_pct") or None)
-        flash("Limite de crédito alterado.", "success")
-
-    return _after_change(party_id, action)
+    _start_with_the_account_lock()
+    credit_accounts.set_limit(db_session(), actor(), party_id, request.form.get("limit", ""),
+                              request.form.get("reason", ""), tolerance_pct=request.form.get("tolerance_pct") or None)
+    flash("Limite de crédito alterado.", "success")
+    return redirect(url_for("credit.client_tab", party_id=party_id))
 
 
 @bp.route("/clientes/<int:party_id>/status", methods=["POST"])
-@roles_required(*MANAGER_ROLES)
+@on_error(**TAB_ON_ERROR)
+@requires(Capability.MANAGE_CREDIT)
 def set_status(party_id: int):
     _party(party_id)
-
-    def action(s):
-        changed = credit_accounts.set_status(s, actor(), party_id, request.form.get("status", ""),
-                                             request.form.get("status_reason", ""))
-        flash("Status alterado." if changed else "O cliente já está com este status.",
-              "success" if changed else "info")
-
-    return _after_change(party_id, action)
+    _start_with_the_account_lock()
+    changed = credit_accounts.set_status(db_session(), actor(), party_id, request.form.get("status", ""),
+                                         request.form.get("status_reason", ""))
+    flash("Status alterado." if changed else "O cliente já está com este status.", "success" if changed else "info")
+    return redirect(url_for("credit.client_tab", party_id=party_id))
 
 
 @bp.route("/clientes/<int:party_id>/reenviar", methods=["POST"])
-@roles_required(*MANAGER_ROLES)
+@on_error(**TAB_ON_ERROR)
+@requires(Capability.MANAGE_CREDIT)
 def resend(party_id: int):
     _party(party_id)
-
-    def action(s):
-        credit_accounts.resend_limit(s, actor(), party_id)
-        flash("Limite colocado na fila de envio para a plataforma.", "success")
-
-    return _after_change(party_id, action)
+    _start_with_the_account_lock()
+    credit_accounts.resend_limit(db_session(), actor(), party_id)
+    flash("Limite colocado na fila de envio para a plataforma.", "success")
+    return redirect(url_for("credit.client_tab", party_id=party_id))
 
 
 @bp.route("/titulos/<int:title_id>/restaurar", methods=["POST"])
-@roles_required(*MANAGER_ROLES)
+@on_error(status=422, form=lambda data, errors, title_id: _tab(_posted_party_id(), data, errors))
+@requires(Capability.MANAGE_CREDIT)
 def release_title(title_id: int):
-    party_id = int(request.form.get("party_id", "0") or 0)
+    _start_with_the_account_lock()
+    credit_accounts.release_title(db_session(), actor(), title_id, request.form.get("reason", ""))
+    flash("Limite do título cancelado restaurado.", "success")
+    return redirect(url_for("credit.client_tab", party_id=_posted_party_id()))
 
-    def action(s):
-        credit_accounts.release_title(s, actor(), title_id, request.form.get("reason", ""))
-        flash("Limite do título cancelado restaurado.", "success")
 
-    return _after_change(party_id, action)
+def _active_branches() -> list[Branch]:
+    return list(db_session().scalars(select(Branch).where(Branch.active.is_(True)).order_by(Branch.name)))
+
+
+def _simulate_page(data, errors: dict | None = None, result=None):
+    s = db_session()
+    branches = _active_branches()
+    terms = sorted({t for b in branches for t in (policy_for(s, b.id).installment_terms or [])},
+                   key=lambda t: [int(x) for x in t.split("/")])
+    return render_template("credit/simulate.html", branch_options=[(b.id, b.name) for b in branches], form=data,
+                           errors=errors or {}, result=result, methods=purchases.METHODS,
+                           term_options=[(t, f"{t} dias") for t in terms], dry_run=request.form.get("dry_run"))
 
 
 @bp.route("/simular", methods=["GET", "POST"])
-@roles_required(*MANAGER_ROLES)
+@on_error(form=lambda data, errors: _simulate_page(dict(data), errors))
+@requires(Capability.MANAGE_CREDIT)
 def simulate():
-    s = db_session()
-    branches = list(s.scalars(select(Branch).where(Branch.active.is_(True)).order_by(Branch.name)))
-    result, errors = None, {}
-    form = dict(request.form) if request.method == "POST" else {
-        "branch_id": request.args.get("branch_id") or (branches[0].id if branches else ""),
-        "document": request.args.get("document", ""), "method": "boleto_faturado"}
     if request.method == "POST":
-        dry_run = request.form.get("dry_run") in {"y", "on"}
-        try:
-            s.rollback()  # authorise() must open the transaction itself (SQLite write lock first)
-            result = purchases.authorise(
-                s, actor(), branch_id=request.form.get("branch_id", ""), document=request.form.get("document", ""),
-                amount=request.form.get("amount", ""), method=request.form.get("method", ""),
-                order_ref=request.form.get("order_ref") or None,
-                installment_term=request.form.get("installment_term") or None)
-            if dry_run:
-                s.rollback()
-            else:
-                s.commit()
-        except DomainError as exc:
-            s.rollback()
-            errors = flash_domain_error(exc)
-    terms = sorted({t for b in branches for t in (policy_for(s, b.id).installment_terms or [])},
-                   key=lambda t: [int(x) for x in t.split("/")])
-    return render_template("credit/simulate.html", branch_options=[(b.id, b.name) for b in branches], form=form,
-                           errors=errors, result=result, methods=purchases.METHODS,
-                           term_options=[(t, f"{t} dias") for t in terms], dry_run=request.form.get("dry_run"))
+        _start_with_the_account_lock()
+        result = purchases.authorise(
+            db_session(), actor(), branch_id=request.form.get("branch_id", ""),
+            document=request.form.get("document", ""), amount=request.form.get("amount", ""),
+            method=request.form.get("method", ""), order_ref=request.form.get("order_ref") or None,
+            installment_term=request.form.get("installment_term") or None)
+        if request.form.get("dry_run") in {"y", "on"}:
+            discard_writes()  # "Só simular": the answer is shown, the reservation is not kept
+        return _simulate_page(dict(request.form), result=result)
+    branches = _active_branches()
+    data = {"branch_id": request.args.get("branch_id") or (branches[0].id if branches else ""),
+            "document": request.args.get("document", ""), "method": "boleto_faturado"}
+    return _simulate_page(data)

@@ -15,19 +15,27 @@ from app.models.credit import PROTECTED_FIELD_LABELS, RESERVATION_STATUS_LABELS,
 from app.models.parties import STATUS_LABELS
 from app.services.commerce import outbox as commerce_outbox
 from app.services.core.clock import today_br
-from app.services.core.errors import DomainError
+from app.services.core.errors import ValidationError
 from app.services.core.privacy import sees_full_document
 from app.services.credit import account_list as credit_account_list
 from app.services.credit import policy as credit_policies
 from app.services.credit import purchases
 from app.services.credit.policy import policy_for
 
-from .common import actor, checkbox, db_session, flash_domain_error, page_args, roles_required, services
+from .common import (
+    Capability,
+    actor,
+    checkbox,
+    db_session,
+    end_snapshot,
+    page_args,
+    requires,
+    safe_next,
+    services,
+)
+from .errors import on_error
 
 bp = Blueprint("credit_admin", __name__, url_prefix="/credito")
-
-VIEW_ROLES = ("admin", "finance", "viewer")
-MANAGER_ROLES = ("admin", "finance")
 
 
 def _branches():
@@ -48,7 +56,7 @@ def _filters() -> dict:
 
 
 @bp.route("/contas")
-@roles_required(*VIEW_ROLES)
+@requires(Capability.VIEW_CREDIT)
 def accounts():
     page, size = page_args()
     rows = credit_account_list.search_accounts(db_session(), limit=size + 1, offset=(page - 1) * size, **_filters())
@@ -58,7 +66,7 @@ def accounts():
 
 
 @bp.route("/contas/exportar.csv")
-@roles_required(*VIEW_ROLES)
+@requires(Capability.VIEW_CREDIT)
 def export_accounts():
     rows = credit_account_list.export_csv_streamed(
         services().session_factory, mask_documents=not sees_full_document(current_user.role), **_filters())
@@ -66,31 +74,31 @@ def export_accounts():
                     headers={"Content-Disposition": "attachment; filename=contas-credito.csv"})
 
 
-@bp.route("/contas/importar", methods=["GET", "POST"])
-@roles_required(*MANAGER_ROLES)
-def import_accounts():
-    lines = None
-    if request.method == "POST":
-        upload = request.files.get("file")
-        s = db_session()
-        try:
-            if upload is None or not upload.filename:
-                raise DomainError("Escolha um arquivo CSV.")
-            text = upload.read().decode("utf-8-sig", errors="replace")
-            raw = request.form.get("branch_id", "")
-            lines = credit_account_list.import_csv(s, actor(), text, branch_id=int(raw) if raw.isdigit() else None,
-                                                   reason=request.form.get("reason", ""))
-            s.commit()
-            ok = sum(line.ok for line in lines)
-            flash(f"{ok} de {len(lines)} linhas aplicadas.", "success" if ok == len(lines) else "warning")
-        except DomainError as exc:
-            s.rollback()
-            flash_domain_error(exc)
+def _import_page(lines=None):
     return render_template("credit/import.html", branches=_branches(), lines=lines)
 
 
+@bp.route("/contas/importar", methods=["GET", "POST"])
+@on_error(form=lambda data, errors: _import_page())
+@requires(Capability.MANAGE_CREDIT)
+def import_accounts():
+    if request.method == "GET":
+        return _import_page()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationError("Escolha um arquivo CSV.", field_errors={"file": "obrigatório"})
+    text = upload.read().decode("utf-8-sig", errors="replace")
+    raw = request.form.get("branch_id", "")
+    lines = credit_account_list.import_csv(db_session(), actor(), text,
+                                           branch_id=int(raw) if raw.isdigit() else None,
+                                           reason=request.form.get("reason", ""))
+    ok = sum(line.ok for line in lines)
+    flash(f"{ok} de {len(lines)} linhas aplicadas.", "success" if ok == len(lines) else "warning")
+    return _import_page(lines)
+
+
 @bp.route("/reservas")
-@roles_required(*VIEW_ROLES)
+@requires(Capability.VIEW_CREDIT)
 def reservations():
     page, size = page_args()
     s = db_session()
@@ -102,68 +110,80 @@ def reservations():
                            today=today_br().isoformat(), args=request.args)
 
 
-def _reservation_action(action, message: str):
-    s = db_session()
-    try:
-        s.rollback()  # start clean: the service takes the account lock first
-        action(s)
-        s.commit()
-        flash(message, "success")
-    except DomainError as exc:
-        s.rollback()
-        flash_domain_error(exc)
-    return redirect(request.form.get("next") or url_for("credit_admin.reservations"))
+def _back_to_list(**_view_args) -> str:
+    """The reservations list the action was posted from (its filters in `next`)."""
+    return safe_next(request.form.get("next"), url_for("credit_admin.reservations"))
+
+
+def _reservation_done(message: str):
+    flash(message, "success")
+    return redirect(_back_to_list())
 
 
 @bp.route("/reservas/<int:reservation_id>/faturar", methods=["POST"])
-@roles_required(*MANAGER_ROLES)
+@on_error(redirect=_back_to_list)
+@requires(Capability.MANAGE_CREDIT)
 def settle(reservation_id: int):
-    def action(s):
-        raw = request.form.get("invoice_date", "")
-        try:
-            day = dt.date.fromisoformat(raw) if raw else None
-        except ValueError as exc:
-            raise DomainError("Data de faturamento inválida.") from exc
-        titles = purchases.settle(s, actor(), reservation_id, installment_term=request.form.get("installment_term"),
-                                  invoice_date=day)
-        flash(f"{len(titles)} título(s) emitido(s).", "info")
-
-    return _reservation_action(action, "Pedido faturado.")
+    raw = request.form.get("invoice_date", "")
+    try:
+        day = dt.date.fromisoformat(raw) if raw else None
+    except ValueError as exc:
+        raise ValidationError("Data de faturamento inválida.", field_errors={"invoice_date": "inválida"}) from exc
+    end_snapshot()  # the service takes the account lock first
+    titles = purchases.settle(db_session(), actor(), reservation_id,
+                              installment_term=request.form.get("installment_term"), invoice_date=day)
+    flash(f"{len(titles)} título(s) emitido(s).", "info")
+    return _reservation_done("Pedido faturado.")
 
 
 @bp.route("/reservas/<int:reservation_id>/alterar", methods=["POST"])
-@roles_required(*MANAGER_ROLES)
+@on_error(redirect=_back_to_list)
+@requires(Capability.MANAGE_CREDIT)
 def change(reservation_id: int):
-    return _reservation_action(
-        lambda s: purchases.change_amount(s, actor(), reservation_id, request.form.get("amount", "")),
-        "Valor do pedido alterado.")
+    end_snapshot()  # the service takes the account lock first
+    purchases.change_amount(db_session(), actor(), reservation_id, request.form.get("amount", ""))
+    return _reservation_done("Valor do pedido alterado.")
 
 
 @bp.route("/reservas/<int:reservation_id>/cancelar", methods=["POST"])
-@roles_required(*MANAGER_ROLES)
+@on_error(redirect=_back_to_list)
+@requires(Capability.MANAGE_CREDIT)
 def cancel(reservation_id: int):
-    return _reservation_action(
-        lambda s: purchases.cancel(s, actor(), reservation_id, request.form.get("reason", "")),
-        "Pedido cancelado.")
+    end_snapshot()  # the service takes the account lock first
+    purchases.cancel(db_session(), actor(), reservation_id, request.form.get("reason", ""))
+    return _reservation_done("Pedido cancelado.")
 
 
 @bp.route("/politicas")
-@roles_required("admin")
+@requires(Capability.MANAGE_SETTINGS)
 def policies():
     s = db_session()
     return render_template("credit/policies.html", rows=[(b, policy_for(s, b.id)) for b in _branches()],
                            restore_labels=RESTORE_MODE_LABELS)
 
 
-@bp.route("/politicas/<int:branch_id>", methods=["GET", "POST"])
-@roles_required("admin")
-def policy(branch_id: int):
-    s = db_session()
-    branch = s.get(Branch, branch_id)
+def _policy_form(branch_id: int, data=None, errors=None):
+    branch = db_session().get(Branch, branch_id)
     if branch is None:
         abort(404)
-    current = policy_for(s, branch_id)
-    errors: dict[str, str] = {}
+    current = policy_for(db_session(), branch_id)
+    if data is None:
+        data = {"pen_can_buy_upfront": current.pen_can_buy_upfront, "tolerance_enabled": current.tolerance_enabled,
+                "restore_mode": current.restore_mode, "installment_terms": ", ".join(current.installment_terms or []),
+                "reservation_expiry_hours": current.reservation_expiry_hours, "platform_url": current.platform_url,
+                "protected_fields": list(current.protected_fields or [])}
+    return render_template("credit/policy.html", branch=branch, form=data, errors=errors or {},
+                           has_secret=bool(current.platform_secret_encrypted), restore_labels=RESTORE_MODE_LABELS,
+                           protected_labels=PROTECTED_FIELD_LABELS)
+
+
+@bp.route("/politicas/<int:branch_id>", methods=["GET", "POST"])
+@on_error(form=lambda data, errors, branch_id: _policy_form(branch_id, data, errors),
+          posted=lambda: dict(request.form) | {"protected_fields": request.form.getlist("protected_fields")})
+@requires(Capability.MANAGE_SETTINGS)
+def policy(branch_id: int):
+    if db_session().get(Branch, branch_id) is None:
+        abort(404)
     if request.method == "POST":
         data = credit_policies.CreditPolicyInput(
             pen_can_buy_upfront=checkbox("pen_can_buy_upfront"), tolerance_enabled=checkbox("tolerance_enabled"),
@@ -173,27 +193,14 @@ def policy(branch_id: int):
             platform_url=request.form.get("platform_url", ""), platform_secret=request.form.get("platform_secret"),
             clear_platform_secret=checkbox("clear_platform_secret"),
             protected_fields=request.form.getlist("protected_fields"))
-        try:
-            credit_policies.save_policy(s, services().box, actor(), branch_id, data)
-            s.commit()
-            flash("Política de crédito salva.", "success")
-            return redirect(url_for("credit_admin.policies"))
-        except DomainError as exc:
-            s.rollback()
-            errors = flash_domain_error(exc)
-        form = dict(request.form) | {"protected_fields": request.form.getlist("protected_fields")}
-    else:
-        form = {"pen_can_buy_upfront": current.pen_can_buy_upfront, "tolerance_enabled": current.tolerance_enabled,
-                "restore_mode": current.restore_mode, "installment_terms": ", ".join(current.installment_terms or []),
-                "reservation_expiry_hours": current.reservation_expiry_hours, "platform_url": current.platform_url,
-                "protected_fields": list(current.protected_fields or [])}
-    return render_template("credit/policy.html", branch=branch, form=form, errors=errors,
-                           has_secret=bool(current.platform_secret_encrypted), restore_labels=RESTORE_MODE_LABELS,
-                           protected_labels=PROTECTED_FIELD_LABELS)
+        credit_policies.save_policy(db_session(), services().box, actor(), branch_id, data)
+        flash("Política de crédito salva.", "success")
+        return redirect(url_for("credit_admin.policies"))
+    return _policy_form(branch_id)
 
 
 @bp.route("/entregas")
-@roles_required(*VIEW_ROLES)
+@requires(Capability.VIEW_CREDIT)
 def deliveries():
     page, size = page_args()
     s = db_session()
@@ -205,21 +212,16 @@ def deliveries():
 
 
 @bp.route("/entregas/<int:update_id>/reenviar", methods=["POST"])
-@roles_required(*MANAGER_ROLES)
+@on_error(redirect="credit_admin.deliveries")
+@requires(Capability.MANAGE_CREDIT)
 def retry_update(update_id: int):
-    s = db_session()
-    try:
-        commerce_outbox.retry_update(s, actor(), update_id)
-        s.commit()
-        flash("Atualização recolocada na fila.", "success")
-    except DomainError as exc:
-        s.rollback()
-        flash_domain_error(exc)
+    commerce_outbox.retry_update(db_session(), actor(), update_id)
+    flash("Atualização recolocada na fila.", "success")
     return redirect(url_for("credit_admin.deliveries"))
 
 
 @bp.route("/entregas/enviar-agora", methods=["POST"])
-@roles_required(*MANAGER_ROLES)
+@requires(Capability.MANAGE_CREDIT)
 def deliver_now():
     summary = commerce_outbox.deliver_pending(services(), limit=50)
     flash(f"Envio executado: {summary}.", "info")

@@ -4,24 +4,21 @@ conversion lead → prospect → client. Consultations live in `consultations.py
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import select
 
 from app.models import AuditEvent, Branch, Party
 from app.models.consultations import PURPOSES
 from app.models.parties import STATUS_LABELS
-from app.services.core.errors import DomainError
 from app.services.crm import parties as party_service
 from app.services.crm.search import SORTS, PartyFilter, list_parties
 from app.services.settings import branches as branch_service
 
-from .common import ALL_ROLES, actor, db_session, flash_domain_error, roles_required
+from .common import Capability, actor, can, db_session, requires
+from .errors import on_error, or_404
 from .party_tabs import PartyTab, register_tab
 
 bp = Blueprint("crm", __name__, url_prefix="/crm")
 
-EDIT_ROLES = ("admin", "finance", "crm")
-CONSULT_ROLES = ("admin", "finance", "crm")
 SLUGS = {"leads": "lead", "prospects": "prospect", "clientes": "client"}
 STAGE_SLUG = {v: k for k, v in SLUGS.items()}
 LIST_TITLES = {"lead": "Leads", "prospect": "Prospects", "client": "Clientes"}
@@ -35,7 +32,7 @@ register_tab(PartyTab("contatos", "Contatos", "crm.contacts"))
 
 
 def can_consult() -> bool:
-    return current_user.has_role(*CONSULT_ROLES)
+    return can(Capability.CONSULT)
 
 
 def default_purpose(party: Party) -> str:
@@ -44,7 +41,7 @@ def default_purpose(party: Party) -> str:
 
 def party_page_context(party: Party) -> dict:
     """What every tab of the party page needs for the header buttons (_party_actions.html)."""
-    return {"party": party, "can_edit": current_user.has_role(*EDIT_ROLES), "can_consult": can_consult(),
+    return {"party": party, "can_edit": can(Capability.EDIT_PARTIES), "can_consult": can_consult(),
             "next_stage": party_service.NEXT_STAGE.get(party.stage), "stage_label": party_service.stage_label,
             "purposes": PURPOSES, "default_purpose": default_purpose(party)}
 
@@ -73,23 +70,23 @@ def _list(stage: str):
     return render_template("crm/parties_list.html", stage=stage, title=LIST_TITLES[stage], page=page,
                            branch_names=branch_names, branches=_branch_options(), statuses=STATUS_LABELS,
                            sorts=SORTS, args=request.args, slug=STAGE_SLUG[stage],
-                           can_edit=current_user.has_role(*EDIT_ROLES), can_consult=can_consult())
+                           can_edit=can(Capability.EDIT_PARTIES), can_consult=can_consult())
 
 
 @bp.route("/leads/")
-@roles_required(*ALL_ROLES)
+@requires(Capability.READ)
 def leads():
     return _list("lead")
 
 
 @bp.route("/prospects/")
-@roles_required(*ALL_ROLES)
+@requires(Capability.READ)
 def prospects():
     return _list("prospect")
 
 
 @bp.route("/clientes/")
-@roles_required(*ALL_ROLES)
+@requires(Capability.READ)
 def clients():
     return _list("client")
 
@@ -100,37 +97,33 @@ def _party_input() -> party_service.PartyInput:
     return party_service.PartyInput(branch_id=int(raw) if raw.isdigit() else None, **values)
 
 
+def _party_form(party: Party | None, stage: str, data, errors: dict[str, str]):
+    title = NEW_TITLES[stage] if party is None else f"Editar {party.name}"
+    return render_template("crm/party_form.html", party=party, stage=stage, title=title, data=data,
+                           errors=errors, branch_options=_branch_options(), slug=STAGE_SLUG[stage])
+
+
 @bp.route("/<slug>/novo", methods=["GET", "POST"])
-@roles_required(*EDIT_ROLES)
+@on_error(form=lambda data, errors, slug: _party_form(None, SLUGS[slug], data, errors))
+@requires(Capability.EDIT_PARTIES)
 def new(slug: str):
     stage = SLUGS.get(slug) or abort(404)
-    errors: dict[str, str] = {}
-    data = request.form
     if request.method == "POST":
-        s = db_session()
-        try:
-            party = party_service.create_party(s, actor(), _party_input(), stage=stage)
-            s.commit()
-            flash(f"{party.stage_label} {party.name} cadastrado.", "success")
-            return redirect(url_for("crm.party_data", party_id=party.id))
-        except DomainError as exc:
-            s.rollback()
-            errors = flash_domain_error(exc)
-    else:
-        options = _branch_options()
-        data = {"branch_id": options[0][0]} if len(options) == 1 else {}
-    return render_template("crm/party_form.html", party=None, stage=stage, title=NEW_TITLES[stage], data=data,
-                           errors=errors, branch_options=_branch_options(), slug=slug)
+        party = party_service.create_party(db_session(), actor(), _party_input(), stage=stage)
+        flash(f"{party.stage_label} {party.name} cadastrado.", "success")
+        return redirect(url_for("crm.party_data", party_id=party.id))
+    options = _branch_options()
+    return _party_form(None, stage, {"branch_id": options[0][0]} if len(options) == 1 else {}, {})
 
 
 @bp.route("/cadastros/<int:party_id>")
-@roles_required(*ALL_ROLES)
+@requires(Capability.READ)
 def party(party_id: int):
     return redirect(url_for("crm.party_data", party_id=_load(party_id).id))
 
 
 @bp.route("/cadastros/<int:party_id>/dados")
-@roles_required(*ALL_ROLES)
+@requires(Capability.READ)
 def party_data(party_id: int):
     party = _load(party_id)
     history = db_session().scalars(
@@ -141,120 +134,86 @@ def party_data(party_id: int):
 
 
 @bp.route("/cadastros/<int:party_id>/editar", methods=["GET", "POST"])
-@roles_required(*EDIT_ROLES)
+@on_error(form=lambda data, errors, party_id: _party_form(_load(party_id), _load(party_id).stage, data, errors))
+@requires(Capability.EDIT_PARTIES)
 def edit(party_id: int):
     party = _load(party_id)
-    errors: dict[str, str] = {}
     if request.method == "POST":
-        s = db_session()
-        try:
-            party_service.update_party(s, actor(), party.id, _party_input())
-            s.commit()
-            flash("Cadastro salvo.", "success")
-            return redirect(url_for("crm.party_data", party_id=party.id))
-        except DomainError as exc:
-            s.rollback()
-            errors = flash_domain_error(exc)
-        data = request.form
-    else:
-        data = {f: getattr(party, f) or "" for f in PARTY_FIELDS}
-    return render_template("crm/party_form.html", party=party, stage=party.stage,
-                           title=f"Editar {party.name}", data=data, errors=errors,
-                           branch_options=_branch_options(), slug=STAGE_SLUG[party.stage])
+        party_service.update_party(db_session(), actor(), party.id, _party_input())
+        flash("Cadastro salvo.", "success")
+        return redirect(url_for("crm.party_data", party_id=party.id))
+    return _party_form(party, party.stage, {f: getattr(party, f) or "" for f in PARTY_FIELDS}, {})
 
 
 @bp.route("/cadastros/<int:party_id>/converter", methods=["POST"])
-@roles_required(*EDIT_ROLES)
+@on_error(redirect="crm.party_data")
+@requires(Capability.EDIT_PARTIES)
 def convert(party_id: int):
-    s = db_session()
-    try:
-        party = party_service.convert(s, actor(), party_id)
-        s.commit()
-        flash(f"{party.name} agora é {party.stage_label}. As consultas de crédito e os contatos "
-              "foram mantidos.", "success")
-    except DomainError as exc:
-        s.rollback()
-        flash_domain_error(exc)
+    party = party_service.convert(db_session(), actor(), party_id)
+    flash(f"{party.name} agora é {party.stage_label}. As consultas de crédito e os contatos "
+          "foram mantidos.", "success")
     return redirect(url_for("crm.party_data", party_id=party_id))
 
 
 @bp.route("/cadastros/<int:party_id>/excluir", methods=["POST"])
-@roles_required(*EDIT_ROLES)
+@on_error(redirect="crm.party_data")
+@requires(Capability.EDIT_PARTIES)
 def delete(party_id: int):
-    s = db_session()
     stage = _load(party_id).stage
-    try:
-        party_service.delete_party(s, actor(), party_id)
-        s.commit()
-        flash("Cadastro excluído.", "success")
-        return redirect(url_for(LIST_ENDPOINTS[stage]))
-    except DomainError as exc:
-        s.rollback()
-        flash_domain_error(exc)
-        return redirect(url_for("crm.party_data", party_id=party_id))
+    party_service.delete_party(db_session(), actor(), party_id)
+    flash("Cadastro excluído.", "success")
+    return redirect(url_for(LIST_ENDPOINTS[stage]))
 
 
 def _contact_input() -> party_service.ContactInput:
     return party_service.ContactInput(**{f: request.form.get(f, "") for f in CONTACT_FIELDS})
 
 
+def _contacts_page(party_id: int, data, errors: dict[str, str]):
+    return render_template("crm/contacts.html", active_tab="contatos", errors=errors, data=data,
+                           **party_page_context(_load(party_id)))
+
+
 @bp.route("/cadastros/<int:party_id>/contatos", methods=["GET", "POST"])
-@roles_required(*ALL_ROLES)
+@on_error(form=_contacts_page)
+@requires(Capability.READ)
 def contacts(party_id: int):
     party = _load(party_id)
-    errors: dict[str, str] = {}
-    data = {}
     if request.method == "POST":
-        if not current_user.has_role(*EDIT_ROLES):
+        if not can(Capability.EDIT_PARTIES):
             abort(403)
-        s = db_session()
-        try:
-            contact = party_service.add_contact(s, actor(), party.id, _contact_input())
-            s.commit()
-            flash(f"Contato {contact.name} incluído.", "success")
-            return redirect(url_for("crm.contacts", party_id=party.id))
-        except DomainError as exc:
-            s.rollback()
-            errors, data = flash_domain_error(exc), request.form
-    return render_template("crm/contacts.html", active_tab="contatos", errors=errors, data=data,
-                           **party_page_context(party))
+        contact = party_service.add_contact(db_session(), actor(), party.id, _contact_input())
+        flash(f"Contato {contact.name} incluído.", "success")
+        return redirect(url_for("crm.contacts", party_id=party.id))
+    return _contacts_page(party.id, {}, {})
 
 
-@bp.route("/cadastros/<int:party_id>/contatos/<int:contact_id>", methods=["GET", "POST"])
-@roles_required(*EDIT_ROLES)
-def edit_contact(party_id: int, contact_id: int):
+def _contact_form(party_id: int, contact_id: int, data, errors: dict[str, str]):
     party = _load(party_id)
-    s = db_session()
-    try:
-        contact = party_service.get_contact(s, party.id, contact_id)
-    except DomainError:
-        abort(404)
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        try:
-            party_service.update_contact(s, actor(), party.id, contact_id, _contact_input())
-            s.commit()
-            flash("Contato salvo.", "success")
-            return redirect(url_for("crm.contacts", party_id=party.id))
-        except DomainError as exc:
-            s.rollback()
-            errors = flash_domain_error(exc)
-        data = request.form
-    else:
+    contact = or_404(lambda: party_service.get_contact(db_session(), party.id, contact_id))
+    if data is None:
         data = {f: getattr(contact, f) or "" for f in CONTACT_FIELDS}
     return render_template("crm/contact_form.html", active_tab="contatos", contact=contact, data=data,
                            errors=errors, **party_page_context(party))
 
 
+@bp.route("/cadastros/<int:party_id>/contatos/<int:contact_id>", methods=["GET", "POST"])
+@on_error(form=_contact_form)
+@requires(Capability.EDIT_PARTIES)
+def edit_contact(party_id: int, contact_id: int):
+    party = _load(party_id)
+    or_404(lambda: party_service.get_contact(db_session(), party.id, contact_id))
+    if request.method == "POST":
+        party_service.update_contact(db_session(), actor(), party.id, contact_id, _contact_input())
+        flash("Contato salvo.", "success")
+        return redirect(url_for("crm.contacts", party_id=party.id))
+    return _contact_form(party.id, contact_id, None, {})
+
+
 @bp.route("/cadastros/<int:party_id>/contatos/<int:contact_id>/excluir", methods=["POST"])
-@roles_required(*EDIT_ROLES)
+@on_error(redirect="crm.contacts")
+@requires(Capability.EDIT_PARTIES)
 def delete_contact(party_id: int, contact_id: int):
-    s = db_session()
-    try:
-        party_service.delete_contact(s, actor(), party_id, contact_id)
-        s.commit()
-        flash("Contato excluído.", "success")
-    except DomainError as exc:
-        s.rollback()
-        flash_domain_error(exc)
+    party_service.delete_contact(db_session(), actor(), party_id, contact_id)
+    flash("Contato excluído.", "success")
     return redirect(url_for("crm.contacts", party_id=party_id))

@@ -18,15 +18,15 @@ from app.services.collections.dashboard.runs import RUN_STATUS_LABELS
 from app.services.core.clock import today_br
 
 from .charts import bar_chart, column_chart
-from .common import ALL_ROLES, credit_required, db_session, roles_required
-from .formatting import brl
+from .common import Capability, credit_required, db_session, requires
+from .formatting import brl, decimal_br
 
 bp = Blueprint("dashboard", __name__, url_prefix="/cobranca")
 
 
 def percent_br(value: Decimal | None) -> str:
     """Decimal('62.5') -> '62,5%'; None (nothing negativated) -> '—'."""
-    return "—" if value is None else f"{value:.1f}".replace(".", ",") + "%"
+    return "—" if value is None else decimal_br(value, 1) + "%"
 
 
 def _count_label(value) -> str:
@@ -98,7 +98,7 @@ def charts_for(data: dashboard_service.Dashboard) -> dict:
 
 
 @bp.route("/painel")
-@roles_required(*ALL_ROLES)
+@requires(Capability.READ)
 @credit_required
 def index():
     s = db_session()

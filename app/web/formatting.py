@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from flask import Flask
 
 from app.services.core.clock import to_br
-from app.services.core.permissions import FULL_DOCUMENT_ROLES
+from app.services.core.money import brl, decimal_br
+from app.services.core.privacy import document_for
 
-
-def brl(value) -> str:
-    if value is None:
-        return "—"
-    q = Decimal(value).quantize(Decimal("0.01"))
-    sign = "-" if q < 0 else ""
-    whole, cents = f"{abs(q):.2f}".split(".")
-    groups = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    return f"{sign}R$ {'.'.join(groups)},{cents}"
+__all__ = ["brl", "date_br", "decimal_br", "document_for_role", "document_formatted", "register_filters"]
 
 
 def date_br(value) -> str:
@@ -44,21 +33,13 @@ def document_formatted(value: str | None) -> str:
 
 
 def document_for_role(value: str | None, role: str | None) -> str:
-    """LGPD minimisation: read-only roles see a masked CPF/CNPJ."""
-    if not value:
-        return "—"
-    if role in FULL_DOCUMENT_ROLES:
-        return document_formatted(value)
-    from app.services.core.documents import InvalidDocument, normalize_document
-
-    try:
-        return normalize_document(value).masked
-    except InvalidDocument:
-        return "***"
+    """LGPD minimisation through the one privacy rule (app/services/core/privacy.py)."""
+    return document_for(role, value) or "—"
 
 
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["brl"] = brl
+    app.jinja_env.filters["decimal_br"] = decimal_br
     app.jinja_env.filters["date_br"] = date_br
     app.jinja_env.filters["doc"] = document_formatted
     app.jinja_env.filters["doc_for_role"] = document_for_role

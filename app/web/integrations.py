@@ -1,4 +1,4 @@
-"""Settings > Integrações > Análise de crédito, and the global switch."""
+"""Settings > Integrações > Análise de crédito, and the global credit-analysis switch."""
 
 from __future__ import annotations
 
@@ -6,23 +6,22 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.models import Branch, BureauIntegration
-from app.services.core.errors import DomainError
 from app.services.settings import bureau_integrations as bureau_settings
 from app.services.settings import switches as app_settings
 
-from .common import actor, db_session, flash_domain_error, roles_required, services
+from .common import Capability, actor, db_session, requires, services
+from .errors import on_error
 
 bp = Blueprint("integrations", __name__, url_prefix="/configuracoes")
 
 
 @bp.route("/parametros", methods=["GET", "POST"])
-@roles_required("admin")
+@requires(Capability.MANAGE_SETTINGS)
 def parameters():
     s = db_session()
     if request.method == "POST":
         enabled = request.form.get("credit_analysis_enabled") == "sim"
         if app_settings.set_credit_analysis(s, actor(), enabled):
-            s.commit()
             flash("Parâmetro salvo: integração com análise de crédito "
                   + ("ativada." if enabled else "desativada. Botões e abas de análise de crédito foram ocultados."),
                   "success")
@@ -32,7 +31,7 @@ def parameters():
 
 
 @bp.route("/integracoes")
-@roles_required("admin")
+@requires(Capability.MANAGE_SETTINGS)
 def index():
     s = db_session()
     rows = s.scalars(select(BureauIntegration).order_by(BureauIntegration.name)).all()
@@ -61,6 +60,8 @@ def _options(integration, person_type: str) -> list[tuple[str, str]]:
 
 def _render_form(integration, data, errors):
     s = db_session()
+    if isinstance(integration, int):
+        integration = s.get(BureauIntegration, integration)
     linked = [] if integration is None else s.scalars(
         select(Branch).where(Branch.bureau_integration_id == integration.id)).all()
     return render_template(
@@ -71,96 +72,72 @@ def _render_form(integration, data, errors):
     )
 
 
-@bp.route("/integracoes/nova", methods=["GET", "POST"])
-@roles_required("admin")
-def new():
-    errors: dict[str, str] = {}
-    data = {"environment": "homologacao", "auto_include_remove": False, "name": "Crédito na Medida"}
-    if request.method == "POST":
-        s = db_session()
-        try:
-            integration = bureau_settings.save_integration(
-                s, services().box, actor(), _input(), simulator_url=services().config["SIMULATOR_URL"])
-            s.commit()
-            flash("Integração salva. Agora você pode buscar os códigos de restrição e testar a conexão.", "success")
-            return redirect(url_for("integrations.edit", integration_id=integration.id))
-        except DomainError as exc:
-            s.rollback()
-            errors = flash_domain_error(exc)
-        data = _form_data()
-    return _render_form(None, data, errors)
-
-
 def _form_data() -> dict:
     data = {k: v for k, v in request.form.items() if k not in {"client_secret", "csrf_token"}}
     data["auto_include_remove"] = request.form.get("auto_include_remove") == "sim"
     return data
 
 
+@bp.route("/integracoes/nova", methods=["GET", "POST"])
+@on_error(form=lambda data, errors: _render_form(None, data, errors), posted=_form_data)
+@requires(Capability.MANAGE_SETTINGS)
+def new():
+    if request.method == "POST":
+        integration = bureau_settings.save_integration(
+            db_session(), services().box, actor(), _input(), simulator_url=services().config["SIMULATOR_URL"])
+        flash("Integração salva. Agora você pode buscar os códigos de restrição e testar a conexão.", "success")
+        return redirect(url_for("integrations.edit", integration_id=integration.id))
+    data = {"environment": "homologacao", "auto_include_remove": False, "name": "Crédito na Medida"}
+    return _render_form(None, data, {})
+
+
 @bp.route("/integracoes/<int:integration_id>", methods=["GET", "POST"])
-@roles_required("admin")
+@on_error(form=lambda data, errors, integration_id: _render_form(integration_id, data, errors), posted=_form_data)
+@requires(Capability.MANAGE_SETTINGS)
 def edit(integration_id: int):
-    s = db_session()
-    integration = s.get(BureauIntegration, integration_id)
+    integration = db_session().get(BureauIntegration, integration_id)
     if integration is None:
         flash("Integração não encontrada.", "warning")
         return redirect(url_for("integrations.index"))
-    errors: dict[str, str] = {}
     if request.method == "POST":
-        try:
-            bureau_settings.save_integration(s, services().box, actor(), _input(), integration_id=integration_id,
-                                             simulator_url=services().config["SIMULATOR_URL"])
-            s.commit()
-            flash("Integração salva.", "success")
-            return redirect(url_for("integrations.edit", integration_id=integration_id))
-        except DomainError as exc:
-            s.rollback()
-            errors = flash_domain_error(exc)
-            integration = s.get(BureauIntegration, integration_id)
-        data = _form_data()
-    else:
-        data = {
-            "name": integration.name, "environment": integration.environment, "base_url": integration.base_url,
-            "client_id": integration.client_id, "auto_include_remove": integration.auto_include_remove,
-            "restriction_code_pf": integration.restriction_code_pf or "",
-            "restriction_code_pj": integration.restriction_code_pj or "",
-        }
-    return _render_form(integration, data, errors)
+        bureau_settings.save_integration(db_session(), services().box, actor(), _input(),
+                                         integration_id=integration_id,
+                                         simulator_url=services().config["SIMULATOR_URL"])
+        flash("Integração salva.", "success")
+        return redirect(url_for("integrations.edit", integration_id=integration_id))
+    data = {
+        "name": integration.name, "environment": integration.environment, "base_url": integration.base_url,
+        "client_id": integration.client_id, "auto_include_remove": integration.auto_include_remove,
+        "restriction_code_pf": integration.restriction_code_pf or "",
+        "restriction_code_pj": integration.restriction_code_pj or "",
+    }
+    return _render_form(integration, data, {})
 
 
 @bp.route("/integracoes/<int:integration_id>/buscar-codigos", methods=["POST"])
-@roles_required("admin")
+@on_error(redirect="integrations.edit")
+@requires(Capability.MANAGE_SETTINGS)
 def fetch_codes(integration_id: int):
-    try:
-        fetched = bureau_settings.fetch_reasons(services(), actor(), integration_id)
-        counts = {pt: sum(1 for r in fetched[pt] if r["kind"] == "inclusion") for pt in ("PF", "PJ")}
-        flash(f"Códigos de restrição recebidos do bureau: {counts['PF']} para CPF e {counts['PJ']} para CNPJ. "
-              "Escolha um de cada e salve.", "success")
-    except DomainError as exc:
-        flash_domain_error(exc)
+    fetched = bureau_settings.fetch_reasons(services(), actor(), integration_id)
+    counts = {pt: sum(1 for r in fetched[pt] if r["kind"] == "inclusion") for pt in ("PF", "PJ")}
+    flash(f"Códigos de restrição recebidos do bureau: {counts['PF']} para CPF e {counts['PJ']} para CNPJ. "
+          "Escolha um de cada e salve.", "success")
     return redirect(url_for("integrations.edit", integration_id=integration_id))
 
 
 @bp.route("/integracoes/<int:integration_id>/testar", methods=["POST"])
-@roles_required("admin")
+@on_error(redirect="integrations.edit")
+@requires(Capability.MANAGE_SETTINGS)
 def test(integration_id: int):
-    try:
-        report = bureau_settings.test_connection(services(), actor(), integration_id)
-        flash(report.message, "success" if report.ok else "danger")
-    except DomainError as exc:
-        flash_domain_error(exc)
+    report = bureau_settings.test_connection(services(), actor(), integration_id)
+    flash(report.message, "success" if report.ok else "danger")
     return redirect(url_for("integrations.edit", integration_id=integration_id))
 
 
 @bp.route("/integracoes/<int:integration_id>/excluir", methods=["POST"])
-@roles_required("admin")
+@on_error(redirect="integrations.index")
+@requires(Capability.MANAGE_SETTINGS)
 def delete(integration_id: int):
-    s = db_session()
-    try:
-        bureau_settings.delete_integration(s, actor(), integration_id)
-        s.commit()
-        flash("Integração excluída.", "success")
-    except DomainError as exc:
-        s.rollback()
-        flash_domain_error(exc)
+    bureau_settings.delete_integration(db_session(), actor(), integration_id)
+    flash("Integração excluída.", "success")
     return redirect(url_for("integrations.index"))

@@ -1,4 +1,4 @@
-"""The menu: one entry per area, each with the roles that may see it.
+"""The menu: one entry per area, each with the capability needed to see it.
 
 Entries marked credit=True disappear when the global credit-analysis switch is off.
 Areas add their entry here; the order here is the order on screen.
@@ -12,36 +12,38 @@ from urllib.parse import urlencode
 from flask import url_for
 from werkzeug.routing import BuildError
 
+from app.services.core.permissions import Capability, allows
+
 
 @dataclass(frozen=True)
 class NavItem:
     label: str
     endpoint: str
-    roles: tuple[str, ...]
+    capability: Capability
     credit: bool = False
 
 
 NAV: list[NavItem] = [
-    NavItem("Leads", "crm.leads", ("admin", "finance", "crm", "viewer")),
-    NavItem("Prospects", "crm.prospects", ("admin", "finance", "crm", "viewer")),
-    NavItem("Clientes", "crm.clients", ("admin", "finance", "crm", "viewer")),
-    NavItem("Títulos", "titles.index", ("admin", "finance", "crm", "viewer")),
-    NavItem("Negativações", "negativations.index", ("admin", "finance", "crm", "viewer"), credit=True),
-    NavItem("Rotina de cobrança", "collections.runs", ("admin", "finance", "crm", "viewer"), credit=True),
-    NavItem("Painel de cobrança", "dashboard.index", ("admin", "finance", "crm", "viewer"), credit=True),
-    NavItem("Crédito", "credit_admin.accounts", ("admin", "finance", "viewer")),
-    NavItem("Filiais", "branches.index", ("admin", "finance")),
-    NavItem("Integrações", "integrations.index", ("admin",), credit=True),
-    NavItem("Parâmetros", "integrations.parameters", ("admin",)),
-    NavItem("Usuários", "users.index", ("admin",)),
-    NavItem("Auditoria", "audit.index", ("admin",)),
+    NavItem("Leads", "crm.leads", Capability.READ),
+    NavItem("Prospects", "crm.prospects", Capability.READ),
+    NavItem("Clientes", "crm.clients", Capability.READ),
+    NavItem("Títulos", "titles.index", Capability.READ),
+    NavItem("Negativações", "negativations.index", Capability.READ, credit=True),
+    NavItem("Rotina de cobrança", "collections.runs", Capability.READ, credit=True),
+    NavItem("Painel de cobrança", "dashboard.index", Capability.READ, credit=True),
+    NavItem("Crédito", "credit_admin.accounts", Capability.VIEW_CREDIT),
+    NavItem("Filiais", "branches.index", Capability.VIEW_BRANCHES),
+    NavItem("Integrações", "integrations.index", Capability.MANAGE_SETTINGS, credit=True),
+    NavItem("Parâmetros", "integrations.parameters", Capability.MANAGE_SETTINGS),
+    NavItem("Usuários", "users.index", Capability.MANAGE_SETTINGS),
+    NavItem("Auditoria", "audit.index", Capability.VIEW_AUDIT),
 ]
 
 
 def nav_items(role: str, credit_enabled: bool) -> list[dict]:
     items = []
     for item in NAV:
-        if role not in item.roles or (item.credit and not credit_enabled):
+        if not allows(role, item.capability) or (item.credit and not credit_enabled):
             continue
         try:
             items.append({"label": item.label, "url": url_for(item.endpoint)})

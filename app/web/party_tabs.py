@@ -11,13 +11,17 @@ from dataclasses import dataclass
 from flask import url_for
 from werkzeug.routing import BuildError
 
+from app.services.core.permissions import Capability
+
+from .common import can
+
 
 @dataclass(frozen=True)
 class PartyTab:
     key: str
     label: str
     endpoint: str
-    roles: tuple[str, ...] = ("admin", "finance", "crm", "viewer")
+    capability: Capability = Capability.READ
     stages: tuple[str, ...] = ("lead", "prospect", "client")
     credit: bool = False
 
@@ -30,10 +34,11 @@ def register_tab(tab: PartyTab) -> None:
         TABS.append(tab)
 
 
-def tabs_for(party, role: str, credit_enabled: bool) -> list[dict]:
+def tabs_for(party, credit_enabled: bool) -> list[dict]:
+    """The tabs the logged-in user may open on this party's page."""
     out = []
     for tab in TABS:
-        if party.stage not in tab.stages or role not in tab.roles or (tab.credit and not credit_enabled):
+        if party.stage not in tab.stages or not can(tab.capability) or (tab.credit and not credit_enabled):
             continue
         try:
             out.append({"key": tab.key, "label": tab.label, "url": url_for(tab.endpoint, party_id=party.id)})

@@ -4,28 +4,26 @@ renegotiate, dispute; payments; CSV imports of titles and payments with a line-b
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
-from flask_login import current_user
 from sqlalchemy import select
 
 from app.models import Branch, Party, Title
 from app.models.negativations import REMOVAL_REASON_LABELS
 from app.models.titles import TITLE_STATUS_LABELS
 from app.services.core.clock import today_br
-from app.services.core.documents import InvalidDocument, normalize_document
-from app.services.core.errors import DomainError, ValidationError
-from app.services.core.money import brl
-from app.services.core.permissions import FULL_DOCUMENT_ROLES
+from app.services.core.money import brl, decimal_br
+from app.services.crm import parties as party_service
 from app.services.negativations import removal as neg_removal
+from app.services.negativations.records import live_negativation_of
 from app.services.titles import csv_export as title_export
 from app.services.titles import csv_import as title_import
 from app.services.titles import lifecycle as title_service
 from app.services.titles import manual_removal
 from app.services.titles import payments as payment_service
 
-from .common import ALL_ROLES, actor, checkbox, db_session, flash_domain_error, roles_required, services
+from .common import Capability, actor, after_commit, can, checkbox, db_session, requires, services
+from .errors import on_error
 
 bp = Blueprint("titles", __name__, url_prefix="/titulos")
-WRITERS = ("admin", "finance")
 FORM_FIELDS = (
     "cliente_documento",
     "branch_id",
@@ -73,23 +71,20 @@ def _branches():
 
 
 @bp.route("/")
-@roles_required(*ALL_ROLES)
+@on_error(redirect=lambda: url_for("titles.index"))  # a damaged cursor: back to the first page
+@requires(Capability.READ)
 def index():
     sort = request.args.get("sort", "due_date")
     desc = request.args.get("dir") == "desc"
-    try:
-        page = title_service.list_titles(
-            db_session(),
-            _filter(),
-            today=today_br(),
-            sort=sort,
-            desc=desc,
-            cursor=request.args.get("cursor") or None,
-            limit=50,
-        )
-    except ValidationError as exc:
-        flash_domain_error(exc)
-        return redirect(url_for("titles.index"))
+    page = title_service.list_titles(
+        db_session(),
+        _filter(),
+        today=today_br(),
+        sort=sort,
+        desc=desc,
+        cursor=request.args.get("cursor") or None,
+        limit=50,
+    )
     return render_template(
         "titles/index.html",
         page=page,
@@ -101,12 +96,12 @@ def index():
         sort=sort,
         desc=desc,
         args=request.args,
-        can_write=current_user.has_role(*WRITERS),
+        can_write=can(Capability.MANAGE_TITLES),
     )
 
 
 @bp.route("/exportar.csv")
-@roles_required(*ALL_ROLES)
+@requires(Capability.READ)
 def export():
     session = services().session_factory()  # the stream outlives the request's session teardown
     lines = title_export.export_csv(
@@ -115,7 +110,7 @@ def export():
         today=today_br(),
         sort=request.args.get("sort", "due_date"),
         desc=request.args.get("dir") == "desc",
-        mask_documents=current_user.role not in FULL_DOCUMENT_ROLES,
+        mask_documents=not can(Capability.SEE_FULL_DOCUMENT),
     )
 
     def generate():
@@ -131,25 +126,17 @@ def export():
     )
 
 
-def _party_from_form(form) -> int | None:
-    if form.get("party_id", "").isdigit():
-        return int(form["party_id"])
-    raw_branch = form.get("branch_id", "")
-    try:
-        document = normalize_document(form.get("cliente_documento", "")).number
-    except InvalidDocument:
-        return None
-    stmt = select(Party.id).where(Party.document == document, Party.stage == "client")
-    if raw_branch.isdigit():
-        stmt = stmt.where(Party.branch_id == int(raw_branch))
-    return db_session().scalars(stmt).first()
-
-
 def _input(form, origin: str = "manual") -> title_service.TitleInput:
     raw_branch = form.get("branch_id", "")
+    branch_id = int(raw_branch) if raw_branch.isdigit() else None
+    if form.get("party_id", "").isdigit():
+        party_id = int(form["party_id"])
+    else:  # typed as the client's CPF/CNPJ
+        party_id = party_service.client_id_by_document(db_session(), form.get("cliente_documento", ""),
+                                                       branch_id=branch_id)
     return title_service.TitleInput(
-        party_id=_party_from_form(form),
-        branch_id=int(raw_branch) if raw_branch.isdigit() else None,
+        party_id=party_id,
+        branch_id=branch_id,
         number=form.get("number", ""),
         issue_date=form.get("issue_date", ""),
         due_date=form.get("due_date", ""),
@@ -161,185 +148,150 @@ def _input(form, origin: str = "manual") -> title_service.TitleInput:
     )
 
 
-@bp.route("/novo", methods=["GET", "POST"])
-@roles_required(*WRITERS)
-def new():
-    s = db_session()
-    errors: dict[str, str] = {}
-    data = dict(request.form) if request.method == "POST" else {}
-    party = (
-        s.get(Party, int(request.values["party_id"]))
-        if request.values.get("party_id", "").isdigit()
-        else None
+def _party_arg() -> Party | None:
+    raw = request.values.get("party_id", "")
+    return db_session().get(Party, int(raw)) if raw.isdigit() else None
+
+
+def _new_form(data, errors: dict[str, str]):
+    if "party_id" in errors:  # the client is typed as a document on this form
+        errors["cliente_documento"] = errors["party_id"]
+    return render_template(
+        "titles/form.html",
+        title=None,
+        party=_party_arg(),
+        data=data,
+        errors=errors,
+        branch_options=[(b.id, b.name) for b in _branches()],
     )
-    if party is not None and request.method == "GET":
+
+
+@bp.route("/novo", methods=["GET", "POST"])
+@on_error(form=_new_form, posted=lambda: dict(request.form))
+@requires(Capability.MANAGE_TITLES)
+def new():
+    if request.method == "POST":
+        title = title_service.create_title(db_session(), actor(), _input(request.form))
+        flash(f"Título {title.number} criado.", "success")
+        return redirect(url_for("titles.detail", title_id=title.id))
+    party = _party_arg()
+    data = {}
+    if party is not None:
         data = {
             "party_id": party.id,
             "cliente_documento": party.document,
             "branch_id": party.branch_id,
             "issue_date": today_br().strftime("%d/%m/%Y"),
         }
-    if request.method == "POST":
-        try:
-            title = title_service.create_title(s, actor(), _input(request.form))
-            s.commit()
-            flash(f"Título {title.number} criado.", "success")
-            return redirect(url_for("titles.detail", title_id=title.id))
-        except DomainError as exc:
-            s.rollback()
-            errors = flash_domain_error(exc)
-            if "party_id" in errors:
-                errors["cliente_documento"] = errors["party_id"]
-    return render_template(
-        "titles/form.html",
-        title=None,
-        party=party,
-        data=data,
-        errors=errors,
-        branch_options=[(b.id, b.name) for b in _branches()],
-    )
+    return _new_form(data, {})
 
 
-@bp.route("/<int:title_id>", methods=["GET", "POST"])
-@roles_required(*ALL_ROLES)
-def detail(title_id: int):
+def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None):
     s = db_session()
     title = s.get(Title, title_id)
     if title is None:
         flash("Título não encontrado.", "warning")
         return redirect(url_for("titles.index"))
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        if not current_user.has_role(*WRITERS):
-            return render_template("errors/403.html"), 403
-        try:
-            title_service.update_title(
-                s, actor(), title_id, _input(request.form | {"party_id": str(title.party_id)})
-            )
-            s.commit()
-            flash("Título salvo.", "success")
-            return redirect(url_for("titles.detail", title_id=title_id))
-        except DomainError as exc:
-            s.rollback()
-            errors = flash_domain_error(exc)
-        data = dict(request.form)
-    else:
+    if data is None:
         data = {
             "number": title.number,
             "branch_id": title.branch_id,
             "issue_date": title.issue_date.strftime("%d/%m/%Y"),
             "due_date": title.due_date.strftime("%d/%m/%Y"),
-            "amount": f"{title.amount:.2f}".replace(".", ","),
+            "amount": decimal_br(title.amount),
             "description": title.description or "",
             "payment_link": title.payment_link or "",
             "court_blocked": title.court_blocked,
         }
-    from app.services.negativations.records import live_negativation_of
-
     return render_template(
         "titles/detail.html",
         title=title,
         data=data,
-        errors=errors,
+        errors=errors or {},
         today=today_br(),
         live=live_negativation_of(s, title.id),
-        can_write=current_user.has_role(*WRITERS),
+        can_write=can(Capability.MANAGE_TITLES),
         branch_options=[(b.id, b.name) for b in _branches()],
         hold_labels=REMOVAL_REASON_LABELS,
     )
 
 
-def _send_removals(ids: list[int]) -> None:
-    for outcome in neg_removal.send_removals(services(), ids):
-        flash(outcome.message, "success" if outcome.ok else "warning")
+@bp.route("/<int:title_id>", methods=["GET", "POST"])
+@on_error(form=lambda data, errors, title_id: _detail_page(title_id, dict(data), errors))
+@requires(Capability.READ)
+def detail(title_id: int):
+    if request.method == "POST":
+        if not can(Capability.MANAGE_TITLES):
+            return render_template("errors/403.html"), 403
+        title = db_session().get(Title, title_id)
+        if title is None:
+            return _detail_page(title_id)
+        title_service.update_title(
+            db_session(), actor(), title_id, _input(request.form | {"party_id": str(title.party_id)})
+        )
+        flash("Título salvo.", "success")
+        return redirect(url_for("titles.detail", title_id=title_id))
+    return _detail_page(title_id)
+
+
+def _send_removals_after_commit(ids: list[int]) -> None:
+    """Rule 9 (removal after full payment): the removal leaves right after the payment's commit."""
+    if not ids:
+        return
+
+    def send() -> None:
+        for outcome in neg_removal.send_removals(services(), ids):
+            flash(outcome.message, "success" if outcome.ok else "warning")
+
+    after_commit(send)
 
 
 @bp.route("/<int:title_id>/pagamentos", methods=["POST"])
-@roles_required(*WRITERS)
+@on_error(redirect="titles.detail")
+@requires(Capability.MANAGE_TITLES)
 def pay(title_id: int):
-    s = db_session()
-    try:
-        result = payment_service.register_payment(
-            s,
-            actor(),
-            title_id,
-            request.form.get("amount", ""),
-            request.form.get("paid_on", ""),
-            method=request.form.get("method") or None,
-            reference=request.form.get("reference") or None,
-        )
-        s.commit()
-        flash(f"Pagamento registrado. Saldo em aberto: {brl(result.title.open_amount)}.", "success")
-        _send_removals(result.removal_ids)  # rule 9: the removal leaves right after the commit
-    except DomainError as exc:
-        s.rollback()
-        flash_domain_error(exc)
+    result = payment_service.register_payment(
+        db_session(),
+        actor(),
+        title_id,
+        request.form.get("amount", ""),
+        request.form.get("paid_on") or None,
+        method=request.form.get("method") or None,
+        reference=request.form.get("reference") or None,
+    )
+    flash(f"Pagamento registrado. Saldo em aberto: {brl(result.title.open_amount)}.", "success")
+    _send_removals_after_commit(result.removal_ids)
     return redirect(url_for("titles.detail", title_id=title_id))
 
 
 @bp.route("/<int:title_id>/<action>", methods=["POST"])
-@roles_required(*WRITERS)
+@on_error(redirect="titles.detail")
+@requires(Capability.MANAGE_TITLES)
 def act(title_id: int, action: str):
     s = db_session()
     note = request.form.get("reason", "")
-    try:
-        removal_id = None
-        if action == "cancelar":
-            removal_id = title_service.cancel_title(s, actor(), title_id, note)
-            message = "Título cancelado."
-        elif action == "renegociar":
-            removal_id = title_service.renegotiate_title(s, actor(), title_id, note)
-            message = "Título marcado como renegociado."
-        elif action == "disputa":
-            disputed = request.form.get("disputed", "1") == "1"
-            title_service.set_dispute(s, actor(), title_id, disputed, note)
-            message = "Título marcado em disputa." if disputed else "Disputa encerrada."
-        elif action == "liberar":  # a person clears the "não negativar" hold of a removal by hand
-            manual_removal.clear_hold(s, actor(), title_id, note)
-            message = "Título liberado para negativação."
-        else:
-            return render_template("errors/404.html"), 404
-        s.commit()
-        flash(message, "success")
-        if removal_id:
-            _send_removals([removal_id])
-    except DomainError as exc:
-        s.rollback()
-        flash_domain_error(exc)
+    removal_id = None
+    if action == "cancelar":
+        removal_id = title_service.cancel_title(s, actor(), title_id, note)
+        message = "Título cancelado."
+    elif action == "renegociar":
+        removal_id = title_service.renegotiate_title(s, actor(), title_id, note)
+        message = "Título marcado como renegociado."
+    elif action == "disputa":
+        disputed = request.form.get("disputed", "1") == "1"
+        title_service.set_dispute(s, actor(), title_id, disputed, note)
+        message = "Título marcado em disputa." if disputed else "Disputa encerrada."
+    elif action == "liberar":  # a person clears the "não negativar" hold of a removal by hand
+        manual_removal.clear_hold(s, actor(), title_id, note)
+        message = "Título liberado para negativação."
+    else:
+        return render_template("errors/404.html"), 404
+    flash(message, "success")
+    _send_removals_after_commit([removal_id] if removal_id else [])
     return redirect(url_for("titles.detail", title_id=title_id))
 
 
-@bp.route("/importar", methods=["GET", "POST"])
-@roles_required(*WRITERS)
-def import_csv():
-    kind = request.values.get("kind", "titulos")
-    report = None
-    if request.method == "POST":
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            flash("Escolha um arquivo CSV.", "warning")
-        else:
-            s = db_session()
-            content = upload.read()
-            try:
-                if kind == "pagamentos":
-                    report = title_import.import_payments(s, actor(), content)
-                else:
-                    report = title_import.import_titles(s, actor(), content)
-                if report.ok:
-                    s.commit()
-                    flash(f"Importação concluída: {report.written} linha(s) gravada(s).", "success")
-                    _send_removals(report.removal_ids)
-                else:
-                    s.rollback()
-                    flash(
-                        f"Nada foi gravado: {len(report.errors)} erro(s) no arquivo. "
-                        "Corrija e envie de novo.",
-                        "danger",
-                    )
-            except DomainError as exc:
-                s.rollback()
-                flash_domain_error(exc)
+def _import_page(kind: str, report=None):
     return render_template(
         "titles/import.html",
         kind=kind,
@@ -347,3 +299,28 @@ def import_csv():
         title_columns=title_import.TITLE_COLUMNS + title_import.TITLE_OPTIONAL,
         payment_columns=title_import.PAYMENT_COLUMNS + title_import.PAYMENT_OPTIONAL,
     )
+
+
+@bp.route("/importar", methods=["GET", "POST"])
+@on_error(form=lambda data, errors: _import_page(request.values.get("kind", "titulos")))
+@requires(Capability.MANAGE_TITLES)
+def import_csv():
+    kind = request.values.get("kind", "titulos")
+    report = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash("Escolha um arquivo CSV.", "warning")
+            return _import_page(kind)
+        importer = title_import.import_payments if kind == "pagamentos" else title_import.import_titles
+        # A file with any bad line writes nothing (the importers check every line first).
+        report = importer(db_session(), actor(), upload.read())
+        if report.ok:
+            flash(f"Importação concluída: {report.written} linha(s) gravada(s).", "success")
+            _send_removals_after_commit(report.removal_ids)
+        else:
+            flash(
+                f"Nada foi gravado: {len(report.errors)} erro(s) no arquivo. Corrija e envie de novo.",
+                "danger",
+            )
+    return _import_page(kind, report)

@@ -8,97 +8,82 @@ from sqlalchemy import select
 
 from app.models import ApiToken, User
 from app.models.users import ROLE_LABELS
-from app.services.core.errors import DomainError
 from app.services.settings import users as user_service
 
-from .common import actor, checkbox, db_session, flash_domain_error, roles_required
+from .common import Capability, actor, checkbox, db_session, requires
+from .errors import on_error
 
 bp = Blueprint("users", __name__)
 
 
 @bp.route("/configuracoes/usuarios")
-@roles_required("admin")
+@requires(Capability.MANAGE_SETTINGS)
 def index():
     rows = db_session().scalars(select(User).order_by(User.username)).all()
     return render_template("users/index.html", users=rows, roles=ROLE_LABELS)
 
 
+def _form(user: User | None, data, errors: dict[str, str]):
+    return render_template("users/form.html", user=user, data=data, errors=errors, roles=ROLE_LABELS)
+
+
 @bp.route("/configuracoes/usuarios/novo", methods=["GET", "POST"])
-@roles_required("admin")
+@on_error(form=lambda data, errors: _form(None, data, errors))
+@requires(Capability.MANAGE_SETTINGS)
 def new():
-    errors: dict[str, str] = {}
     if request.method == "POST":
-        s = db_session()
-        try:
-            user_service.create_user(
-                s, actor(), username=request.form.get("username", ""), name=request.form.get("name", ""),
-                password=request.form.get("password", ""), role=request.form.get("role", ""),
-                email=request.form.get("email") or None)
-            s.commit()
-            flash("Usuário criado.", "success")
-            return redirect(url_for("users.index"))
-        except DomainError as exc:
-            s.rollback()
-            errors = flash_domain_error(exc)
-    return render_template("users/form.html", user=None, data=request.form, errors=errors, roles=ROLE_LABELS)
+        user_service.create_user(
+            db_session(), actor(), username=request.form.get("username", ""), name=request.form.get("name", ""),
+            password=request.form.get("password", ""), role=request.form.get("role", ""),
+            email=request.form.get("email") or None)
+        flash("Usuário criado.", "success")
+        return redirect(url_for("users.index"))
+    return _form(None, request.form, {})
 
 
 @bp.route("/configuracoes/usuarios/<int:user_id>", methods=["GET", "POST"])
-@roles_required("admin")
+@on_error(form=lambda data, errors, user_id: _form(db_session().get(User, user_id), data, errors))
+@requires(Capability.MANAGE_SETTINGS)
 def edit(user_id: int):
     s = db_session()
     user = s.get(User, user_id)
     if user is None:
         flash("Usuário não encontrado.", "warning")
         return redirect(url_for("users.index"))
-    errors: dict[str, str] = {}
     if request.method == "POST":
-        try:
-            if user.id == current_user.id and (request.form.get("role") != "admin" or not checkbox("active")):
-                raise user_service.ValidationError("Você não pode remover o seu próprio acesso de administrador.")
-            user_service.update_user(
-                s, actor(), user_id, name=request.form.get("name", ""), role=request.form.get("role", ""),
-                active=checkbox("active"), email=request.form.get("email") or None,
-                password=request.form.get("password") or None)
-            s.commit()
-            flash("Usuário salvo.", "success")
-            return redirect(url_for("users.index"))
-        except DomainError as exc:
-            s.rollback()
-            errors = flash_domain_error(exc)
-        data = request.form
-    else:
-        data = {"username": user.username, "name": user.name, "email": user.email or "", "role": user.role,
-                "active": user.active}
-    return render_template("users/form.html", user=user, data=data, errors=errors, roles=ROLE_LABELS)
+        user_service.update_user(
+            s, actor(), user_id, name=request.form.get("name", ""), role=request.form.get("role", ""),
+            active=checkbox("active"), email=request.form.get("email") or None,
+            password=request.form.get("password") or None)
+        flash("Usuário salvo.", "success")
+        return redirect(url_for("users.index"))
+    data = {"username": user.username, "name": user.name, "email": user.email or "", "role": user.role,
+            "active": user.active}
+    return _form(user, data, {})
 
 
-@bp.route("/conta/tokens", methods=["GET", "POST"])
-@login_required
-def tokens():
-    s = db_session()
-    new_token = None
-    if request.method == "POST":
-        try:
-            _, new_token = user_service.create_api_token(s, actor(), current_user, request.form.get("name", ""))
-            s.commit()
-            flash("Token criado. Copie-o agora: ele não será mostrado de novo.", "success")
-        except DomainError as exc:
-            s.rollback()
-            flash_domain_error(exc)
-    rows = s.scalars(select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())).all()
+def _tokens_page(new_token: str | None = None):
+    rows = db_session().scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())).all()
     return render_template("users/tokens.html", tokens=rows, new_token=new_token)
 
 
+@bp.route("/conta/tokens", methods=["GET", "POST"])
+@on_error(form=lambda data, errors: _tokens_page())
+@login_required
+def tokens():
+    if request.method == "POST":
+        _, new_token = user_service.create_api_token(db_session(), actor(), current_user,
+                                                     request.form.get("name", ""))
+        flash("Token criado. Copie-o agora: ele não será mostrado de novo.", "success")
+        return _tokens_page(new_token)
+    return _tokens_page()
+
+
 @bp.route("/conta/tokens/<int:token_id>/revogar", methods=["POST"])
+@on_error(redirect="users.tokens")
 @login_required
 def revoke(token_id: int):
-    s = db_session()
-    try:
-        user_service.revoke_api_token(s, actor(), token_id, owner=current_user)
-        s.commit()
-        flash("Token revogado.", "success")
-    except DomainError as exc:
-        s.rollback()
-        flash_domain_error(exc)
+    user_service.revoke_api_token(db_session(), actor(), token_id, owner=current_user)
+    flash("Token revogado.", "success")
     return redirect(url_for("users.tokens"))

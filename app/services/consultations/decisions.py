@@ -19,10 +19,10 @@ from app.services.core import audit
 from app.services.core.clock import now_utc
 from app.services.core.errors import Conflict, PermissionDenied, ValidationError
 from app.services.core.money import parse_money
+from app.services.core.permissions import Capability, allows
 from app.services.credit import accounts as credit_accounts
 from app.services.settings import switches as app_settings
 
-DECIDING_ROLES = ("admin", "finance")
 MIN_REASON = 5
 
 
@@ -33,7 +33,7 @@ def apply_decision(session: Session, actor: audit.Actor, consultation_id: int, *
     `credit_limit` (Decimal, number or pt-BR text) is optional; a rejection (RPV) stores 0.
     The caller commits."""
     app_settings.require_credit_analysis(session)
-    if actor.role not in DECIDING_ROLES:
+    if not allows(actor.role, Capability.DECIDE_CREDIT):
         raise PermissionDenied("Só o financeiro ou um administrador aplica a decisão de crédito.")
     row = get_consultation(session, consultation_id)
     if not row.has_report:

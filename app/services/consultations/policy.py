@@ -13,7 +13,7 @@ from app.services.consultations.rules import ConsultationPolicyValues, parse_cla
 from app.services.core import audit
 from app.services.core.clock import now_utc
 from app.services.core.errors import NotFound, ValidationError
-from app.services.core.money import parse_money
+from app.services.core.money import decimal_br, parse_money
 
 INT_FIELDS = ("reuse_days", "retention_days", "approve_min_score", "reject_below_score", "overdue_block_days")
 MONEY_FIELDS = ("cost_per_consultation", "max_restrictions_for_approval", "approved_limit", "pending_limit")
@@ -33,7 +33,7 @@ def policy_as_form(values: ConsultationPolicyValues) -> dict[str, str]:
         if f.name in CLASS_FIELDS:
             data[f.name] = ",".join(value)
         elif f.name in MONEY_FIELDS:
-            data[f.name] = f"{value:.2f}".replace(".", ",")
+            data[f.name] = decimal_br(value)
         else:
             data[f.name] = "" if value is None else str(value)
     return data

@@ -1,4 +1,5 @@
-"""Money as Decimal with two places: parsing what people and files type, and pt-BR display."""
+"""Money as Decimal with two places: the one parser of what people and files type (`parse_money`)
+and the one pt-BR formatter (`brl` for display, `decimal_br` for form fields and CSV cells)."""
 
 from __future__ import annotations
 
@@ -55,8 +56,18 @@ def parse_money(value: object) -> Decimal:
         raise InvalidAmount(f"not an amount: {value!r}") from exc
 
 
-def brl(value: Decimal) -> str:
-    """Decimal('1234.5') -> 'R$ 1.234,50'."""
+def brl(value: Decimal | int | str | None) -> str:
+    """Decimal('1234.5') -> 'R$ 1.234,50'; None (no amount) -> '—'."""
+    if value is None:
+        return "—"
     q = Decimal(value).quantize(CENT)
     whole, cents = f"{abs(q):.2f}".split(".")
     return ("-" if q < 0 else "") + "R$ " + f"{int(whole):,}".replace(",", ".") + "," + cents
+
+
+def decimal_br(value: Decimal | int | str | None, places: int = 2) -> str:
+    """Decimal('1234.5') -> '1234,50': what a pt-BR form field or spreadsheet cell holds (no
+    thousands separator, so `parse_money` reads it back unchanged); None -> ''."""
+    if value is None:
+        return ""
+    return f"{Decimal(value):.{places}f}".replace(".", ",")

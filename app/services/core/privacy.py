@@ -8,11 +8,9 @@ answers, CSV exports and payloads shown to a user all ask `document_for(role, va
 from __future__ import annotations
 
 from app.services.core.documents import InvalidDocument, normalize_document
-from app.services.core.permissions import FULL_DOCUMENT_ROLES
+from app.services.core.permissions import sees_full_document
 
-
-def sees_full_document(role: str | None) -> bool:
-    return role in FULL_DOCUMENT_ROLES
+__all__ = ["document_for", "sees_full_document"]
 
 
 def document_for(role: str | None, value: str | None, *, formatted: bool = True) -> str | None:

@@ -13,7 +13,6 @@ from sqlalchemy import case, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Branch, CreditAccount, CreditPolicy, Party
-from app.models.credit import RestoreMode
 from app.models.parties import Stage
 from app.services.core import audit
 from app.services.core.clock import now_utc
@@ -49,8 +48,7 @@ def _query(*, q: str = "", branch_id: int | None = None, status: str | None = No
            sort: str = "name", descending: bool = False):
     now = now_utc()
     limit_col = credit_accounts.money_expr(CreditAccount.credit_limit)
-    held = case((CreditPolicy.restore_mode == RestoreMode.PAYMENT_AND_CANCELLATION.value,
-                 credit_accounts.money_expr(literal(0))), else_=credit_accounts.titles_held_sq(Party.id))
+    held = credit_accounts.titles_held_sq(Party.id, CreditPolicy.restore_mode)
     used = credit_accounts.money_expr(credit_accounts.titles_open_sq(Party.id) + held
                                   + credit_accounts.reserved_sq(Party.id, now)).label("used")
     limit_value = credit_accounts.money_expr(case((CreditAccount.id.is_(None), literal(0)), else_=limit_col)

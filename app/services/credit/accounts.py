@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from sqlalchemy import exists, func, literal, select, type_coerce, update
+from sqlalchemy import and_, case, exists, func, literal, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from app.db import is_postgres, lock_for_update
@@ -39,11 +39,11 @@ from app.services.core import audit
 from app.services.core.clock import now_utc
 from app.services.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from app.services.core.money import brl, parse_money
+from app.services.core.permissions import Capability, allows
 from app.services.credit import platform_updates
 from app.services.credit.policy import policy_for
 
 CREDIT_ORIGIN = "credit_purchase"
-CREDIT_MANAGER_ROLES = {"admin", "finance", "system"}
 MAX_LIMIT = Decimal("999999999999.99")
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -90,12 +90,36 @@ def titles_open_sq(party_id):
     ).scalar_subquery()
 
 
-def titles_held_sq(party_id):
+# Rule 21 (paid or cancelled titles restore the credit; the seller may restore only on payment):
+# where the branch restores only on payment, a cancelled credit-purchase title keeps using the limit
+# ("held") until it is paid or a person releases its credit. The one definition of a held title.
+def holds_cancelled_titles(restore_mode: str | None) -> bool:
+    """Whether a branch with this restore mode keeps cancelled titles on the limit (None: no policy
+    saved yet, whose default restores only on payment)."""
+    return (restore_mode or RestoreMode.PAYMENT.value) == RestoreMode.PAYMENT.value
+
+
+def _held(party_id):
     released = exists().where(CreditRelease.title_id == Title.id)
-    return select(money_expr(func.coalesce(func.sum(money_expr(Title.amount - Title.amount_received)), 0))).where(
-        Title.party_id == party_id, Title.origin == CREDIT_ORIGIN, Title.status == TitleStatus.CANCELLED.value,
-        ~released,
-    ).scalar_subquery()
+    return and_(Title.party_id == party_id, Title.origin == CREDIT_ORIGIN,
+                Title.status == TitleStatus.CANCELLED.value, ~released)
+
+
+def titles_held_sq(party_id, restore_mode):
+    """The held amount of a party; `restore_mode` is the branch's value, or a column for a list."""
+    held = select(money_expr(func.coalesce(func.sum(money_expr(Title.amount - Title.amount_received)), 0))).where(
+        _held(party_id)).scalar_subquery()
+    if restore_mode is None or isinstance(restore_mode, str):
+        return held if holds_cancelled_titles(restore_mode) else money_expr(literal(0))
+    holds = func.coalesce(restore_mode, RestoreMode.PAYMENT.value) == RestoreMode.PAYMENT.value
+    return money_expr(case((holds, held), else_=literal(0)))
+
+
+def held_titles(session: Session, party_id: int, restore_mode: str | None) -> list[Title]:
+    """The titles `titles_held_sq` sums, by due date."""
+    if not holds_cancelled_titles(restore_mode):
+        return []
+    return list(session.scalars(select(Title).where(_held(party_id)).order_by(Title.due_date, Title.id)))
 
 
 def reserved_sq(party_id, now: dt.datetime):
@@ -111,7 +135,7 @@ def summary_for(session: Session, party: Party, *, account: CreditAccount | None
     account = account if account is not None else account_for(session, party.id)
     policy = policy or policy_for(session, party.branch_id)
     now = now or now_utc()
-    held = titles_held_sq(party.id) if policy.restore_mode == RestoreMode.PAYMENT.value else money_expr(literal(0))
+    held = titles_held_sq(party.id, policy.restore_mode)
     row = session.execute(select(titles_open_sq(party.id), held, reserved_sq(party.id, now))).one()
     return CreditSummary(
         limit=account.credit_limit if account else ZERO,
@@ -160,8 +184,8 @@ def take_sqlite_write_lock(session: Session) -> None:
 
 
 def require_credit_manager(actor: audit.Actor) -> None:
-    """Only finance and admin change limits and statuses (rule 16 (a person decides))."""
-    if actor.role not in CREDIT_MANAGER_ROLES:
+    """Only finance and admin (or the routine and the CLI, as "system") change limits and statuses."""
+    if not allows(actor.role, Capability.MANAGE_CREDIT):
         raise PermissionDenied("Somente o financeiro ou um administrador altera limite e status de crédito.")
 
 
@@ -330,7 +354,7 @@ def release_title(session: Session, actor: audit.Actor, title_id: int, reason: s
         raise ValidationError("Informe o motivo da restauração.", field_errors=errors)
     if title.status != TitleStatus.CANCELLED.value:
         raise Conflict("Somente títulos cancelados podem ter o limite restaurado manualmente.", code="not_cancelled")
-    if policy_for(session, title.branch_id).restore_mode != RestoreMode.PAYMENT.value:
+    if not holds_cancelled_titles(policy_for(session, title.branch_id).restore_mode):
         raise Conflict("Nesta filial o cancelamento já restaura o limite.", code="already_restored")
     if session.scalar(select(CreditRelease.id).where(CreditRelease.title_id == title.id)):
         raise Conflict("O limite deste título já foi restaurado.", code="already_restored")
@@ -355,13 +379,9 @@ def status_history(session: Session, party_id: int) -> list[CustomerStatusChange
                                 .order_by(CustomerStatusChange.id.desc())))
 
 
-def credit_titles(session: Session, party_id: int) -> list[Title]:
-    """Open credit-purchase titles, then cancelled ones that still use the limit, by due date."""
+def open_credit_titles(session: Session, party_id: int) -> list[Title]:
+    """Credit-purchase titles still to be paid, by due date."""
     return list(session.scalars(
         select(Title).where(Title.party_id == party_id, Title.origin == CREDIT_ORIGIN,
-                            Title.status.in_((*COLLECTIBLE_STATUSES, TitleStatus.CANCELLED.value)))
+                            Title.status.in_(COLLECTIBLE_STATUSES))
         .order_by(Title.due_date, Title.id)))
-
-
-def released_title_ids(session: Session, party_id: int) -> set[int]:
-    return set(session.scalars(select(CreditRelease.title_id).where(CreditRelease.party_id == party_id)))

@@ -158,6 +158,19 @@ def get_party(session: Session, party_id: int, *, stage: str | None = None) -> P
     return party
 
 
+def client_id_by_document(session: Session, document: str, *, branch_id: int | None = None) -> int | None:
+    """The client with this CPF/CNPJ (in `branch_id` when given), or None: an invalid document or
+    a lead/prospect finds nothing, and the caller's validation says "informe um cliente"."""
+    try:
+        number = normalize_document(document).number
+    except InvalidDocument:
+        return None
+    stmt = select(Party.id).where(Party.document == number, Party.stage == Stage.CLIENT.value)
+    if branch_id is not None:
+        stmt = stmt.where(Party.branch_id == branch_id)
+    return session.scalars(stmt.order_by(Party.id)).first()
+
+
 def create_party(session: Session, actor: audit.Actor, data: PartyInput, *,
                  stage: str = Stage.LEAD.value) -> Party:
     if stage not in STAGES:

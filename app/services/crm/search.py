@@ -11,17 +11,18 @@ Stays fast with 100k rows (benchmarks/crm_list.py): no OFFSET and no COUNT; a pa
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from app.db import is_postgres
 from app.models import Party
 from app.models.search_text import fold_words
+from app.services.core.pagination import decode_cursor as decode_position
+from app.services.core.pagination import encode_cursor as encode_position
+from app.services.core.pagination import keyset_page
 
 SORTS = {"recent": "Mais recentes", "name": "Nome (A-Z)"}
 _DOC_CHARS = re.compile(r"[\s./-]")
@@ -89,9 +90,12 @@ def name_matches(text: str):
     return and_(*[Party.search_name.like("% " + _like_prefix(w), escape="\\") for w in words])
 
 
+def _order(sort: str) -> tuple:
+    return (Party.id,) if sort == "recent" else (Party.name, Party.id)
+
+
 def encode_cursor(party: Party, sort: str) -> str:
-    payload = [party.id] if sort == "recent" else [party.name, party.id]
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+    return encode_position([getattr(party, column.key) for column in _order(sort)])
 
 
 def decode_cursor(cursor: str | None, sort: str) -> list | None:
@@ -99,9 +103,8 @@ def decode_cursor(cursor: str | None, sort: str) -> list | None:
     if not cursor:
         return None
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        payload = json.loads(raw)
-    except (ValueError, TypeError):
+        payload = decode_position(cursor)
+    except ValueError:
         return None
     expected = 1 if sort == "recent" else 2
     if not isinstance(payload, list) or len(payload) != expected or not isinstance(payload[-1], int):
@@ -121,17 +124,8 @@ def list_parties(session: Session, flt: PartyFilter, *, cursor: str | None = Non
     if (flt.q or "").strip():
         stmt = stmt.where(_search_clause(session, flt.q))
     position = decode_cursor(cursor, sort)
-    if sort == "recent":
-        if position:
-            stmt = stmt.where(Party.id < position[0])
-        stmt = stmt.order_by(Party.id.desc())
-    else:
-        if position:
-            name, last_id = position
-            # The leading `name >= :name` lets both databases start the index range at the cursor.
-            stmt = stmt.where(Party.name >= name, or_(Party.name > name, Party.id > last_id))
-        stmt = stmt.order_by(Party.name, Party.id)
-    rows = list(session.scalars(stmt.limit(limit + 1)))
-    items = rows[:limit]
-    next_cursor = encode_cursor(items[-1], sort) if len(rows) > limit else None
+    # Most recent first (id descending); by name A-Z (name, then id, ascending).
+    items, more = keyset_page(session, stmt, _order(sort), position=position, descending=sort == "recent",
+                              limit=limit)
+    next_cursor = encode_cursor(items[-1], sort) if more else None
     return Page(items=items, next_cursor=next_cursor, cursor=cursor if position else None)

@@ -16,22 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import is_postgres
-from app.models import Negativation, NegativationEvent, NegativationTitle, Title, transitions
-from app.models.negativations import (
-    NEGATIVATION_TRANSITIONS,
-    REMOVAL_REASON_LABELS,
-    NegativationStatus,
-    RemovalReason,
-)
+from app.models import Negativation, NegativationEvent, NegativationTitle, Title
+from app.models.negativations import REMOVABLE_STATUSES, REMOVAL_REASON_LABELS, NegativationStatus, RemovalReason
 from app.services.core import audit
 from app.services.core.business_days import removal_deadline
 from app.services.core.clock import now_utc
 from app.services.core.errors import PermissionDenied
 from app.services.core.money import brl
+from app.services.core.permissions import Capability, allows
 
-# Live entries that may still be removed: the from-states of removal_pending in the transitions table.
-REMOVABLE_STATUSES = transitions.sources_of(NEGATIVATION_TRANSITIONS, NegativationStatus.REMOVAL_PENDING)
-WRITER_ROLES = ("admin", "finance", "system")  # crm and viewer only read
 # Removal reasons credit-desk keeps -> the bureau's neutral reasons (integrations.bureau.REMOVAL_REASONS).
 # A correction of an error (rule 11) has no reason of its own at this bureau: it is a manual removal.
 BUREAU_REMOVAL_REASON = {
@@ -44,7 +37,7 @@ BUREAU_REMOVAL_REASON = {
 
 
 def require_writer(actor: audit.Actor) -> None:
-    if actor.role not in WRITER_ROLES:
+    if not allows(actor.role, Capability.NEGATIVATE):
         raise PermissionDenied(
             "Somente os perfis financeiro e administrador podem negativar, remover "
             "negativações ou registrar pagamentos."

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy.orm import Session
 
 from app.db import transaction
-from app.models.negativations import Negativation, NegativationStatus, RemovalReason
+from app.models.negativations import MANUAL_REMOVAL_REASONS, Negativation, NegativationStatus
 from app.services.core import audit
 from app.services.core.clock import to_br
 from app.services.core.errors import NotFound, ValidationError
@@ -40,7 +40,7 @@ def remove_negativations(
     removed, before it is: what a removal by hand means for its titles is decided by the titles
     area (`app.services.titles.manual_removal`), and a refusal there removes nothing."""
     rec.require_writer(actor)
-    if reason not in {r.value for r in RemovalReason} - {"expired"}:
+    if reason not in MANUAL_REMOVAL_REASONS:
         raise ValidationError("Escolha o motivo da baixa.", field_errors={"reason": "obrigatório"})
     ids = sorted({int(i) for i in ids})
     if not ids:

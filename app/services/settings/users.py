@@ -59,6 +59,9 @@ def update_user(session: Session, actor: audit.Actor, user_id: int, *, name: str
     errors = _validate(user.username, password or None, role)
     if errors:
         raise ValidationError("Verifique os campos do usuário.", field_errors=errors)
+    # An administrator who demotes or deactivates themself may leave nobody able to undo it.
+    if actor.user_id == user.id and user.role == Role.ADMIN.value and (role != Role.ADMIN.value or not active):
+        raise ValidationError("Você não pode remover o seu próprio acesso de administrador.")
     before = {"name": user.name, "role": user.role, "active": user.active, "email": user.email}
     user.name, user.role, user.active, user.email = name.strip() or user.username, role, active, email
     after = {"name": user.name, "role": user.role, "active": user.active, "email": user.email}

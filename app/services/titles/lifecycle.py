@@ -7,12 +7,11 @@ keyset pagination (an opaque cursor of the sort value and the id) over indexed c
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.db import lock_for_update
@@ -21,6 +20,9 @@ from app.models.titles import COLLECTIBLE_STATUSES, TitleStatus
 from app.services.core import audit
 from app.services.core.errors import Conflict, NotFound, ValidationError
 from app.services.core.money import parse_money
+from app.services.core.pagination import decode_cursor as decode_position
+from app.services.core.pagination import encode_cursor as encode_position
+from app.services.core.pagination import keyset_page
 from app.services.credit import accounts as credit_accounts
 from app.services.negativations import records as rec
 
@@ -319,20 +321,20 @@ def filtered(flt: TitleFilter, today: dt.date) -> Select:
 
 def encode_cursor(sort: str, title: Title) -> str:
     value = getattr(title, sort)
-    raw = f"{value.isoformat() if isinstance(value, dt.date) else value}|{title.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return encode_position([value.isoformat() if isinstance(value, dt.date) else str(value), title.id])
 
 
 def _decode_cursor(sort: str, cursor: str) -> tuple[object, int]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        value, last_id = raw.rsplit("|", 1)
+        value, last_id = decode_position(cursor)
+        if not isinstance(value, str) or not isinstance(last_id, int):
+            raise ValueError(cursor)
         if sort in ("due_date", "issue_date"):
-            return dt.date.fromisoformat(value), int(last_id)
+            return dt.date.fromisoformat(value), last_id
         if sort in ("amount", "open_amount"):
-            return Decimal(value), int(last_id)
-        return (int(value) if sort == "id" else value), int(last_id)
-    except (ValueError, UnicodeDecodeError) as exc:
+            return Decimal(value), last_id
+        return (int(value) if sort == "id" else value), last_id
+    except (ValueError, ArithmeticError) as exc:
         raise ValidationError("Página inválida; volte para a primeira.", code="invalid_cursor") from exc
 
 
@@ -348,17 +350,10 @@ def list_titles(
 ) -> TitlePage:
     if sort not in SORTS:
         sort = "due_date"
-    col = SORTS[sort]
     stmt = filtered(flt, today).options(selectinload(Title.party), selectinload(Title.branch))
-    if cursor:
-        value, last_id = _decode_cursor(sort, cursor)
-        if desc:
-            stmt = stmt.where(or_(col < value, and_(col == value, Title.id < last_id)))
-        else:
-            stmt = stmt.where(or_(col > value, and_(col == value, Title.id > last_id)))
-    order = (col.desc(), Title.id.desc()) if desc else (col.asc(), Title.id.asc())
-    rows = session.scalars(stmt.order_by(*order).limit(limit + 1)).all()
-    items = list(rows[:limit])
+    position = _decode_cursor(sort, cursor) if cursor else None
+    items, more = keyset_page(session, stmt, (SORTS[sort], Title.id), position=position, descending=desc,
+                              limit=limit)
     negativated = set(
         session.scalars(
             select(NegativationTitle.title_id).where(
@@ -366,4 +361,4 @@ def list_titles(
             )
         )
     )
-    return TitlePage(items, encode_cursor(sort, items[-1]) if len(rows) > limit else None, negativated)
+    return TitlePage(items, encode_cursor(sort, items[-1]) if more else None, negativated)

@@ -36,14 +36,17 @@ def register_payment(
     actor: audit.Actor,
     title_id: int,
     amount: object,
-    paid_on: object,
+    paid_on: object = None,
     *,
     method: str | None = None,
     reference: str | None = None,
     today: dt.date | None = None,
 ) -> PaymentResult:
+    """Record a payment; `paid_on` left out (None or blank) is today in Brasília, for every caller."""
     rec.require_writer(actor)
     today = today or today_br()
+    if paid_on is None or (isinstance(paid_on, str) and not paid_on.strip()):
+        paid_on = today
     # Two payments at once never overpay nor lose one another's amount: the title is read locked.
     title = lock_for_update(session, Title, title_id)
     if title is None:

@@ -1,0 +1,60 @@
+"""Reading negativations for the screens and the API: a party's entries, the ones a person may
+remove, and the global list (newest first, keyset pages by id)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Branch, Negativation
+from app.models.negativations import REMOVABLE_STATUSES
+from app.services.core.pagination import keyset_page
+
+
+@dataclass(frozen=True)
+class NegativationPage:
+    items: list[Negativation]
+    has_more: bool
+
+    @property
+    def next_before_id(self) -> int | None:
+        """What to pass as `before_id` for the next page."""
+        return self.items[-1].id if self.has_more else None
+
+
+def list_negativations(session: Session, *, status: str | None = None, party_id: int | None = None,
+                       branch_id: int | None = None, before_id: int | None = None,
+                       limit: int = 50) -> NegativationPage:
+    stmt = select(Negativation)
+    if status:
+        stmt = stmt.where(Negativation.status == status)
+    if party_id:
+        stmt = stmt.where(Negativation.party_id == party_id)
+    if branch_id:
+        stmt = stmt.where(Negativation.branch_id == branch_id)
+    items, more = keyset_page(session, stmt, (Negativation.id,), descending=True, limit=limit,
+                              position=None if before_id is None else (before_id,))
+    return NegativationPage(items, more)
+
+
+def of_party(session: Session, party_id: int) -> list[Negativation]:
+    return list(session.scalars(
+        select(Negativation).where(Negativation.party_id == party_id).order_by(Negativation.id.desc())))
+
+
+def removable_of_party(session: Session, party_id: int) -> list[Negativation]:
+    """The entries a removal may be asked for (`REMOVABLE_STATUSES`), newest first."""
+    return list(session.scalars(
+        select(Negativation).where(Negativation.party_id == party_id,
+                                   Negativation.status.in_(REMOVABLE_STATUSES))
+        .order_by(Negativation.id.desc())))
+
+
+def policy_branch_id(session: Session, shown: list[Negativation]) -> int | None:
+    """The branch whose policy the list's "Políticas por filial" link opens: the first entry's,
+    else the first branch by name; None when there is no branch at all (no link)."""
+    if shown:
+        return shown[0].branch_id
+    return session.scalar(select(Branch.id).order_by(Branch.name, Branch.id).limit(1))
