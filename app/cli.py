@@ -179,6 +179,30 @@ def run_collections_cmd(branch_id, dry_run):
         sys.exit(1)
 
 
+@main.command("reconcile")
+@click.option("--branch", "branch_id", type=int, default=None,
+              help="Only this branch (default: every active branch with a bureau integration).")
+@with_appcontext
+def reconcile_cmd(branch_id):
+    """Reconcile with the bureau now, with a progress bar; an interrupted run is resumed (issue 16)."""
+    from app.services.reconciliation.runs import reconcilable_branches, run_branch
+
+    with services().session_factory() as s:
+        ids = [branch_id] if branch_id else reconcilable_branches(s)
+    results = []
+    for b in ids:
+        with click.progressbar(length=1, label=f"Conciliando filial {b}", file=sys.stderr) as bar:
+            def progress(done: int, total: int, bar=bar) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - bar.pos)
+
+            results.append(run_branch(services(), Actor.system("cli"), b, trigger="cli", progress=progress))
+        for line in results[-1].lines():
+            click.echo(line)
+    if any(r.status == "failed" for r in results):
+        sys.exit(1)
+
+
 @main.command("demo")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
 @click.option("--simulator-port", default=lambda: int(os.environ.get("SIMULATOR_PORT", "5050")), type=int)
@@ -192,6 +216,8 @@ def demo(port, simulator_port):
     # The seed points the demo integrations at this run's simulator port.
     current_app.config["SIMULATOR_URL"] = f"http://127.0.0.1:{simulator_port}"
     from app.demo import credit as credit_demo  # issue 6: the commerce platform simulator
+    from app.demo import events as events_demo
+    from app.demo import reconciliation as reconciliation_demo
 
     current_app.config["COMMERCE_SIMULATOR_URL"] = credit_demo.platform_base_url()
     seed(services(), echo=click.echo)
@@ -205,6 +231,7 @@ def demo(port, simulator_port):
         "agendador": [*exe, "scheduler"],
         "web": [*exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
         "plataforma": credit_demo.platform_command(port, instance),
+        "eventos": events_demo.receiver_command(),  # issue 16: prints the signed events
     }
     procs: dict[str, subprocess.Popen] = {}
 
@@ -217,6 +244,8 @@ def demo(port, simulator_port):
         for name, cmd in commands.items():
             procs[name] = subprocess.Popen(cmd, env=env)
             click.echo(f"[demo] {name} iniciado (pid {procs[name].pid})")
+        # Issue 16: one divergence of each kind, made through the running simulator's /_sim controls.
+        reconciliation_demo.after_start(services(), f"http://127.0.0.1:{simulator_port}", echo=click.echo)
         click.echo(f"[demo] Abra http://127.0.0.1:{port}/ — Ctrl-C encerra tudo.")
         while all(p.poll() is None for p in procs.values()):
             time.sleep(0.5)

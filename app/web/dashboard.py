@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.models import Branch
 from app.services.collections import dashboard as dashboard_service
 from app.services.core.clock import today_br
+from app.services.reconciliation.queries import open_counts
 
 from .charts import bar_chart, column_chart
 from .common import ALL_ROLES, credit_required, db_session, roles_required
@@ -114,4 +115,5 @@ def index():
         branch_id=branch_id,
         run_labels=dashboard_service.RUN_STATUS_LABELS,
         percent=percent_br,
+        divergences=open_counts(s, branch_id),
     )

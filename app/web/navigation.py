@@ -29,11 +29,13 @@ NAV: list[NavItem] = [
     NavItem("Negativações", "negativations.index", ("admin", "finance", "crm", "viewer"), credit=True),
     NavItem("Rotina de cobrança", "collections.runs", ("admin", "finance", "crm", "viewer"), credit=True),
     NavItem("Painel de cobrança", "dashboard.index", ("admin", "finance", "crm", "viewer"), credit=True),
+    NavItem("Conciliação", "reconciliation.index", ("admin", "finance", "crm", "viewer"), credit=True),
     NavItem("Crédito", "credit_admin.accounts", ("admin", "finance", "viewer")),
     NavItem("Filiais", "branches.index", ("admin", "finance")),
     NavItem("Integrações", "integrations.index", ("admin",), credit=True),
     NavItem("Parâmetros", "integrations.parameters", ("admin",)),
     NavItem("Usuários", "users.index", ("admin",)),
+    NavItem("Eventos", "events.index", ("admin",)),
     NavItem("Auditoria", "audit.index", ("admin",)),
 ]
 
