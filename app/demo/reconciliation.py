@@ -20,7 +20,7 @@ from app.models import Branch, Negativation, NegativationTitle, Party, Title
 from app.services.core.audit import Actor
 from app.services.core.clock import now_utc, today_br
 from app.services.negativations import records as rec
-from app.services.negativations.outbox import send_removal
+from app.services.negativations.sending import negativate_titles, send_removal
 from app.services.titles import lifecycle as titles
 from app.services.titles import payments
 
@@ -80,8 +80,6 @@ def after_start(services, simulator_url: str, echo=print) -> None:
     sim.post(f"{simulator_url}/_sim/config", json={"notice_seconds": None, "notice_days": 10}, timeout=5)
     actor = Actor.system("demo")
     try:
-        from app.services.negativations.sending import negativate_titles  # moves with the wing's split
-
         protocols = {}
         for kind in KINDS:
             out = negativate_titles(services, actor, party_id, [ids[kind]], "12")

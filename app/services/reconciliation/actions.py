@@ -22,8 +22,8 @@ from app.services.core import audit
 from app.services.core.clock import now_utc
 from app.services.core.errors import Conflict, NotFound, ValidationError
 from app.services.negativations import records as rec
-from app.services.negativations.outbox import refresh_status, send_removal
 from app.services.negativations.outcomes import Outcome
+from app.services.negativations.sending import refresh_status, send_removal
 
 from .checks import CheckResult, check_one
 

@@ -79,7 +79,8 @@ class BureauView:
 def classify(local: LocalView, bureau: BureauView, now: dt.datetime) -> list[str]:
     """The divergence kinds between the two views (empty when they agree)."""
     if not bureau.found:
-        return [K.UNKNOWN_PROTOCOL.value]
+        # Removed here and forgotten there: nothing is live on either side, nothing to fix.
+        return [K.UNKNOWN_PROTOCOL.value] if local.status in LIVE_HERE else []
     kinds: list[str] = []
     live_there = bureau.status in LIVE_AT_BUREAU
     if live_there and local.settled and not _removal_in_flight(local, now):
