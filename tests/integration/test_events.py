@@ -10,7 +10,6 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from app.db import transaction
 from app.models import Branch, CollectionPolicy, Negativation, Payment
 from app.models.events import EventDelivery, EventDeliveryAttempt, EventEndpoint
 from app.services.collections.routine import run_branch as run_collections
