@@ -120,7 +120,8 @@ def _lag(payload: dict[str, Any]) -> float | None:
 
 def _describe(item: Received) -> str:
     data = item.payload.get("data") or {}
-    subject = next(iter(data.values()), {}) if data else {}
+    # The entity the event is about: the first object of `data` with an id (a payment's title, say).
+    subject = next((v for v in data.values() if isinstance(v, dict) and "id" in v), {})
     parts = [item.event_type, item.event_id, f"filial {(item.payload.get('branch') or {}).get('id')}"]
     if isinstance(subject, dict):
         for key in ("id", "status", "protocol", "kind", "document"):
