@@ -107,3 +107,11 @@ def test_jobs_are_registered():
     load_jobs()
     assert JOBS["reconciliation"].trigger_args == {"seconds": 30}
     assert JOBS["events_delivery"].trigger_args == {"seconds": 5}
+
+
+def test_cli_reconcile_prints_counts_per_kind(app, divergent):
+    branch_id, _ = divergent
+    result = app.test_cli_runner().invoke(args=["reconcile", "--branch", str(branch_id)])
+    assert result.exit_code == 0, result.output
+    assert "Verificadas: 1 de 1" in result.output
+    assert "Protocolo desconhecido no bureau: 1" in result.output
