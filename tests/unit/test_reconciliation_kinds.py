@@ -47,3 +47,11 @@ def test_a_removal_just_requested_is_not_an_alert_until_the_grace_passes():
     stale = local("removal_pending", titles=paid, requested=NOW - REMOVAL_GRACE - dt.timedelta(seconds=1))
     assert classify(fresh, bureau("active"), NOW) == []
     assert classify(stale, bureau("active"), NOW) == ["settled_but_live"]
+
+
+def test_the_daily_run_time_comes_from_the_setting_in_sao_paulo():
+    from app.services.reconciliation.runs import run_time_today
+
+    day = dt.date(2026, 3, 16)
+    assert run_time_today({"RECONCILIATION_TIME": "05:30"}, day).isoformat() == "2026-03-16T05:30:00-03:00"
+    assert run_time_today({"RECONCILIATION_TIME": "25h"}, day).isoformat() == "2026-03-16T04:00:00-03:00"

@@ -227,8 +227,14 @@ def _finish(services, run_id: int, status: str, message: str | None) -> RunSumma
 # --------------------------------------------------------------------------- the scheduler's side
 
 def run_time_today(config: dict, today: dt.date) -> dt.datetime:
-    hour, minute = (int(x) for x in str(config.get("RECONCILIATION_TIME") or DEFAULT_RUN_TIME).split(":"))
-    return dt.datetime.combine(today, dt.time(hour, minute), BR_TZ)
+    raw = str(config.get("RECONCILIATION_TIME") or DEFAULT_RUN_TIME)
+    try:
+        at = dt.time.fromisoformat(raw)
+    except ValueError:
+        # A typo in the setting must not stop the daily run: the default hour, and a line in the log.
+        log.warning("RECONCILIATION_TIME=%r is not HH:MM; using %s", raw, DEFAULT_RUN_TIME)
+        at = dt.time.fromisoformat(DEFAULT_RUN_TIME)
+    return dt.datetime.combine(today, at, BR_TZ)
 
 
 def due_branches(session: Session, config: dict, now: dt.datetime) -> list[tuple[int, dt.date, str]]:
