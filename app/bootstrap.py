@@ -45,6 +45,17 @@ class Services:
             self._platform = self.commerce_factory()
         return self._platform
 
+    def events_sender(self):
+        """The outbound events adapter, built once per process; tests put a fake in
+        extras["events_sender"]."""
+        if "events_sender" not in self.extras:
+            from integrations.events.http_sender import HttpEventSender
+
+            self.extras["events_sender"] = HttpEventSender(
+                connect_timeout=float(self.config.get("EVENTS_CONNECT_TIMEOUT", 3.05)),
+                read_timeout=float(self.config.get("EVENTS_READ_TIMEOUT", 10)))
+        return self.extras["events_sender"]
+
 
 def real_bureau_factory(config: dict, engine: Engine, box: SecretBox) -> BureauFactory:
     from app.services.settings.bureau_tokens import DbTokenStore
@@ -82,5 +93,10 @@ def bootstrap(config: dict, *, engine: Engine | None = None, bureau_factory: Bur
     box = SecretBox(config["ENCRYPTION_KEY"])
     factory = bureau_factory or config.get("BUREAU_FACTORY") or real_bureau_factory(config, engine, box)
     commerce = commerce_factory or config.get("COMMERCE_FACTORY") or real_commerce_factory(config)
-    return Services(config=config, engine=engine, session_factory=make_session_factory(engine), box=box,
+    session_factory = make_session_factory(engine)
+    # The changes that owe an outbound event write it in their own transaction.
+    from app.services.events.emit import install as install_events
+
+    install_events(session_factory)
+    return Services(config=config, engine=engine, session_factory=session_factory, box=box,
                     bureau_factory=factory, commerce_factory=commerce, extras=dict(extras))

@@ -180,6 +180,30 @@ def run_collections_cmd(branch_id, dry_run):
         sys.exit(1)
 
 
+@main.command("reconcile")
+@click.option("--branch", "branch_id", type=int, default=None,
+              help="Only this branch (default: every active branch with a bureau integration).")
+@with_appcontext
+def reconcile_cmd(branch_id):
+    """Reconcile with the bureau now, with a progress bar; an interrupted run is resumed."""
+    from app.services.reconciliation.runs import reconcilable_branches, run_branch
+
+    with services().session_factory() as s:
+        ids = [branch_id] if branch_id else reconcilable_branches(s)
+    results = []
+    for b in ids:
+        with click.progressbar(length=1, label=f"Conciliando filial {b}", file=sys.stderr) as bar:
+            def progress(done: int, total: int, bar=bar) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - bar.pos)
+
+            results.append(run_branch(services(), Actor.system("cli"), b, trigger="cli", progress=progress))
+        for line in results[-1].lines():
+            click.echo(line)
+    if any(r.status == "failed" for r in results):
+        sys.exit(1)
+
+
 @main.command("demo")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int)
 @click.option("--simulator-port", default=lambda: int(os.environ.get("SIMULATOR_PORT", "5050")), type=int)
@@ -193,6 +217,8 @@ def demo(port, simulator_port):
     # The seed points the demo integrations at this run's simulator port.
     current_app.config["SIMULATOR_URL"] = f"http://127.0.0.1:{simulator_port}"
     from app.demo import credit as credit_demo  # the seed points the commerce platform at its simulator
+    from app.demo import events as events_demo
+    from app.demo import reconciliation as reconciliation_demo
 
     current_app.config["COMMERCE_SIMULATOR_URL"] = credit_demo.platform_base_url()
     seed(services(), echo=click.echo)
@@ -206,6 +232,7 @@ def demo(port, simulator_port):
         "agendador": [*exe, "scheduler"],
         "web": [*exe, "serve", "--host", "127.0.0.1", "--port", str(port)],
         "plataforma": credit_demo.platform_command(port, instance),
+        "eventos": events_demo.receiver_command(),  # prints the signed events
     }
     procs: dict[str, subprocess.Popen] = {}
     stop_requested: list[int] = []
@@ -226,6 +253,9 @@ def demo(port, simulator_port):
             # middle of their imports (a KeyboardInterrupt traceback from each).
             procs[name] = subprocess.Popen(cmd, env=env, process_group=0)
             click.echo(f"[demo] {name} iniciado (pid {procs[name].pid})")
+        # One divergence of each kind, made through the running simulator's /_sim controls (demo data).
+        if not stop_requested:
+            reconciliation_demo.after_start(services(), f"http://127.0.0.1:{simulator_port}", echo=click.echo)
         if not stop_requested:
             click.echo(f"[demo] Abra http://127.0.0.1:{port}/ — Ctrl-C encerra tudo.")
         while not stop_requested and all(p.poll() is None for p in procs.values()):

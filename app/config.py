@@ -72,6 +72,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "BUREAU_READ_TIMEOUT": float(env.get("BUREAU_READ_TIMEOUT", "20")),
         "BUREAU_MAX_ATTEMPTS": int(env.get("BUREAU_MAX_ATTEMPTS", "4")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
+        # The daily reconciliation (HH:MM, São Paulo; pace when the branch's limit is unknown)
+        # and the outbound events' HTTP timeouts.
+        "RECONCILIATION_TIME": env.get("RECONCILIATION_TIME", "04:00"),
+        "RECONCILIATION_RATE_PER_S": float(env.get("RECONCILIATION_RATE_PER_S", "10")),
+        "EVENTS_CONNECT_TIMEOUT": float(env.get("EVENTS_CONNECT_TIMEOUT", "3.05")),
+        "EVENTS_READ_TIMEOUT": float(env.get("EVENTS_READ_TIMEOUT", "10")),
         "TESTING": False,
     }
     cfg["SECRET_KEY"] = secret("SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(48))

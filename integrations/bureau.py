@@ -155,6 +155,7 @@ class NegativationStatus:
     activated_at: datetime | None = None
     removed_at: datetime | None = None
     message: str | None = None
+    total_amount: Decimal | None = None  # when the bureau says it (the reconciliation compares it)
     raw: dict = _raw_field()
 
 

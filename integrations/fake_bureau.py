@@ -106,6 +106,17 @@ class FakeBureau:
     def reject(self, protocol: str, message: str = "Rejeitado pelo bureau") -> NegativationStatus:
         return self._update(protocol, status="rejected", message=message)
 
+    def reactivate(self, protocol: str, at: datetime | None = None) -> NegativationStatus:
+        """Live again at the bureau (behind credit-desk's back), e.g. a removal the bureau lost."""
+        return self._update(protocol, status="active", removed_at=None, activated_at=at or self.clock())
+
+    def forget(self, protocol: str) -> None:
+        """The bureau no longer knows the protocol: status reads answer 404."""
+        self.negativations.pop(protocol, None)
+
+    def set_amount(self, protocol: str, amount: Decimal) -> NegativationStatus:
+        return self._update(protocol, total_amount=amount)
+
     # ----------------------------------------------------------------------- CreditBureau
 
     def get_token(self, *, force_refresh: bool = False) -> AccessToken:
@@ -147,7 +158,8 @@ class FakeBureau:
         self._inclusions[idempotency_key] = (request, receipt)
         self.requests[protocol] = request
         self.negativations[protocol] = NegativationStatus(
-            protocol, "notice", notice_until=notice_until, raw=_raw(protocol=protocol, status="notice")
+            protocol, "notice", notice_until=notice_until, total_amount=request.total_amount,
+            raw=_raw(protocol=protocol, status="notice")
         )
         return receipt
 

@@ -67,3 +67,20 @@ def consultation_retention(services):
 
     with transaction(services.session_factory) as s:
         return f"anonimizadas={anonymise_expired(s)}"
+
+
+@job("reconciliation", "interval", seconds=30, lease=dt.timedelta(minutes=2),
+     description="Conciliação diária com o bureau, \"Conciliar agora\" e retomada de conciliação interrompida")
+def reconciliation(services):
+    from app.services.reconciliation.runs import tick
+
+    return [f"filial {s.branch_id}: {s.status}" for s in tick(services)]
+
+
+@job("events_delivery", "interval", seconds=5, lease=dt.timedelta(minutes=1),
+     description="Envio dos eventos assinados aos sistemas do provedor (com novas tentativas)")
+def events_delivery(services):
+    # Every 5 s: the delivery latency from a change to the receiver is about half of it on average.
+    from app.services.events.delivery import deliver_pending
+
+    return deliver_pending(services)

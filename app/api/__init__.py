@@ -100,7 +100,9 @@ def register_api(app: Flask) -> None:
         credit_api,
         crm_api,
         dashboard_api,
+        events_api,
         negativations_api,
+        reconciliation_api,
         settings_api,
         titles_api,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-AREAS = ["core", "crm", "titles", "collections", "credit"]
+AREAS = ["core", "crm", "titles", "collections", "credit", "events", "reconciliation"]
 
 
 def seed(services, echo=print) -> None:

@@ -17,9 +17,11 @@ from .credit import (
     CustomerStatusChange,
     Reservation,
 )
+from .events import EventDelivery, EventDeliveryAttempt, EventEndpoint
 from .locks import JobLock
 from .negativations import Negativation, NegativationEvent, NegativationTitle
 from .parties import Contact, CustomerStatus, Party, Stage
+from .reconciliation import Divergence, ReconciliationRun
 from .settings import AppSetting
 from .titles import Payment, Title, TitleStatus
 from .users import ApiToken, Role, User
@@ -45,6 +47,10 @@ __all__ = [
     "CreditRelease",
     "CustomerStatusChange",
     "DeliveryLog",
+    "Divergence",
+    "EventDelivery",
+    "EventDeliveryAttempt",
+    "EventEndpoint",
     "JobLock",
     "Negativation",
     "NegativationEvent",
@@ -53,6 +59,7 @@ __all__ = [
     "CustomerStatus",
     "Party",
     "Payment",
+    "ReconciliationRun",
     "Reservation",
     "Role",
     "Stage",

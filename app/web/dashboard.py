@@ -16,6 +16,7 @@ from app.models import Branch
 from app.services.collections import dashboard as dashboard_service
 from app.services.collections.dashboard.runs import RUN_STATUS_LABELS
 from app.services.core.clock import today_br
+from app.services.reconciliation.queries import open_counts
 
 from .charts import bar_chart, column_chart
 from .common import Capability, credit_required, db_session, requires
@@ -115,4 +116,5 @@ def index():
         branch_id=branch_id,
         run_labels=RUN_STATUS_LABELS,
         percent=percent_br,
+        divergences=open_counts(s, branch_id),
     )

@@ -7,6 +7,7 @@ from flask_login import login_required
 from sqlalchemy import func, select
 
 from app.models import Branch, BureauIntegration, Party
+from app.services.reconciliation.queries import attention_items
 
 from .common import db_session
 
@@ -22,7 +23,7 @@ def index():
         "integrations": s.scalar(select(func.count(BureauIntegration.id))),
         "parties": s.scalar(select(func.count(Party.id))),
     }
-    return render_template("home/index.html", counts=counts)
+    return render_template("home/index.html", counts=counts, attention=attention_items(s))
 
 
 @bp.route("/healthz")

@@ -31,11 +31,13 @@ NAV: list[NavItem] = [
     NavItem("Negativações", "negativations.index", Capability.READ, credit=True),
     NavItem("Rotina de cobrança", "collections.runs", Capability.READ, credit=True),
     NavItem("Painel de cobrança", "dashboard.index", Capability.READ, credit=True),
+    NavItem("Conciliação", "reconciliation.index", Capability.READ, credit=True),
     NavItem("Crédito", "credit_admin.accounts", Capability.VIEW_CREDIT),
     NavItem("Filiais", "branches.index", Capability.VIEW_BRANCHES),
     NavItem("Integrações", "integrations.index", Capability.MANAGE_SETTINGS, credit=True),
     NavItem("Parâmetros", "integrations.parameters", Capability.MANAGE_SETTINGS),
     NavItem("Usuários", "users.index", Capability.MANAGE_SETTINGS),
+    NavItem("Eventos", "events.index", Capability.MANAGE_SETTINGS),
     NavItem("Auditoria", "audit.index", Capability.VIEW_AUDIT),
 ]
 

@@ -334,6 +334,8 @@ def parse_negativation_status(text: str) -> NegativationStatus:
         activated_at=f.instant("activated_at", optional=True),
         removed_at=f.instant("removed_at", optional=True),
         message=f.string("message", optional=True),
+        # Optional: the simulator sends it; a bureau that does not leaves the amount unchecked.
+        total_amount=f.money("total_amount") if f.data.get("total_amount") is not None else None,
         raw=f.data,
     )
 

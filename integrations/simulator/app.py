@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from . import divergence
 from .auth import TokenRegistry, client_matches
 from .catalog import PERSON_TYPES, restriction_reasons
 from .clock import iso_instant, local_date, now
@@ -47,6 +48,7 @@ _URL_MAP = Map(
         Rule("/_sim/stats", endpoint="sim_stats", methods=["GET"]),
         Rule("/_sim/config", endpoint="sim_config", methods=["GET", "POST"]),
         Rule("/_sim/reset", endpoint="sim_reset", methods=["POST"]),
+        Rule("/_sim/negativations/<protocol>/<action>", endpoint="sim_diverge", methods=["POST"]),
     ],
     merge_slashes=False,
 )
@@ -174,7 +176,7 @@ class SimulatorApp:
             return None, self._http_error(error), ""
         handler = getattr(self, f"_{endpoint}")
         if endpoint.startswith("sim_"):
-            return None, handler(request), ""
+            return None, handler(request, **args), ""
         config = self.config
         self._pause(config.latency_ms / 1000)
         retry_after = self.bucket.take(config.rate_limit_per_s)
@@ -325,7 +327,8 @@ class SimulatorApp:
         if record is None:
             return _error(404, "not_found", "Protocolo não encontrado")
         self.stats.count("status_queries")
-        return _json(status_body(record, now()), 200)
+        return _json({**status_body(record, now()), "total_amount": divergence.total_amount(self.store, protocol)},
+                     200)
 
     def _removal(self, request: Request, protocol: str) -> Response:
         key = _idempotency_key(request)
@@ -363,6 +366,14 @@ class SimulatorApp:
             except (TypeError, ValueError) as error:
                 return _error(400, "invalid_config", str(error))
         return _json(self.config.public_dict(), 200)
+
+    def _sim_diverge(self, request: Request, protocol: str, action: str) -> Response:
+        try:
+            return _json(divergence.apply(self.store, protocol, action, _json_body(request)), 200)
+        except divergence.UnknownProtocol:
+            return _error(404, "not_found", "Protocolo não encontrado")
+        except ValueError as error:
+            return _error(400, "invalid_request", str(error))
 
     def _sim_reset(self, request: Request) -> Response:
         # Issued tokens stay valid: clients holding one keep working across resets.

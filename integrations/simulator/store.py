@@ -11,6 +11,8 @@ import json
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +113,12 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The connection under the store's lock, in one transaction (for `divergence`'s controls)."""
+        with self._lock, self._conn:
+            yield self._conn
 
     def reset(self) -> None:
         with self._lock, self._conn:
