@@ -64,7 +64,8 @@ NEGATIVATION_TRANSITIONS: transitions.TransitionTable = {
     NegativationStatus.ERROR: frozenset({NegativationStatus.PENDING}),
     # Removed by the bureau, or refused for good when the inclusion it first replays was never made.
     NegativationStatus.REMOVAL_PENDING: frozenset({NegativationStatus.REMOVED, NegativationStatus.ERROR}),
-    NegativationStatus.REMOVED: frozenset(),
+    # The daily reconciliation found the entry still live at the bureau: the removal is sent again.
+    NegativationStatus.REMOVED: frozenset({NegativationStatus.REMOVAL_PENDING}),
 }
 _STATUS_LABELS = {status.value: label for status, label in NEGATIVATION_STATUS_LABELS.items()}
 
@@ -90,7 +91,8 @@ MANUAL_REMOVAL_REASONS = {k: v for k, v in REMOVAL_REASON_LABELS.items() if k !=
 # Entries a removal may be asked for (the from-states of removal_pending in the transitions table):
 # on their way to the bureau or visible there; the others are
 # already leaving or gone.
-REMOVABLE_STATUSES = transitions.sources_of(NEGATIVATION_TRANSITIONS, NegativationStatus.REMOVAL_PENDING)
+REMOVABLE_STATUSES = tuple(status for status in transitions.sources_of(
+    NEGATIVATION_TRANSITIONS, NegativationStatus.REMOVAL_PENDING) if status in LIVE_STATUSES)
 
 
 class Negativation(Base, TimestampMixin):

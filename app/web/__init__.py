@@ -20,7 +20,7 @@ def register_web(app: Flask) -> None:
     from . import audit_views, auth, branches, home, integrations, negativations, titles, users
     from . import credit, credit_admin  # isort: skip  (its client tab follows the CRM's)
     from . import collections, dashboard  # isort: skip
-    from . import events, reconciliation  # isort: skip 
+    from . import events, reconciliation  # isort: skip
 
     for module in (auth, home, branches, integrations, users, audit_views, titles, negativations,
                    crm, consultations, consultation_policy, credit, credit_admin, collections,

@@ -73,10 +73,11 @@ def test_negativation_table_says_what_each_status_may_become():
     assert NEGATIVATION_TRANSITIONS[s.ACTIVE] == {s.REMOVAL_PENDING, s.REMOVED, s.ERROR}
     assert NEGATIVATION_TRANSITIONS[s.ERROR] == {s.PENDING}  # resend
     assert NEGATIVATION_TRANSITIONS[s.REMOVAL_PENDING] == {s.REMOVED, s.ERROR}
-    assert NEGATIVATION_TRANSITIONS[s.REMOVED] == set()
+    assert NEGATIVATION_TRANSITIONS[s.REMOVED] == {s.REMOVAL_PENDING}  # the reconciliation resends a removal
     # The removal candidates are the from-states of removal_pending, read from the same table.
-    assert REMOVABLE_STATUSES == sources_of(NEGATIVATION_TRANSITIONS, s.REMOVAL_PENDING) == (
-        "pending", "notice", "active")
+    # A person or a payment removes only a live entry; "removed" goes back only through the reconciliation.
+    assert REMOVABLE_STATUSES == ("pending", "notice", "active")
+    assert sources_of(NEGATIVATION_TRANSITIONS, s.REMOVAL_PENDING) == ("pending", "notice", "active", "removed")
 
 
 def test_negativation_conflict_message_names_the_entry_and_both_statuses():

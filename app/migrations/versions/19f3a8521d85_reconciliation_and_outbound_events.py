@@ -11,7 +11,7 @@ import app.models.base
 
 
 revision = '19f3a8521d85'
-down_revision = '5d1c7e2a9b40'
+down_revision = '8b4f0d2e6c71'
 branch_labels = None
 depends_on = None
 

@@ -96,17 +96,19 @@ def _reason_for(neg: Negativation):
 
 
 def _reopen_removal(s, neg: Negativation, actor: audit.Actor, text: str) -> None:
-    neg.status = NegativationStatus.REMOVAL_PENDING.value
-    neg.removal_reason = neg.removal_reason or RemovalReason.MANUAL.value
-    neg.removal_idempotency_key = rec.new_key()  # the old key would only replay "removed"
-    neg.removal_attempts, neg.next_attempt_at, neg.error_kind = 0, now_utc(), None
     try:
         with s.begin_nested():
-            rec.set_live(neg, True)  # rule 7's index: live again while the bureau shows it
+            # Rule 7's index: live again while the bureau shows it (move_to sets the titles live).
+            neg.move_to(NegativationStatus.REMOVAL_PENDING)
             s.flush()
     except IntegrityError:
         # A title of it is already in a newer live entry: keep this one off the index; the removal still goes.
-        rec.set_live(neg, False)
+        neg.move_to(NegativationStatus.REMOVAL_PENDING)
+        for nt in neg.titles:
+            nt.live = False
+    neg.removal_reason = neg.removal_reason or RemovalReason.MANUAL.value
+    neg.removal_idempotency_key = rec.new_key()  # the old key would only replay "removed"
+    neg.removal_attempts, neg.next_attempt_at, neg.error_kind = 0, now_utc(), None
     rec.add_event(s, neg, "removal_requested", text, actor.name, {"reason": neg.removal_reason, "reopened": True})
     audit.record(s, actor, "negativation.remove_request", "negativation", neg.id, branch_id=neg.branch_id,
                  document=neg.document, summary=text, details={"reason": neg.removal_reason, "reconciliation": True})
@@ -128,11 +130,11 @@ def mark_removed(services, actor: audit.Actor, divergence_id: int, reason: str, 
                  else "o bureau informou a baixa do registro")
         label = REMOVAL_REASON_LABELS[RemovalReason(reason)]
         now = now_utc()
-        neg.status, neg.removal_reason = NegativationStatus.REMOVED.value, reason
+        neg.move_to(NegativationStatus.REMOVED)  # its titles leave rule 7's index there
+        neg.removal_reason = reason
         neg.removal_requested_at = neg.removal_requested_at or now
         neg.removed_at, neg.next_attempt_at = now, None
         neg.last_error_code = neg.last_error_message = neg.error_kind = None
-        rec.set_live(neg, False)
         message = f"Baixa registrada pela conciliação ({label}): {where}." + (f" {note}" if note else "")
         rec.add_event(s, neg, "removed", message, actor.name, {"reason": reason, "divergence_id": divergence.id})
         audit.record(s, actor, "negativation.mark_removed", "negativation", neg.id, branch_id=neg.branch_id,
