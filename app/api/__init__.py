@@ -11,8 +11,10 @@ from app.extensions import csrf
 from app.request_scope import db_session
 from app.services.core.audit import Actor
 from app.services.core.errors import DomainError, ValidationError
+from app.services.settings import api_tokens
 from app.services.settings import switches as app_settings
-from app.services.settings import users
+
+from .scopes import NO_SCOPE, scope_for
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -26,11 +28,16 @@ def error(status: int, code: str, message: str, **extra):
 def _authenticate():
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    user = users.user_for_token(db_session(), token)
-    if user is None:
-        return error(401, "unauthorized", "Token de API ausente, inválido ou revogado.")
+    row = api_tokens.token_for(db_session(), token)
+    if row is None:
+        return error(401, "unauthorized", "Token de API ausente, inválido, expirado ou revogado.")
     db_session().commit()  # last_used_at
-    g.api_user = user
+    g.api_user, g.api_token = row.user, row
+    scope = scope_for(request.endpoint)
+    if scope is None or (scope != NO_SCOPE and scope not in (row.scopes or [])):
+        # An unlisted route is refused too: a new route must be given a scope before any token reaches it.
+        return error(403, "insufficient_scope", f"Este token não tem o escopo necessário ({scope or 'não mapeado'}).",
+                     required_scope=scope)
 
 
 def api_actor() -> Actor:

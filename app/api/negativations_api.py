@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.models import Negativation
 from app.models.negativations import NEGATIVATION_STATUS_LABELS
+from app.request_args import bounded_int
 from app.request_scope import db_session, services
 from app.services.core.clock import today_br
 from app.services.core.errors import NotFound, ValidationError
@@ -104,9 +105,7 @@ def list_negativations():
         raw = request.args.get(name, "")
         if raw.isdigit():
             stmt = stmt.where(col < int(raw) if name == "before_id" else col == int(raw))
-    limit = (
-        min(500, int(request.args.get("limit", "100"))) if request.args.get("limit", "").isdigit() else 100
-    )
+    limit = bounded_int("limit", 100, lo=1, hi=500)
     rows = db_session().scalars(stmt.limit(limit + 1)).all()
     return jsonify(
         {

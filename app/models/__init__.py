@@ -20,6 +20,7 @@ from .credit import (
 from .locks import JobLock
 from .negativations import Negativation, NegativationEvent, NegativationTitle
 from .parties import Contact, CustomerStatus, Party, Stage
+from .security import InboundSignature, LoginThrottle
 from .settings import AppSetting
 from .titles import Payment, Title, TitleStatus
 from .users import ApiToken, Role, User
@@ -45,7 +46,9 @@ __all__ = [
     "CreditRelease",
     "CustomerStatusChange",
     "DeliveryLog",
+    "InboundSignature",
     "JobLock",
+    "LoginThrottle",
     "Negativation",
     "NegativationEvent",
     "NegativationTitle",

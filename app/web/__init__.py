@@ -19,10 +19,11 @@ def register_web(app: Flask) -> None:
     from . import audit_views, auth, branches, home, integrations, negativations, titles, users
     from . import credit, credit_admin  # isort: skip  (issue 6; its client tab follows the CRM's)
     from . import collections, dashboard  # isort: skip
+    from . import account, api_tokens  # isort: skip  (own password; admin: API tokens per user)
 
     for module in (auth, home, branches, integrations, users, audit_views, titles, negativations,
                    crm, consultations, consultation_policy, credit, credit_admin, collections,
-                   dashboard):
+                   dashboard, account, api_tokens):
         app.register_blueprint(module.bp)
     register_filters(app)
     app.jinja_env.globals.update(nav_items=nav_items, query_with=query_with)

@@ -7,6 +7,7 @@ from functools import wraps
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from app.request_args import MAX_PAGE, bounded_int
 from app.request_scope import db_session, services
 from app.services.core.audit import Actor
 from app.services.core.errors import DomainError, ValidationError
@@ -55,15 +56,8 @@ def flash_domain_error(exc: DomainError) -> dict[str, str]:
 
 
 def page_args(default_size: int = 50, max_size: int = 200) -> tuple[int, int]:
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
-    try:
-        size = min(max_size, max(1, int(request.args.get("per_page", default_size))))
-    except ValueError:
-        size = default_size
-    return page, size
+    return (bounded_int("page", 1, lo=1, hi=MAX_PAGE),
+            bounded_int("per_page", default_size, lo=1, hi=max_size))
 
 
 def checkbox(name: str) -> bool:

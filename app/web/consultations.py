@@ -12,6 +12,7 @@ from flask_login import current_user
 from app.models import Consultation, Party
 from app.models.consultations import PURPOSES
 from app.models.parties import STATUS_LABELS
+from app.safe_redirect import safe_next
 from app.services.consultations import consult as consultation_service
 from app.services.consultations.consult import ConsultationFailed
 from app.services.consultations.decisions import DECIDING_ROLES, apply_decision
@@ -54,10 +55,7 @@ def _consultation(consultation_id: int) -> Consultation:
 
 
 def _safe_next(party_id: int) -> str:
-    target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("consultations.party_history", party_id=party_id)
+    return safe_next(request.form.get("next"), url_for("consultations.party_history", party_id=party_id))
 
 
 def _month_usage(branch_id: int) -> dict:

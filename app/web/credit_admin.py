@@ -12,6 +12,7 @@ from app.models import Branch
 from app.models.commerce import UPDATE_STATUS_LABELS
 from app.models.credit import PROTECTED_FIELD_LABELS, RESERVATION_STATUS_LABELS, RESTORE_MODE_LABELS
 from app.models.parties import STATUS_LABELS
+from app.safe_redirect import safe_next
 from app.services.commerce import outbox as commerce_outbox
 from app.services.core.clock import today_br
 from app.services.core.errors import DomainError
@@ -109,7 +110,7 @@ def _reservation_action(action, message: str):
     except DomainError as exc:
         s.rollback()
         flash_domain_error(exc)
-    return redirect(request.form.get("next") or url_for("credit_admin.reservations"))
+    return redirect(safe_next(request.form.get("next"), url_for("credit_admin.reservations")))
 
 
 @bp.route("/reservas/<int:reservation_id>/faturar", methods=["POST"])

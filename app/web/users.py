@@ -9,6 +9,8 @@ from sqlalchemy import select
 from app.models import ApiToken, User
 from app.models.users import ROLE_LABELS
 from app.services.core.errors import DomainError
+from app.services.core.scopes import SCOPES, default_scopes
+from app.services.settings import api_tokens
 from app.services.settings import users as user_service
 
 from .common import actor, checkbox, db_session, flash_domain_error, roles_required
@@ -80,14 +82,18 @@ def tokens():
     new_token = None
     if request.method == "POST":
         try:
-            _, new_token = user_service.create_api_token(s, actor(), current_user, request.form.get("name", ""))
+            _, new_token = user_service.create_api_token(
+                s, actor(), current_user, request.form.get("name", ""),
+                scopes=request.form.getlist("scopes") if "scopes_shown" in request.form else None,
+                expires_at=api_tokens.expiry_from_days(request.form.get("expires_days")))
             s.commit()
             flash("Token criado. Copie-o agora: ele não será mostrado de novo.", "success")
         except DomainError as exc:
             s.rollback()
             flash_domain_error(exc)
     rows = s.scalars(select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())).all()
-    return render_template("users/tokens.html", tokens=rows, new_token=new_token)
+    return render_template("users/tokens.html", tokens=rows, new_token=new_token, scopes=SCOPES,
+                           chosen=default_scopes(current_user.role), state=api_tokens.token_state)
 
 
 @bp.route("/conta/tokens/<int:token_id>/revogar", methods=["POST"])

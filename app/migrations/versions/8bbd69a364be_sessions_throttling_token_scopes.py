@@ -1,0 +1,82 @@
+"""Security: session versions, forced password change, token scopes and expiry, login throttling, inbound replay
+
+Revision ID: 8bbd69a364be
+Revises: 5d1c7e2a9b40
+Create Date: 2026-12-01 09:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import app.models.base
+
+revision = "8bbd69a364be"
+down_revision = "5d1c7e2a9b40"
+branch_labels = None
+depends_on = None
+
+# The scopes as they were defined when tokens got them (frozen here: later changes to
+# app/services/core/scopes.py must not change what this migration did).
+_ALL = ["crm:read", "crm:write", "consultations", "negativations", "titles", "collections", "credit", "settings",
+        "commerce:inbound", "commerce:orders"]
+_ROLE_SCOPES = {"admin": _ALL, "finance": _ALL, "crm": _ALL,
+                "viewer": [s for s in _ALL if s not in {"crm:write", "commerce:inbound"}]}
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("session_version", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("must_change_password", sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.add_column(sa.Column("scopes", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("expires_at", app.models.base.UTCDateTime(timezone=True), nullable=True))
+
+    # Existing tokens keep working: each gets every scope its owner's role can use.
+    bind = op.get_bind()
+    users = sa.table("users", sa.column("id", sa.Integer), sa.column("role", sa.String))
+    tokens = sa.table("api_tokens", sa.column("id", sa.Integer), sa.column("user_id", sa.Integer),
+                      sa.column("scopes", sa.JSON))
+    rows = bind.execute(sa.select(tokens.c.id, users.c.role).join(users, users.c.id == tokens.c.user_id)).all()
+    if rows:
+        bind.execute(sa.update(tokens).where(tokens.c.id == sa.bindparam("tid"))
+                     .values(scopes=sa.bindparam("granted")),
+                     [{"tid": r.id, "granted": _ROLE_SCOPES.get(r.role, [])} for r in rows])
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.alter_column("scopes", existing_type=sa.JSON(), nullable=False)
+
+    op.create_table(
+        "login_throttles",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("window_started_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_failure_at", app.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", app.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_throttles")),
+        sa.UniqueConstraint("kind", "key_hash", name=op.f("uq_login_throttles_kind_key_hash")),
+    )
+    op.create_table(
+        "commerce_inbound_signatures",
+        sa.Column("signature", sa.String(length=64), nullable=False),
+        sa.Column("branch_id", sa.Integer(), nullable=False),
+        sa.Column("received_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["branch_id"], ["branches.id"],
+                                name=op.f("fk_commerce_inbound_signatures_branch_id_branches"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("signature", name=op.f("pk_commerce_inbound_signatures")),
+    )
+    op.create_index(op.f("ix_commerce_inbound_signatures_received_at"), "commerce_inbound_signatures",
+                    ["received_at"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_commerce_inbound_signatures_received_at"), table_name="commerce_inbound_signatures")
+    op.drop_table("commerce_inbound_signatures")
+    op.drop_table("login_throttles")
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.drop_column("expires_at")
+        batch.drop_column("scopes")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("must_change_password")
+        batch.drop_column("session_version")
