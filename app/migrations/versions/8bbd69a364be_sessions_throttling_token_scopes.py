@@ -24,13 +24,14 @@ _ROLE_SCOPES = {"admin": _ALL, "finance": _ALL, "crm": _ALL,
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("session_version", sa.Integer(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("must_change_password", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
-    with op.batch_alter_table("api_tokens") as batch:
-        batch.add_column(sa.Column("scopes", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("expires_at", app.models.base.UTCDateTime(timezone=True), nullable=True))
+    # Plain ADD COLUMN, no batch mode: on SQLite a batch rebuild of `users` drops the table, and with
+    # foreign keys on that deletes every API token (ON DELETE CASCADE) and unlinks the audit trail.
+    op.add_column("users", sa.Column("session_version", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("users", sa.Column("must_change_password", sa.Boolean(), nullable=False,
+                                     server_default=sa.false()))
+    # A row written without scopes (raw SQL) gets none: fail closed.
+    op.add_column("api_tokens", sa.Column("scopes", sa.JSON(), nullable=False, server_default="[]"))
+    op.add_column("api_tokens", sa.Column("expires_at", app.models.base.UTCDateTime(timezone=True), nullable=True))
 
     # Existing tokens keep working: each gets every scope its owner's role can use.
     bind = op.get_bind()
@@ -42,8 +43,6 @@ def upgrade() -> None:
         bind.execute(sa.update(tokens).where(tokens.c.id == sa.bindparam("tid"))
                      .values(scopes=sa.bindparam("granted")),
                      [{"tid": r.id, "granted": _ROLE_SCOPES.get(r.role, [])} for r in rows])
-    with op.batch_alter_table("api_tokens") as batch:
-        batch.alter_column("scopes", existing_type=sa.JSON(), nullable=False)
 
     op.create_table(
         "login_throttles",
@@ -74,9 +73,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_commerce_inbound_signatures_received_at"), table_name="commerce_inbound_signatures")
     op.drop_table("commerce_inbound_signatures")
     op.drop_table("login_throttles")
-    with op.batch_alter_table("api_tokens") as batch:
-        batch.drop_column("expires_at")
-        batch.drop_column("scopes")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("must_change_password")
-        batch.drop_column("session_version")
+    # Plain DROP COLUMN (SQLite >= 3.35): no table rebuild, so no cascade into tokens or the audit trail.
+    op.drop_column("api_tokens", "expires_at")
+    op.drop_column("api_tokens", "scopes")
+    op.drop_column("users", "must_change_password")
+    op.drop_column("users", "session_version")
