@@ -176,7 +176,7 @@ def send_customers(to: str, token: str, *, secret: str | None = DEMO_SECRET, cou
                    timeout: float = 60.0) -> dict[str, Any]:
     """POST a batch of `count` customers (deterministic from `start`) as XML, like the platform,
     signed with the branch's shared secret (None sends it unsigned, to see the refusal)."""
-    body = batch_xml(start, count).encode()
+    body = batch_xml(start, count)
     headers = {"Content-Type": "application/xml; charset=utf-8", "Authorization": f"Bearer {token}"}
     if secret:
         headers.update(inbound_headers(secret, body))
