@@ -30,7 +30,7 @@ class LoginThrottle(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     failures: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    last_failure_at: Mapped[dt.datetime | None]
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(index=True)  # old rows are pruned by it
     locked_until: Mapped[dt.datetime | None]
 
 

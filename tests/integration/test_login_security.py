@@ -128,6 +128,16 @@ def test_a_quiet_window_forgets_old_failures(client, users):
         assert _post_login(client, "viewer", "errada-errada").status_code == 200  # counting from 1 again
 
 
+def test_old_rows_are_pruned_so_invented_names_do_not_pile_up(client, users, session):
+    with time_machine.travel(T0, tick=False):
+        for n in range(5):
+            _post_login(client, f"inventado{n}", "errada-errada", f"10.2.0.{n}")
+    assert session.query(LoginThrottle).count() == 10  # an account row and an address row each
+    with time_machine.travel(T0 + login_throttle.KEEP_ROWS_FOR + dt.timedelta(seconds=1), tick=False):
+        _post_login(client, "outro", "errada-errada", "10.3.0.1")
+    assert session.query(LoginThrottle).count() == 2
+
+
 # --- the same answer and the same work for every failure ---------------------------------------
 def test_unknown_inactive_and_wrong_password_take_the_same_path(client, users, session, monkeypatch):
     session.execute(update(User).where(User.username == "viewer").values(active=False))

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_throttles")),
         sa.UniqueConstraint("kind", "key_hash", name=op.f("uq_login_throttles_kind_key_hash")),
     )
+    op.create_index(op.f("ix_login_throttles_last_failure_at"), "login_throttles", ["last_failure_at"], unique=False)
     op.create_table(
         "commerce_inbound_signatures",
         sa.Column("signature", sa.String(length=64), nullable=False),
@@ -72,6 +73,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_commerce_inbound_signatures_received_at"), table_name="commerce_inbound_signatures")
     op.drop_table("commerce_inbound_signatures")
+    op.drop_index(op.f("ix_login_throttles_last_failure_at"), table_name="login_throttles")
     op.drop_table("login_throttles")
     # Plain DROP COLUMN (SQLite >= 3.35): no table rebuild, so no cascade into tokens or the audit trail.
     op.drop_column("api_tokens", "expires_at")

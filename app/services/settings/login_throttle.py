@@ -46,6 +46,9 @@ ACCOUNT = ThrottleRule(free_failures=3, lock_after=10, lock_for=dt.timedelta(min
 ADDRESS = ThrottleRule(free_failures=10, lock_after=50, lock_for=dt.timedelta(minutes=15),
                        max_delay=dt.timedelta(seconds=30), window=dt.timedelta(minutes=15))
 RULES = {"account": ACCOUNT, "address": ADDRESS}
+# Rows quiet for this long say nothing any more; they are deleted as new failures come in, so a
+# flood of invented account names cannot grow the table without bound.
+KEEP_ROWS_FOR = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,9 @@ def check(session: Session, keys: dict[str, str], *, now: dt.datetime | None = N
 def record_failure(session: Session, keys: dict[str, str], *, now: dt.datetime | None = None) -> list[str]:
     """Count a failed login for every key; returns the kinds that became locked by this failure."""
     now = now or now_utc()
+    session.execute(delete(LoginThrottle).where(
+        LoginThrottle.last_failure_at < now - KEEP_ROWS_FOR,
+        (LoginThrottle.locked_until.is_(None)) | (LoginThrottle.locked_until < now)))
     locked: list[str] = []
     for kind, key in keys.items():
         rule = RULES[kind]
