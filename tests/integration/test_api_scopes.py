@@ -166,3 +166,30 @@ def test_tokens_made_before_scopes_get_their_roles_scopes(tmp_path):
     assert json.loads(rows[2]) == [s for s in SCOPES if s not in {"crm:write", "commerce:inbound"}]
     assert versions == [(0, 0), (0, 0)]
     assert audit_user == 1  # the users table was altered in place, not rebuilt (no cascade, no unlinking)
+
+
+def test_demo_gives_the_platform_a_commerce_only_token(services, session, tmp_path):
+    import os
+    import stat
+
+    from app.demo import core as demo_core
+    from app.demo import credit as demo_credit
+
+    quiet = {"echo": lambda *_: None}
+    demo_core.seed(services, **quiet)
+    demo_credit.seed(services, **quiet)
+    path = tmp_path / "instance" / demo_credit.TOKEN_FILE
+    first = path.read_text().strip()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with services.session_factory() as s:
+        assert api_tokens.token_for(s, first).scopes == list(COMMERCE_SCOPES)
+    demo_credit.seed(services, **quiet)
+    assert path.read_text().strip() == first  # idempotent
+    # A token from before scopes existed (every crm scope) is replaced by a commerce-only one.
+    with transaction(services.session_factory) as s:
+        s.get(ApiToken, api_tokens.token_for(s, first).id).scopes = list(SCOPES)
+    demo_credit.seed(services, **quiet)
+    second = path.read_text().strip()
+    with services.session_factory() as s:
+        assert api_tokens.token_for(s, first) is None
+        assert api_tokens.token_for(s, second).scopes == list(COMMERCE_SCOPES)

@@ -91,5 +91,5 @@ def _spend(session: Session, digest: str, branch_id: int, now: dt.datetime, max_
 
 
 def _replayed() -> SignatureRefused:
-    return SignatureRefused("Esta requisição assinada já foi recebida (reenvio refeito com a mesma assinatura); "
-                            "assine de novo com um X-Timestamp novo.", code="replayed_request")
+    return SignatureRefused("Esta requisição assinada já foi recebida; para reenviar, assine de novo com um "
+                            "X-Timestamp novo.", code="replayed_request")
