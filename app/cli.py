@@ -79,7 +79,7 @@ def _domain_message(exc) -> str:
 @click.option("--name", default="cli")
 @click.option("--scope", "scopes", multiple=True,
               help="Escopo do token (repita a opção; ex.: --scope commerce:inbound --scope commerce:orders). "
-                   "Sem --scope: todos os escopos que o perfil do usuário usa.")
+                   "Sem --scope: todos os escopos (o token faz o que o perfil do usuário permite).")
 @click.option("--expires-days", type=int, default=None, help="Validade em dias (padrão: sem validade).")
 @with_appcontext
 def create_token(username, name, scopes, expires_days):

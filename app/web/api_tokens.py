@@ -28,7 +28,7 @@ def _user(user_id: int) -> User:
 def _page(user: User, *, new_token: str | None = None, chosen: list[str] | None = None):
     return render_template("users/user_tokens.html", user=user, new_token=new_token,
                            tokens=token_service.tokens_of(db_session(), user.id), scopes=SCOPES,
-                           chosen=chosen if chosen is not None else default_scopes(user.role),
+                           chosen=chosen if chosen is not None else default_scopes(),
                            commerce_scopes=COMMERCE_SCOPES, state=token_service.token_state)
 
 

@@ -93,7 +93,7 @@ def tokens():
             flash_domain_error(exc)
     rows = s.scalars(select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())).all()
     return render_template("users/tokens.html", tokens=rows, new_token=new_token, scopes=SCOPES,
-                           chosen=default_scopes(current_user.role), state=api_tokens.token_state)
+                           chosen=default_scopes(), state=api_tokens.token_state)
 
 
 @bp.route("/conta/tokens/<int:token_id>/revogar", methods=["POST"])

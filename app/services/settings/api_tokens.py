@@ -46,13 +46,13 @@ def create_api_token(session: Session, actor: audit.Actor, user: User, name: str
                      ) -> tuple[ApiToken, str]:
     """Returns the row and the clear token, shown once and never stored.
 
-    Without `scopes` the token gets every scope the user's role can use (the behaviour of tokens
-    before scopes existed); an empty choice is refused rather than creating a useless token.
+    Without `scopes` the token gets every scope, i.e. whatever the user's role allows (the behaviour
+    of tokens before scopes existed); an empty choice is refused rather than creating a useless token.
     """
     name = (name or "").strip()
     if not name:
         raise ValidationError("Dê um nome ao token (ex.: integração ERP).", field_errors={"name": "Obrigatório."})
-    chosen = default_scopes(user.role) if scopes is None else normalize_scopes(scopes)
+    chosen = default_scopes() if scopes is None else normalize_scopes(scopes)
     if not chosen:
         raise ValidationError("Escolha ao menos um escopo para o token.", field_errors={"scopes": "Obrigatório."})
     if expires_at is not None and expires_at <= utcnow():
