@@ -97,7 +97,8 @@ def test_own_password_change_ends_the_other_sessions_but_not_this_one(app, clien
 
 def test_session_cookie_without_version_is_refused(app, client, users):
     """Cookies issued before session versions existed name only the user id: they must log in again."""
+    login(client, "admin")
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(users["admin"].id)
-        sess["_fresh"] = True
+        assert sess["_user_id"] == f"{users['admin'].id}:0"
+        sess["_user_id"] = str(users["admin"].id)  # the old shape, everything else left as issued
     assert not _is_logged_in(client)
