@@ -8,6 +8,7 @@ from .bootstrap import Services, bootstrap
 from .config import PROJECT_ROOT, load_config
 from .extensions import csrf, login_manager
 from .request_scope import close_request, commit_request
+from .security_headers import init_security_headers, trust_proxies
 
 __version__ = "0.1.0"
 
@@ -35,26 +36,16 @@ def create_app(test_config: dict | None = None, *, services: Services | None = N
     login_manager.init_app(app)
 
     @login_manager.user_loader
-    def _load_user(user_id: str):
-        from .models import User
+    def _load_user(session_user_id: str):
         from .request_scope import db_session
+        from .services.settings.sessions import user_for_session
 
-        user = db_session().get(User, int(user_id))
-        return user if user is not None and user.active else None
+        return user_for_session(db_session(), session_user_id)
 
     app.teardown_appcontext(close_request)
 
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-            "script-src 'self'; frame-ancestors 'none'",
-        )
-        return response
+    init_security_headers(app)
+    trust_proxies(app)
 
     from .api import register_api
     from .cli import register_cli

@@ -57,7 +57,7 @@ def _safe_url(url: str) -> str:
 @click.password_option("--password", prompt="Senha")
 @with_appcontext
 def create_user(username, name, role, email, password):
-    """Create a user (password hashed; at least 10 characters)."""
+    """Create a user (password hashed; at least 12 characters and hard to guess, see docs/security.md)."""
     from app.services.core.errors import DomainError
     from app.services.settings import users
 
@@ -78,19 +78,29 @@ def _domain_message(exc) -> str:
 @main.command("create-token")
 @click.option("--username", required=True)
 @click.option("--name", default="cli")
+@click.option("--scope", "scopes", multiple=True,
+              help="Escopo do token (repita a opção; ex.: --scope commerce:inbound --scope commerce:orders). "
+                   "Sem --scope: todos os escopos (o token faz o que o perfil do usuário permite).")
+@click.option("--expires-days", type=int, default=None, help="Validade em dias (padrão: sem validade).")
 @with_appcontext
-def create_token(username, name):
+def create_token(username, name, scopes, expires_days):
     """Create an API token for a user and print it once."""
     from sqlalchemy import select
 
     from app.models import User
-    from app.services.settings import users
+    from app.services.core.errors import DomainError
+    from app.services.settings import api_tokens
 
-    with transaction(services().session_factory) as s:
-        user = s.scalar(select(User).where(User.username == username.lower()))
-        if user is None:
-            raise click.ClickException(f"Usuário {username} não encontrado.")
-        _, clear = users.create_api_token(s, Actor.system("cli"), user, name)
+    try:
+        with transaction(services().session_factory) as s:
+            user = s.scalar(select(User).where(User.username == username.lower()))
+            if user is None:
+                raise click.ClickException(f"Usuário {username} não encontrado.")
+            _, clear = api_tokens.create_api_token(s, Actor.system("cli"), user, name,
+                                                   scopes=list(scopes) if scopes else None,
+                                                   expires_at=api_tokens.expiry_from_days(expires_days))
+    except DomainError as exc:
+        raise click.ClickException(_domain_message(exc)) from exc
     click.echo(clear)
 
 

@@ -21,10 +21,16 @@ def _instance_secret(instance_dir: Path, name: str, make) -> str:
     path = instance_dir / name
     if path.exists():
         return path.read_text().strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
+    instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = make()
-    path.write_text(value)
-    path.chmod(0o600)
+    # Created 0600 by open() itself (write-then-chmod leaves a window where others can read the key);
+    # O_EXCL: two processes starting at once must not overwrite each other's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
     return value
 
 
@@ -78,6 +84,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "RECONCILIATION_RATE_PER_S": float(env.get("RECONCILIATION_RATE_PER_S", "10")),
         "EVENTS_CONNECT_TIMEOUT": float(env.get("EVENTS_CONNECT_TIMEOUT", "3.05")),
         "EVENTS_READ_TIMEOUT": float(env.get("EVENTS_READ_TIMEOUT", "10")),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto we trust (docs/security.md).
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        # Inbound commerce XML: a signed request older or newer than this is refused (replay window).
+        "COMMERCE_SIGNATURE_MAX_SKEW_S": int(env.get("COMMERCE_SIGNATURE_MAX_SKEW_S", "300")),
         "TESTING": False,
     }
     cfg["SECRET_KEY"] = secret("SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(48))

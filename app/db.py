@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, event, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 WRITE_OPTION = "creditdesk_writes"  # SQLite: BEGIN IMMEDIATE (ignored elsewhere)
@@ -19,10 +21,15 @@ def make_engine(url: str, echo: bool = False, **kwargs) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
+        _create_private_sqlite_file(url)
         connect_args = kwargs.pop("connect_args", {})
         # Web workers, scheduler threads and the CLI share the file: wait for locks instead of failing.
         connect_args.setdefault("timeout", 30)
         connect_args.setdefault("check_same_thread", False)
+        if make_url(url).database in (None, "", ":memory:"):
+            # An in-memory database lives in one connection (SingletonThreadPool): no pool to size.
+            kwargs.pop("pool_size", None)
+            kwargs.pop("max_overflow", None)
         engine = create_engine(url, echo=echo, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -73,6 +80,20 @@ def make_engine(url: str, echo: bool = False, **kwargs) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, echo=echo, **kwargs)
+
+
+def _create_private_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would use 0644 under the usual umask): it holds
+    personal data and secrets. SQLite gives its -wal and -shm files the database file's permissions."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    if os.path.exists(path):
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process created it first
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

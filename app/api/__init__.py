@@ -13,8 +13,10 @@ from app.request_scope import db_session, rollback_request, services
 from app.services.core.audit import Actor
 from app.services.core.errors import DomainError, ValidationError
 from app.services.core.permissions import Capability, allows
+from app.services.settings import api_tokens
 from app.services.settings import switches as app_settings
-from app.services.settings import users
+
+from .scopes import NO_SCOPE, scope_for
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -29,14 +31,19 @@ def _authenticate():
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     if not token:
-        return error(401, "unauthorized", "Token de API ausente, inválido ou revogado.")
+        return error(401, "unauthorized", "Token de API ausente, inválido, expirado ou revogado.")
     # Its own short transaction: the token's last use is kept whatever the request's outcome, and
     # the request's session starts clean (no write lock held while the view calls the bureau).
     with transaction(services().session_factory) as s:
-        user = users.user_for_token(s, token)
-    if user is None:
-        return error(401, "unauthorized", "Token de API ausente, inválido ou revogado.")
-    g.api_user = user
+        row = api_tokens.token_for(s, token)
+    if row is None:
+        return error(401, "unauthorized", "Token de API ausente, inválido, expirado ou revogado.")
+    g.api_user, g.api_token = row.user, row
+    scope = scope_for(request.endpoint)
+    if scope is None or (scope != NO_SCOPE and scope not in (row.scopes or [])):
+        # An unlisted route is refused too: a new route must be given a scope before any token reaches it.
+        return error(403, "insufficient_scope", f"Este token não tem o escopo necessário ({scope or 'não mapeado'}).",
+                     required_scope=scope)
 
 
 def api_actor() -> Actor:

@@ -6,6 +6,7 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from app.models import CollectionRun, CollectionRunItem
+from app.request_args import bounded_int
 from app.request_scope import db_session, end_snapshot, services
 from app.services.collections import policy as cp
 from app.services.collections.routine import run_branch
@@ -74,8 +75,7 @@ def create_collection_run():
 @bp.get("/collections/runs")
 @require_credit
 def list_collection_runs():
-    stmt = select(CollectionRun).order_by(CollectionRun.id.desc()).limit(min(200, request.args.get("limit", 50,
-                                                                                                 type=int)))
+    stmt = select(CollectionRun).order_by(CollectionRun.id.desc()).limit(bounded_int("limit", 50, lo=1, hi=200))
     if request.args.get("branch_id", type=int):
         stmt = stmt.where(CollectionRun.branch_id == request.args.get("branch_id", type=int))
     return jsonify({"items": [_run_json(r) for r in db_session().scalars(stmt)]})

@@ -1,7 +1,8 @@
 """API: inbound customers from the commerce platform (XML) and the outbound queue.
 
 POST /api/v1/commerce/customers?branch=<id> (or ?branch_cnpj=<cnpj>), body XML as described in
-docs/commerce-xml.md, bearer token of a user with role admin, finance or crm. Answer: JSON with
+docs/commerce-xml.md, signed with the branch's platform secret (X-Timestamp, X-Signature), bearer
+token with the commerce:inbound scope of a user with role admin, finance or crm. Answer: JSON with
 the counts and, per customer, created / updated / refused with the reason.
 """
 
@@ -11,13 +12,14 @@ from flask import current_app, g, jsonify, request
 from sqlalchemy import select
 
 from app.models import Branch
-from app.request_scope import db_session, end_snapshot
-from app.services.commerce import customer_import
+from app.request_scope import db_session, services
+from app.services.commerce import customer_import, inbound_signature
 from app.services.commerce import outbox as commerce_outbox
 from app.services.commerce.customer_xml import BodyTooLarge
 from app.services.core.documents import InvalidDocument, normalize_cnpj
 from app.services.core.errors import NotFound, ValidationError
 from app.services.core.privacy import document_for
+from integrations.commerce.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 from . import Capability, api_actor, bp, error, require
 
@@ -56,8 +58,16 @@ def receive_customers():
                            "divida o lote.")
     s = db_session()
     branch_id = branch_from_request(s)
-    end_snapshot()  # the import starts its own write transaction (on SQLite, taking the lock first)
-    summary = customer_import.import_customers(s, api_actor(), request.stream, branch_id, max_bytes=max_bytes)
+    # Nothing is parsed before the signature over timestamp + body is proven (and not a replay).
+    body = inbound_signature.verified_body(
+        s, services().box, branch_id, request.stream, timestamp=request.headers.get(TIMESTAMP_HEADER),
+        signature=request.headers.get(SIGNATURE_HEADER), max_bytes=max_bytes,
+        max_skew_s=int(current_app.config.get("COMMERCE_SIGNATURE_MAX_SKEW_S", 300)))
+    # The signature is spent with the request's commit; the import writes in a transaction of its own
+    # (on SQLite taking the lock first), so the request's read snapshot ends here.
+    s.commit()
+    with body:
+        summary = customer_import.import_customers(s, api_actor(), body, branch_id, max_bytes=max_bytes)
     return jsonify({"created": summary.created, "updated": summary.updated, "refused": summary.refused,
                     "items": [item.as_dict() for item in summary.items]})
 

@@ -6,6 +6,7 @@ from flask import jsonify, request
 
 from app.models import Negativation
 from app.models.negativations import NEGATIVATION_STATUS_LABELS
+from app.request_args import bounded_int
 from app.request_scope import db_session, end_snapshot, services
 from app.services.core.clock import today_br
 from app.services.core.errors import NotFound, ValidationError
@@ -99,7 +100,7 @@ def list_negativations():
         raw = request.args.get(name, "")
         return int(raw) if raw.isdigit() else None
 
-    limit = min(500, int_arg("limit") or 100)
+    limit = bounded_int("limit", 100, lo=1, hi=500)
     page = listing.list_negativations(
         db_session(), status=status or None, party_id=int_arg("party_id"), branch_id=int_arg("branch_id"),
         before_id=int_arg("before_id"), limit=limit,

@@ -22,7 +22,10 @@ def branch_json(b) -> dict:
 @bp.get("/me")
 def me():
     u = g.api_user
+    token = g.api_token
     return jsonify({"id": u.id, "username": u.username, "name": u.name, "role": u.role,
+                    "scopes": list(token.scopes or []),
+                    "token_expires_at": token.expires_at.isoformat() if token.expires_at else None,
                     "credit_analysis_enabled": app_settings.credit_analysis_enabled(db_session())})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -40,12 +41,14 @@ def seed(services, echo=print) -> None:
         created_users = []
         for username, name, role in DEMO_USERS:
             if s.scalar(select(User.id).where(User.username == username)) is None:
-                password = secrets.token_urlsafe(9)
+                # 16 random characters (96 bits): well above the password policy's strength estimate.
+                password = secrets.token_urlsafe(12)
                 users.create_user(s, actor, username=username, name=name, password=password, role=role)
                 created_users.append((username, role, password))
         if created_users:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a") as fh:
+            # 0600 from creation: the file holds clear passwords.
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a") as fh:
                 for username, role, password in created_users:
                     fh.write(f"{username}\t{role}\t{password}\n")
             path.chmod(0o600)

@@ -17,8 +17,9 @@ from app.db import transaction
 from app.models import Branch, CreditPolicy, User
 from app.models.credit import DEFAULT_TERMS
 from app.services.core.audit import Actor
+from app.services.core.scopes import COMMERCE_SCOPES
 from app.services.credit import policy as credit_policies
-from app.services.settings import users
+from app.services.settings import api_tokens, users
 from integrations.commerce.simulator import DEMO_SECRET
 
 from .core import DEMO_BRANCHES
@@ -51,6 +52,14 @@ def platform_command(web_port: int, instance_dir: str) -> list[str]:
             "--push-count", str(DEMO_CUSTOMERS)]
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Created 0600 from the start: never readable by others, not even for an instant."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    path.chmod(0o600)  # an older file may have been created with other permissions
+
+
 def seed(services, echo=print) -> None:
     actor = Actor.system("demo")
     base = (services.config.get("COMMERCE_SIMULATOR_URL") or platform_base_url()).rstrip("/")
@@ -72,13 +81,19 @@ def seed(services, echo=print) -> None:
         user = s.scalar(select(User).where(User.username == PLATFORM_USER))
         if user is None:
             user = users.create_user(s, actor, username=PLATFORM_USER, name="Plataforma B2B (integração)",
-                                     password=secrets.token_urlsafe(18), role="crm")
+                                     password=secrets.token_urlsafe(24), role="crm")
         current = token_path.read_text().strip() if token_path.exists() else ""
-        if not current or users.user_for_token(s, current) is None:
-            _, clear = users.create_api_token(s, actor, user, "plataforma B2B (demo)")
+        token = api_tokens.token_for(s, current) if current else None
+        if token is not None and list(token.scopes or []) != list(COMMERCE_SCOPES):
+            # A token from before scopes existed can do everything the crm role can: replace it.
+            api_tokens.revoke_api_token(s, actor, token.id)
+            token = None
+        if token is None:
+            # The platform's own credential: only the commerce scopes (no personal data, no charged
+            # consultations), whatever its user's role allows.
+            _, clear = api_tokens.create_api_token(s, actor, user, "plataforma B2B (demo)", scopes=COMMERCE_SCOPES)
             token_path.parent.mkdir(parents=True, exist_ok=True)
-            token_path.write_text(clear + "\n")
-            token_path.chmod(0o600)
+            _write_private(token_path, clear + "\n")
     echo("")
     echo(f"Plataforma B2B (simulador): {base} — atualizações recebidas em {base}/received")
     echo(f"  token de integração em {token_path}")

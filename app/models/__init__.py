@@ -22,6 +22,7 @@ from .locks import JobLock
 from .negativations import Negativation, NegativationEvent, NegativationTitle
 from .parties import Contact, CustomerStatus, Party, Stage
 from .reconciliation import Divergence, ReconciliationRun
+from .security import InboundSignature, LoginThrottle
 from .settings import AppSetting
 from .titles import Payment, Title, TitleStatus
 from .users import ApiToken, Role, User
@@ -51,7 +52,9 @@ __all__ = [
     "EventDelivery",
     "EventDeliveryAttempt",
     "EventEndpoint",
+    "InboundSignature",
     "JobLock",
+    "LoginThrottle",
     "Negativation",
     "NegativationEvent",
     "NegativationTitle",

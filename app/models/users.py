@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,6 +39,11 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
+    # Server-side session revocation: the version is part of the session cookie's user id, so raising
+    # it (logout, password change, role change, deactivation) ends every session of the user at once.
+    session_version: Mapped[int] = mapped_column(default=0)
+    # Set at login when the stored password no longer meets the policy; the web asks for a new one.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -55,7 +61,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # Flask-Login keeps this in the session; app/services/settings/sessions.py checks the version.
+        return f"{self.id}:{self.session_version or 0}"
 
     @property
     def role_label(self) -> str:
@@ -63,7 +70,11 @@ class User(Base):
 
 
 class ApiToken(Base):
-    """A bearer token for the JSON API. Only a SHA-256 of the token is stored."""
+    """A bearer token for the JSON API. Only a SHA-256 of the token is stored.
+
+    `scopes` narrow what the token may call (app/services/core/scopes.py); the user's role still
+    applies on top. A token past `expires_at` is refused like a revoked one.
+    """
 
     __tablename__ = "api_tokens"
 
@@ -75,5 +86,7 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+    scopes: Mapped[list[Any]] = mapped_column(default=list)
+    expires_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")

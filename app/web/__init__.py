@@ -20,11 +20,11 @@ def register_web(app: Flask) -> None:
     from . import audit_views, auth, branches, home, integrations, negativations, titles, users
     from . import credit, credit_admin  # isort: skip  (its client tab follows the CRM's)
     from . import collections, dashboard  # isort: skip
-    from . import events, reconciliation  # isort: skip
+    from . import account, api_tokens, events, reconciliation  # isort: skip  (own password; admin: API tokens)
 
     for module in (auth, home, branches, integrations, users, audit_views, titles, negativations,
                    crm, consultations, consultation_policy, credit, credit_admin, collections,
-                   dashboard, reconciliation, events):
+                   dashboard, reconciliation, events, account, api_tokens):
         app.register_blueprint(module.bp)
     register_filters(app)
     register_error_pages(app)

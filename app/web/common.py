@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlparse
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from app.request_args import MAX_PAGE, bounded_int
 from app.request_scope import after_commit, db_session, discard_writes, end_snapshot, services
+from app.safe_redirect import safe_next  # the one safe-redirect helper, re-exported for the views
 from app.services.core.audit import Actor
 from app.services.core.permissions import Capability, allows
 from app.services.settings import switches as app_settings
@@ -54,27 +55,9 @@ def credit_required(view):
     return wrapped
 
 
-def safe_next(target: str | None, default: str) -> str:
-    # Only same-site relative paths: an open redirect would let a phishing link bounce through us.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target \
-            and not urlparse(target).netloc:
-        return target
-    if target and urlparse(target).netloc == request.host and urlparse(target).scheme in {"http", "https"}:
-        parsed = urlparse(target)  # the Referer header is absolute; keep only our own host's path
-        return parsed.path + (f"?{parsed.query}" if parsed.query else "")
-    return default
-
-
 def page_args(default_size: int = 50, max_size: int = 200) -> tuple[int, int]:
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
-    try:
-        size = min(max_size, max(1, int(request.args.get("per_page", default_size))))
-    except ValueError:
-        size = default_size
-    return page, size
+    return (bounded_int("page", 1, lo=1, hi=MAX_PAGE),
+            bounded_int("per_page", default_size, lo=1, hi=max_size))
 
 
 def checkbox(name: str) -> bool:

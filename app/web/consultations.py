@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from app.models import Consultation, Party
 from app.models.consultations import PURPOSES
 from app.models.parties import STATUS_LABELS
+from app.safe_redirect import safe_next
 from app.services.consultations import consult as consultation_service
 from app.services.consultations.consult import ConsultationFailed
 from app.services.consultations.decisions import apply_decision
@@ -19,7 +20,7 @@ from app.services.core.clock import today_br
 from app.services.core.errors import ValidationError
 from app.services.core.money import decimal_br
 
-from .common import Capability, actor, can, credit_required, db_session, requires, safe_next, services
+from .common import Capability, actor, can, credit_required, db_session, requires, services
 from .crm import can_consult, party_page_context
 from .errors import on_error, redirect_with_message
 from .party_tabs import PartyTab, register_tab

@@ -13,6 +13,7 @@ from app.models import Branch
 from app.models.commerce import UPDATE_STATUS_LABELS
 from app.models.credit import PROTECTED_FIELD_LABELS, RESERVATION_STATUS_LABELS, RESTORE_MODE_LABELS
 from app.models.parties import STATUS_LABELS
+from app.safe_redirect import safe_next
 from app.services.commerce import outbox as commerce_outbox
 from app.services.core.clock import today_br
 from app.services.core.errors import ValidationError
@@ -30,7 +31,6 @@ from .common import (
     end_snapshot,
     page_args,
     requires,
-    safe_next,
     services,
 )
 from .errors import on_error

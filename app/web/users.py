@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from app.models import ApiToken, User
 from app.models.users import ROLE_LABELS
+from app.services.core.scopes import SCOPES, default_scopes
+from app.services.settings import api_tokens
 from app.services.settings import users as user_service
 
 from .common import Capability, actor, checkbox, db_session, requires
@@ -65,7 +67,8 @@ def edit(user_id: int):
 def _tokens_page(new_token: str | None = None):
     rows = db_session().scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())).all()
-    return render_template("users/tokens.html", tokens=rows, new_token=new_token)
+    return render_template("users/tokens.html", tokens=rows, new_token=new_token, scopes=SCOPES,
+                           chosen=default_scopes(), state=api_tokens.token_state)
 
 
 @bp.route("/conta/tokens", methods=["GET", "POST"])
@@ -73,8 +76,10 @@ def _tokens_page(new_token: str | None = None):
 @login_required
 def tokens():
     if request.method == "POST":
-        _, new_token = user_service.create_api_token(db_session(), actor(), current_user,
-                                                     request.form.get("name", ""))
+        _, new_token = user_service.create_api_token(
+            db_session(), actor(), current_user, request.form.get("name", ""),
+            scopes=request.form.getlist("scopes") if "scopes_shown" in request.form else None,
+            expires_at=api_tokens.expiry_from_days(request.form.get("expires_days")))
         flash("Token criado. Copie-o agora: ele não será mostrado de novo.", "success")
         return _tokens_page(new_token)
     return _tokens_page()

@@ -2,7 +2,10 @@
 
     python -m integrations.commerce --port 5060 [--secret S] [--fault-rate 0.2]
         [--push-to URL --token-file FILE --push-count 20]   # also post a batch once credit-desk is up
-    python -m integrations.commerce send-customers --to URL --token T [--count 20] [--start 1]
+    python -m integrations.commerce send-customers --to URL --token T [--secret S] [--unsigned]
+        [--count 20] [--start 1]
+
+Customer posts are signed with --secret (the branch's platform secret; default the demo's).
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ def _token(args) -> str:
 
 
 def _send(args) -> int:
-    result = send_customers(args.to, _token(args), count=args.count, start=args.start)
+    secret = None if args.unsigned else args.secret
+    result = send_customers(args.to, _token(args), secret=secret, count=args.count, start=args.start)
     print(json.dumps(_short(result), ensure_ascii=False, indent=2))
     return 0 if 200 <= result["http_status"] < 300 else 1
 
@@ -47,7 +51,8 @@ def _push_when_ready(args) -> None:
     while time.monotonic() < deadline:
         try:
             token = _token(args)
-            result = send_customers(args.push_to, token, count=args.push_count, start=args.push_start)
+            result = send_customers(args.push_to, token, secret=args.secret, count=args.push_count,
+                                    start=args.push_start)
         except (requests.ConnectionError, FileNotFoundError):
             time.sleep(1)
             continue
@@ -66,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument("--token-file")
         parser.add_argument("--count", type=int, default=20)
         parser.add_argument("--start", type=int, default=1, help="first customer number (same number, same customer)")
+        parser.add_argument("--secret", default=DEMO_SECRET, help="the branch's platform secret (signs the XML)")
+        parser.add_argument("--unsigned", action="store_true", help="send without a signature (it is refused)")
         return _send(parser.parse_args(argv[1:]))
     if argv and argv[0] == "serve":
         argv = argv[1:]

@@ -3,8 +3,9 @@
 It receives credit-desk's status/limit updates (POST /updates), checks the HMAC signature and the
 timestamp, records each update once per Idempotency-Key (GET /received), can be told to fail
 (`fault_rate`, `fail_first`), and can send a batch of new customers as XML to credit-desk's
-inbound endpoint, like the platform does when customers register (POST /_sim/send-customers, or
-`python -m integrations.commerce send-customers`). It imports nothing from `app/`.
+inbound endpoint, signed with the same secret, like the platform does when customers register
+(POST /_sim/send-customers, or `python -m integrations.commerce send-customers`). It imports
+nothing from `app/`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from .samples import batch_xml
-from .signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, fresh, verify
+from .signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, fresh, inbound_headers, verify
 
 MAX_BODY = 64 * 1024
 DEMO_SECRET = "demo-commerce-secret"
@@ -160,8 +161,8 @@ class PlatformSimulator:
         if not data.get("to") or not data.get("token"):
             return _json({"error": "bad_request", "message": "informe 'to' e 'token'"}, 400)
         try:
-            result = send_customers(data["to"], data["token"], count=int(data.get("count", 20)),
-                                    start=int(data.get("start", 1)))
+            result = send_customers(data["to"], data["token"], secret=data.get("secret") or self.config.secret,
+                                    count=int(data.get("count", 20)), start=int(data.get("start", 1)))
         except requests.RequestException as exc:
             return _json({"error": "send_failed", "message": type(exc).__name__}, 502)
         return _json(result, 200)
@@ -171,12 +172,15 @@ class PlatformSimulator:
             return list(self._state.received)
 
 
-def send_customers(to: str, token: str, *, count: int = 20, start: int = 1, timeout: float = 60.0
-                   ) -> dict[str, Any]:
-    """POST a batch of `count` customers (deterministic from `start`) as XML, like the platform."""
-    resp = requests.post(to, data=batch_xml(start, count), timeout=(3.05, timeout),
-                         headers={"Content-Type": "application/xml; charset=utf-8",
-                                  "Authorization": f"Bearer {token}"})
+def send_customers(to: str, token: str, *, secret: str | None = DEMO_SECRET, count: int = 20, start: int = 1,
+                   timeout: float = 60.0) -> dict[str, Any]:
+    """POST a batch of `count` customers (deterministic from `start`) as XML, like the platform,
+    signed with the branch's shared secret (None sends it unsigned, to see the refusal)."""
+    body = batch_xml(start, count)
+    headers = {"Content-Type": "application/xml; charset=utf-8", "Authorization": f"Bearer {token}"}
+    if secret:
+        headers.update(inbound_headers(secret, body))
+    resp = requests.post(to, data=body, timeout=(3.05, timeout), headers=headers)
     try:
         body = resp.json()
     except ValueError:

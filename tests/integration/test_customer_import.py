@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import itertools
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -12,25 +14,32 @@ from app.models import AuditEvent, Party
 from app.services.commerce import customer_import
 from app.services.commerce.customer_xml import XmlRejected
 from integrations.commerce.samples import batch_xml, cnpj_for, customer
+from integrations.commerce.signing import inbound_headers
 
 from .credit_support import ADMIN, make_branch, set_policy
 
 URL = "/api/v1/commerce/customers"
 HEADERS = {"Content-Type": "application/xml"}
+SECRET = "segredo-da-plataforma"
 
 
 @pytest.fixture
 def branch_id(services):
-    return make_branch(services)
+    bid = make_branch(services)
+    set_policy(services, bid, platform_secret=SECRET)  # inbound customer posts are signed with it
+    return bid
 
 
 @pytest.fixture
 def post(client, api_token, branch_id):
     headers = {**api_token("crm"), **HEADERS}
+    # Each post signed at a different second: the same body with the same timestamp is a replay.
+    seconds_ago = itertools.count(0)
 
     def _post(body: bytes | str, *, query: str | None = None, extra: dict | None = None):
         data = body.encode() if isinstance(body, str) else body
-        return client.post(f"{URL}?{query or f'branch={branch_id}'}", data=data, headers={**headers, **(extra or {})})
+        signed = {**headers, **inbound_headers(SECRET, data, now=time.time() - next(seconds_ago)), **(extra or {})}
+        return client.post(f"{URL}?{query or f'branch={branch_id}'}", data=data, headers=signed)
 
     return _post
 

@@ -81,7 +81,7 @@ def test_cli_create_user_and_token(app, session):
     assert result.exit_code == 0, result.output
     assert session.scalar(select(User.role).where(User.username == "maria")) == "finance"
     short = runner.invoke(args=["create-user", "--username", "joao", "--role", "crm", "--password", "curta"])
-    assert short.exit_code != 0 and "pelo menos 10 caracteres" in short.output
+    assert short.exit_code != 0 and "pelo menos 12 caracteres" in short.output
     token = runner.invoke(args=["create-token", "--username", "maria"])
     assert token.exit_code == 0 and token.output.strip().startswith("cd_")
     assert app.test_client().get("/api/v1/me", headers={

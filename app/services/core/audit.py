@@ -112,7 +112,7 @@ def search(session: Session, flt: AuditFilter, *, limit: int | None = 100, offse
     if flt.document:
         stmt = stmt.where(AuditEvent.document == flt.document)
     if flt.action_prefix:
-        stmt = stmt.where(AuditEvent.action.startswith(flt.action_prefix))
+        stmt = stmt.where(AuditEvent.action.startswith(flt.action_prefix, autoescape=True))  # "%" is literal
     if flt.date_from:
         stmt = stmt.where(AuditEvent.at >= dt.datetime.combine(flt.date_from, dt.time(), BR_TZ))
     if flt.date_to:

@@ -25,6 +25,7 @@ from app.services.core import audit
 from app.services.core.clock import now_utc, today_br
 from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.errors import Conflict, NotFound, ValidationError
+from app.services.core.like import LIKE_ESCAPE, contains_pattern
 from app.services.core.money import brl, parse_money
 from app.services.credit import accounts as credit_accounts
 from app.services.credit.policy import policy_for
@@ -316,6 +317,7 @@ def list_reservations(session: Session, *, status: str | None = None, branch_id:
     if party_id:
         stmt = stmt.where(Reservation.party_id == party_id)
     if q.strip():
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(Reservation.order_ref.ilike(like) | Party.name.ilike(like))
+        like = contains_pattern(q.strip())  # a typed % or _ is searched for, not a wildcard
+        stmt = stmt.where(Reservation.order_ref.ilike(like, escape=LIKE_ESCAPE)
+                          | Party.name.ilike(like, escape=LIKE_ESCAPE))
     return list(session.scalars(stmt.order_by(Reservation.id.desc()).offset(offset).limit(limit)))

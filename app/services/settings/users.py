@@ -1,32 +1,40 @@
-"""Users, passwords and API tokens."""
+"""Users and passwords (API tokens: app/services/settings/api_tokens.py, re-exported here)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.models import ApiToken, Role, User
+from app.models import Role, User
 from app.models.base import utcnow
 from app.services.core import audit
 from app.services.core.errors import Conflict, NotFound, ValidationError
+from app.services.settings.api_tokens import (  # noqa: F401  (callers import them from here)
+    create_api_token,
+    revoke_api_token,
+    user_for_token,
+)
+from app.services.settings.passwords import password_problem
+from app.services.settings.sessions import end_all_sessions
 
 USERNAME_RE = re.compile(r"^[a-z0-9_.-]{3,64}$")
-MIN_PASSWORD = 10
-# A constant hash to compare against when the user does not exist, so timing does not reveal it.
+# Verified when the login names no usable account, so unknown, inactive and wrong-password logins
+# all cost one hash of the same kind and answer in the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-000")
 
 
-def _validate(username: str, password: str | None, role: str) -> dict[str, str]:
+def _validate(username: str, password: str | None, role: str, *, name: str = "", email: str | None = None
+              ) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not USERNAME_RE.match(username or ""):
         errors["username"] = "Use de 3 a 64 caracteres: letras minúsculas, números, ponto, hífen ou sublinhado."
-    if password is not None and len(password) < MIN_PASSWORD:
-        errors["password"] = f"A senha deve ter pelo menos {MIN_PASSWORD} caracteres."
+    if password is not None:
+        problem = password_problem(password, username=username, name=name, email=email)
+        if problem:
+            errors["password"] = problem
     if role not in {r.value for r in Role}:
         errors["role"] = "Perfil inválido."
     return errors
@@ -37,7 +45,7 @@ def create_user(
     email: str | None = None,
 ) -> User:
     username = (username or "").strip().lower()
-    errors = _validate(username, password, role)
+    errors = _validate(username, password, role, name=name, email=email)
     if errors:
         raise ValidationError("Verifique os campos do usuário.", field_errors=errors)
     if session.scalar(select(User.id).where(User.username == username)):
@@ -56,7 +64,7 @@ def update_user(session: Session, actor: audit.Actor, user_id: int, *, name: str
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("Usuário não encontrado.")
-    errors = _validate(user.username, password or None, role)
+    errors = _validate(user.username, password or None, role, name=name or user.name, email=email)
     if errors:
         raise ValidationError("Verifique os campos do usuário.", field_errors=errors)
     # An administrator who demotes or deactivates themself may leave nobody able to undo it.
@@ -68,7 +76,11 @@ def update_user(session: Session, actor: audit.Actor, user_id: int, *, name: str
     changes = audit.diff(before, after)
     if password:
         user.password_hash = generate_password_hash(password)
+        user.must_change_password = False
         changes["password"] = "(alterada)"
+    if password or "role" in changes or "active" in changes:
+        # A reset password, a narrower role or a deactivation must not leave old sessions open.
+        end_all_sessions(user)
     if changes:
         audit.record(session, actor, "user.update", "user", user.id, summary=f"Usuário {user.username} alterado",
                      details={"changes": changes})
@@ -76,49 +88,36 @@ def update_user(session: Session, actor: audit.Actor, user_id: int, *, name: str
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The user when the password matches an active account; None otherwise, after the same work.
+
+    Unknown, inactive and wrong-password logins each verify exactly one hash (the dummy one when
+    there is no account) and take the same path, so neither the answer nor its time tells them apart.
+    """
     user = session.scalar(select(User).where(User.username == (username or "").strip().lower()))
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
-        return None
-    if not user.active or not check_password_hash(user.password_hash, password or ""):
+    matches = check_password_hash(user.password_hash if user is not None else _DUMMY_HASH, password or "")
+    if user is None or not matches or not user.active:
         return None
     user.last_login_at = utcnow()
     return user
 
 
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_api_token(session: Session, actor: audit.Actor, user: User, name: str) -> tuple[ApiToken, str]:
-    """Returns the row and the clear token, shown once and never stored."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError("Dê um nome ao token (ex.: integração ERP).", field_errors={"name": "Obrigatório."})
-    clear = "cd_" + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name[:80], token_hash=_hash_token(clear), prefix=clear[:10])
-    session.add(token)
-    session.flush()
-    audit.record(session, actor, "api_token.create", "api_token", token.id,
-                 summary=f"Token de API '{name}' criado para {user.username}")
-    return token, clear
-
-
-def revoke_api_token(session: Session, actor: audit.Actor, token_id: int, owner: User | None = None) -> None:
-    token = session.get(ApiToken, token_id)
-    if token is None or (owner is not None and token.user_id != owner.id):
-        raise NotFound("Token não encontrado.")
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        audit.record(session, actor, "api_token.revoke", "api_token", token.id,
-                     summary=f"Token de API '{token.name}' revogado")
-
-
-def user_for_token(session: Session, clear: str) -> User | None:
-    if not clear:
-        return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(clear)))
-    if token is None or token.revoked_at is not None or not token.user.active:
-        return None
-    token.last_used_at = utcnow()
-    return token.user
+def change_own_password(session: Session, user: User, current: str, new: str, confirm: str) -> None:
+    """The user's own change (also the forced one after login): needs the current password."""
+    errors: dict[str, str] = {}
+    if not check_password_hash(user.password_hash, current or ""):
+        errors["current"] = "Senha atual incorreta."
+    if (new or "") != (confirm or ""):
+        errors["confirm"] = "A confirmação não confere com a nova senha."
+    elif current and new == current:
+        errors["password"] = "A nova senha deve ser diferente da atual."
+    else:
+        problem = password_problem(new, username=user.username, name=user.name, email=user.email)
+        if problem:
+            errors["password"] = problem
+    if errors:
+        raise ValidationError("Não foi possível trocar a senha. Corrija os campos indicados.", field_errors=errors)
+    user.password_hash = generate_password_hash(new)
+    user.must_change_password = False
+    end_all_sessions(user)
+    audit.record(session, audit.Actor.for_user(user), "user.password_change", "user", user.id,
+                 summary=f"Usuário {user.username} trocou a senha")
