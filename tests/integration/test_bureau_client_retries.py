@@ -12,9 +12,9 @@ import responses
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from integrations.bureau import (
-    AuthenticationError,
     BureauError,
     BureauUnavailable,
+    CredentialsRefused,
     InMemoryTokenStore,
     MalformedResponse,
     RateLimited,
@@ -309,13 +309,14 @@ def _errors_from_every_failure_path(rsps, bureau):
 
 
 def test_secret_never_appears_in_reprs_or_errors(rsps, sleeps):
-    bureau = CreditoNaMedidaClient(BASE, "client-1", SECRET, max_attempts=1, sleep=sleeps.append)
+    # No pause after a refusal: every failure path is taken in turn.
+    bureau = CreditoNaMedidaClient(BASE, "client-1", SECRET, max_attempts=1, refusal_pause_s=0, sleep=sleeps.append)
     encoded = base64.b64encode(f"client-1:{SECRET}".encode()).decode()
 
     errors = _errors_from_every_failure_path(rsps, bureau)
 
     assert [type(e) for e in errors] == [
-        AuthenticationError,
+        CredentialsRefused,
         BureauUnavailable,
         BureauUnavailable,
         MalformedResponse,
