@@ -24,12 +24,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import transaction
 from app.models import Branch, CollectionPolicy, CollectionRun, CollectionRunItem, Party, Title
 from app.models.base import utcnow
+from app.services.collections.liveness import (
+    RUN_LEASE_TTL,
+    free_dead_lease,
+    lease_name,
+    mark_interrupted,
+    reap,
+    reap_dead_runs,
+)
 from app.services.collections.policy import blockers, policy_of
 from app.services.core import audit
 from app.services.core.clock import today_br
@@ -39,6 +47,8 @@ from app.services.core.rate_limit import PacedBureau, TokenBucket
 from app.services.negativations.eligibility import REASON_LABELS, Criteria, candidates_select
 from app.services.negativations.policy import policy_for
 from app.services.negativations.sending import due_removals, mark_due_removals, negativate_groups, send_removal
+from app.services.settings import bureau_breaker as breaker
+from integrations.bureau import CircuitOpen
 
 log = logging.getLogger("creditdesk.collections")
 SKIP_ITEMS_PER_REASON = 2000  # items kept per skip reason; the counts are always complete
@@ -71,6 +81,9 @@ class RunSummary:
         out.append(f"  Negativações {verb_in}: {c.get('included', 0)} ({c.get('titles_included', 0)} títulos); "
                    f"baixas {verb_out}: {c.get('removed', 0)}; pendentes de reenvio: {c.get('pending', 0)}; "
                    f"erros: {c.get('errors', 0)}")
+        if c.get("not_sent"):
+            out.append(f"  Títulos não enviados (bureau indisponível ou credenciais recusadas), intactos: "
+                       f"{c['not_sent']}")
         for code, n in sorted(self.skip_reasons.items(), key=lambda kv: -kv[1]):
             out.append(f"  Ignorados — {REASON_LABELS.get(code, code)}: {n}")
         out.extend(f"  Erro: {e}" for e in self.errors[:10])
@@ -78,7 +91,8 @@ class RunSummary:
 
 
 STATUS_LABELS = {"queued": "na fila", "running": "em andamento", "done": "concluída", "failed": "falhou",
-                 "skipped": "não executada", "busy": "outra execução em andamento", "interrupted": "interrompida"}
+                 "skipped": "não executada", "busy": "outra execução em andamento", "interrupted": "interrompida",
+                 "halted": "suspensa pelo bureau"}
 
 
 def select_candidates(session: Session, branch_id: int, criteria: Criteria):
@@ -137,13 +151,17 @@ def run_branch(services, actor: audit.Actor, branch_id: int, *, dry_run: bool = 
         return _execute(services, actor, run, progress)
     if blocked:
         return _record_unrun(services, actor, run, "skipped", " ".join(blocked))
-    try:
-        with held_with_heartbeat(services.session_factory, f"collections:branch:{branch_id}"):
-            _close_interrupted_runs(services, branch_id, keep=run_id)
-            return _execute(services, actor, run, progress)
-    except LockBusy:
-        return _record_unrun(services, actor, run, "busy",
-                             "Outra execução da rotina está em andamento para esta filial; nada foi feito.")
+    reap(services, branch_id)  # a run whose process is gone must not block this one
+    for _ in range(2):  # a second try only after freeing the lease of a runner that exited
+        try:
+            with held_with_heartbeat(services.session_factory, lease_name(branch_id), RUN_LEASE_TTL):
+                _close_interrupted_runs(services, branch_id, keep=run_id)
+                return _execute(services, actor, run, progress)
+        except LockBusy:
+            if not free_dead_lease(services, branch_id):
+                break
+    return _record_unrun(services, actor, run, "busy",
+                         "Outra execução da rotina está em andamento para esta filial; nada foi feito.")
 
 
 @dataclass(frozen=True)
@@ -188,6 +206,7 @@ def queue_run(session: Session, actor: audit.Actor, branch_id: int) -> Collectio
     blocked = blockers(policy, branch, scheduled=False)
     if blocked:
         raise ValidationError("A rotina não pode ser executada: " + " ".join(blocked), code="collections_blocked")
+    reap_dead_runs(session, branch_id)  # a run whose process is gone never blocks "Executar agora"
     waiting = session.scalar(select(CollectionRun.id).where(
         CollectionRun.branch_id == branch_id, CollectionRun.status.in_(("queued", "running")),
         CollectionRun.dry_run.is_(False)).limit(1))
@@ -217,12 +236,11 @@ def run_queued(services, today: dt.date | None = None) -> list[RunSummary]:
 def _close_interrupted_runs(services, branch_id: int, keep: int | None = None) -> None:
     """We hold the branch lease: any other run still marked running was killed mid-way."""
     with transaction(services.session_factory) as s:
-        s.execute(update(CollectionRun)
-                  .where(CollectionRun.branch_id == branch_id, CollectionRun.status == "running",
-                         CollectionRun.dry_run.is_(False), CollectionRun.id != (keep or 0))
-                  .values(status="interrupted", finished_at=utcnow(),
-                          message="Interrompida (processo encerrado); os títulos foram retomados na execução "
-                                  "seguinte e as pendências reenviadas com a mesma chave."))
+        now = utcnow()
+        for run in s.scalars(select(CollectionRun).where(
+                CollectionRun.branch_id == branch_id, CollectionRun.status == "running",
+                CollectionRun.dry_run.is_(False), CollectionRun.id != (keep or 0))).all():
+            mark_interrupted(s, run, now, now)
 
 
 class _Items:
@@ -260,6 +278,7 @@ def _execute(services, actor, spec: _RunSpec, progress) -> RunSummary:
             policy = policy_of(s, branch_id)
             branch = s.get(Branch, branch_id)
             integration = branch.integration
+            integration_id = integration.id if integration else None
             eligible = [(r.title_id, r.party_id) for r in rows if r.reason_code is None]
             party_kinds = _party_kinds(s, {p for _, p in eligible})
             grouping, concurrency, rate = policy.grouping, policy.max_concurrency, policy.rate_limit_per_s
@@ -292,14 +311,26 @@ def _execute(services, actor, spec: _RunSpec, progress) -> RunSummary:
                 progress(total, total)
         else:
             paced = _paced(services, rate)
-            _send_groups(paced, actor, groups, party_kinds, codes, days, today, items, counts, summary, concurrency,
-                         progress)
+            # One free call first: a bureau refusing the credentials stops the run before any row exists.
+            halted = breaker.preflight(services, integration_id) if groups and integration_id else None
+            if halted is None:
+                _send_groups(paced, actor, groups, party_kinds, codes, days, today, items, counts, summary,
+                             concurrency, progress, integration_id)
+            else:
+                counts["not_sent"] += sum(len(title_ids) for _, title_ids in groups)
             _send_removals(paced, branch_id, today, items, counts, summary)
+            halted = halted or (breaker.read_now(services.session_factory, integration_id) if counts["not_sent"]
+                                else None)
+            if halted is not None and halted.is_open:
+                summary.status = "halted"
+                summary.message = (f"{halted.headline}: envio suspenso; {counts['not_sent']} título(s) não "
+                                   "enviado(s) ficaram intactos e serão enviados quando o bureau voltar a aceitar "
+                                   "as chamadas.")
         summary.counts = {k: counts.get(k, 0) for k in ("included", "titles_included", "removed", "pending",
-                                                        "errors", "changed")}
+                                                        "errors", "changed", "not_sent")}
         summary.counts["skipped"] = sum(skip_reasons.values())
         summary.skip_reasons = dict(skip_reasons)
-        summary.status = "done"
+        summary.status = "halted" if summary.status == "halted" else "done"
     except Exception as exc:  # the run is recorded as failed; the negativations already sent are safe
         log.exception("collections run %s failed", run_id)
         summary.status = "failed"
@@ -310,6 +341,8 @@ def _execute(services, actor, spec: _RunSpec, progress) -> RunSummary:
             run = s.get(CollectionRun, run_id)
             run.status, run.finished_at = summary.status, utcnow()
             run.counts, run.skip_reasons, run.errors = summary.counts, summary.skip_reasons, summary.errors[:100]
+            if summary.message:
+                run.message = summary.message[:500]
             if not dry_run:
                 audit.record(s, actor, "collections.run", "collection_run", run_id, branch_id=branch_id,
                              summary=f"Rotina de cobrança ({spec.trigger}): {summary.counts.get('included', 0)} "
@@ -378,8 +411,13 @@ def _chunks(groups: list, concurrency: int) -> list[list]:
 
 
 def _send_groups(services, actor, groups, party_kinds, codes, days, today, items, counts, summary, concurrency,
-                 progress) -> None:
+                 progress, integration_id=None) -> None:
     def chunk_of(chunk: list[tuple[int, list[int]]]):
+        if integration_id is not None:
+            # The breaker opened mid-run: the rest of the titles stay untouched (no row is created).
+            state = breaker.read_now(services.session_factory, integration_id)
+            if state is not None and state.is_open:
+                return [state.error()] * len(chunk)
         batch = [(party_id, title_ids, codes.get(party_kinds.get(party_id, ""))) for party_id, title_ids in chunk]
         return negativate_groups(services, actor, batch, origin="routine", today=today, min_days_overdue=days)
 
@@ -400,7 +438,9 @@ def _send_groups(services, actor, groups, party_kinds, codes, days, today, items
 
 
 def _record_group(party_id, title_ids, result, items, counts, summary) -> None:
-    if isinstance(result, (Conflict, ValidationError)):
+    if isinstance(result, CircuitOpen):
+        counts["not_sent"] += len(title_ids)  # no row was created: the next run sends them
+    elif isinstance(result, (Conflict, ValidationError)):
         # The title changed since the selection (paid, negativated by hand...): skipped, not an error.
         counts["changed"] += 1
         for t in title_ids:
