@@ -80,7 +80,8 @@ def consultation_json(c: Consultation) -> dict:
         "requested_by": c.actor, "requested_at": _iso(c.requested_at), "completed_at": _iso(c.completed_at),
         "document": _doc(c.document), "document_kind": c.document_kind, "protocol": c.protocol,
         "queried_at": _iso(c.queried_at), "report": report, "cost": _money(c.cost), "charged": c.charged,
-        "error": {"code": c.error_code, "message": c.error_message} if c.status == "failed" else None,
+        "error": {"code": c.error_code, "message": c.error_message} if c.status in ("failed", "uncertain") else None,
+        "possibly_charged": c.status == "uncertain",
         "suggestion": {"status": c.suggested_status, "credit_limit": _money(c.suggested_limit),
                        "reasons": c.suggestion_reasons or []} if c.suggested_status else None,
         "decision": decision, "anonymised_at": _iso(c.anonymised_at),
@@ -232,9 +233,10 @@ def create_consultation(party_id: int):
     try:
         outcome = consult_credit(services(), api_actor(), party_id, contact_id=contact_id,
                                  purpose=str(data.get("purpose") or "cadastro"),
-                                 force_new=data.get("force_new") is True, origin="api")
+                                 force_new=data.get("force_new") is True, origin="api",
+                                 confirm_possible_charge=data.get("confirm_possible_charge") is True)
     except ConsultationFailed as exc:
-        return error(502, exc.code, exc.message, consultation_id=exc.consultation_id)
+        return error(exc.http_status, exc.code, exc.message, consultation_id=exc.consultation_id)
     body = consultation_json(_fresh(outcome.consultation_id))
     body["message"] = outcome.message
     return jsonify(body), 200 if outcome.reused else 201
@@ -250,10 +252,15 @@ def get_consultation(consultation_id: int):
 @require_credit
 @require_roles(*WRITE_ROLES)
 def retry(consultation_id: int):
+    """Repeat a failed, uncertain or interrupted consultation. An uncertain one inside the reuse
+    window needs `{"confirm_possible_charge": true}` (else 409 consultation_possible_charge)."""
+    data = request.get_json(silent=True) or {}
     try:
-        outcome = retry_consultation(services(), api_actor(), consultation_id)
+        outcome = retry_consultation(services(), api_actor(), consultation_id,
+                                     confirm_possible_charge=isinstance(data, dict)
+                                     and data.get("confirm_possible_charge") is True)
     except ConsultationFailed as exc:
-        return error(502, exc.code, exc.message, consultation_id=exc.consultation_id)
+        return error(exc.http_status, exc.code, exc.message, consultation_id=exc.consultation_id)
     body = consultation_json(_fresh(outcome.consultation_id))
     body["message"] = outcome.message
     return jsonify(body), 200 if outcome.reused else 201

@@ -91,8 +91,7 @@ def consult(party_id: int):
             purpose=request.form.get("purpose") or "cadastro", force_new=request.form.get("force_new") == "1",
             origin=origin if origin in ORIGINS else None)
     except ConsultationFailed as exc:
-        flash("A consulta não foi concluída e nada foi cobrado. O motivo está abaixo; use \"Tentar novamente\".",
-              "danger")
+        flash(exc.notice, "danger")
         return redirect(url_for("consultations.report", consultation_id=exc.consultation_id))
     except DomainError as exc:
         flash_domain_error(exc)
@@ -140,9 +139,10 @@ def confirm_new(consultation_id: int):
 def retry(consultation_id: int):
     row = _consultation(consultation_id)
     try:
-        outcome = consultation_service.retry_consultation(services(), actor(), row.id)
+        outcome = consultation_service.retry_consultation(
+            services(), actor(), row.id, confirm_possible_charge=request.form.get("confirm_possible_charge") == "1")
     except ConsultationFailed as exc:
-        flash("A nova tentativa também falhou e nada foi cobrado. O motivo está abaixo.", "danger")
+        flash("A nova tentativa também falhou. " + exc.notice, "danger")
         return redirect(url_for("consultations.report", consultation_id=exc.consultation_id))
     except DomainError as exc:
         flash_domain_error(exc)
