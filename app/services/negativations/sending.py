@@ -184,6 +184,11 @@ def _create(s, actor, index, party, loaded, ids, restriction_code, origin, crite
     # Rules 1-8, re-checked inside the transaction that writes the negativation.
     verdicts = evaluate_titles(s, titles, criteria)
     refused = [f"{t.number}: {verdicts[t.id].reason}" for t in titles if not verdicts[t.id].eligible]
+    if any(verdicts[t.id].code == "already_negativated" for t in titles):
+        # Rule 7: a title already in a live negativation (e.g. the routine sending it right now) is a
+        # collision, not bad data: 409, like the unique-index guard below.
+        raise Conflict("Títulos já em outra negativação (a rotina ou outro pedido os enviou): " + "; ".join(refused)
+                       + ". Atualize a página para ver a situação atual.", code="already_negativated")
     if refused:
         raise ValidationError(
             "Títulos não elegíveis para negativação: " + "; ".join(refused) + ".", code="not_eligible"
