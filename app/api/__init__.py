@@ -91,6 +91,7 @@ def register_api(app: Flask) -> None:
         credit_api,
         crm_api,
         dashboard_api,
+        integrations_api,
         negativations_api,
         settings_api,
         titles_api,
