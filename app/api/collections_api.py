@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.models import CollectionRun, CollectionRunItem
 from app.request_scope import db_session, services
 from app.services.collections import policy as cp
+from app.services.collections.liveness import reap_dead_runs
 from app.services.collections.routine import queue_run, run_branch
 from app.services.core.clock import today_br
 from app.services.core.errors import NotFound, ValidationError
@@ -76,6 +77,8 @@ def create_collection_run():
 @bp.get("/collections/runs")
 @require_credit
 def list_collection_runs():
+    if reap_dead_runs(db_session()):  # a run whose process is gone is listed as "interrupted"
+        db_session().commit()
     stmt = select(CollectionRun).order_by(CollectionRun.id.desc()).limit(min(200, request.args.get("limit", 50,
                                                                                                  type=int)))
     if request.args.get("branch_id", type=int):
@@ -87,6 +90,8 @@ def list_collection_runs():
 @require_credit
 def get_collection_run(run_id: int):
     s = db_session()
+    if reap_dead_runs(s):
+        s.commit()
     run = s.get(CollectionRun, run_id)
     if run is None:
         raise NotFound("Execução não encontrada.")

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.services.settings import switches as app_settings
 
+from .bureau_alerts import register_bureau_alerts
 from .common import db_session
 from .formatting import register_filters
 from .navigation import nav_items, query_with
@@ -25,6 +26,7 @@ def register_web(app: Flask) -> None:
                    dashboard):
         app.register_blueprint(module.bp)
     register_filters(app)
+    register_bureau_alerts(app)
     app.jinja_env.globals.update(nav_items=nav_items, query_with=query_with)
 
     @app.template_global()
