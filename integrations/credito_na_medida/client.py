@@ -248,7 +248,10 @@ class CreditoNaMedidaClient:
                 raise error  # longer than we may block: the caller reschedules
             raise Transient(error, retry_after)
         if isinstance(error, BureauUnavailable):
-            call.reached = True  # a 5xx may come after the bureau already acted
+            # A 5xx may come after the bureau already acted, so an inclusion's outcome becomes unknown
+            # (resent with its key). A charged consultation is resent on a 5xx only because the
+            # contract makes a 5xx a refusal to act: for it the answer settles that nothing was done.
+            call.reached = call.reached or call.resend_safe
             raise Transient(error)
         raise error
 
