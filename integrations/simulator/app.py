@@ -387,6 +387,7 @@ class SimulatorApp:
         self.stats.reset()
         self.bucket.reset()
         self.faults.reseed(self.config.seed)
+        self.bad_day.reseed(self.config.seed)
         return _json({"status": "reset"}, 200)
 
 

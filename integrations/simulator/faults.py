@@ -60,6 +60,10 @@ class BadDay:
         self._rng = random.Random(seed)  # drawn only while lost_answer_rate > 0: other draws keep their seed
         self._since = 0  # bureau requests since die_after_requests was set
 
+    def reseed(self, seed: int) -> None:
+        with self._lock:
+            self._rng = random.Random(seed)
+
     def start_counting(self) -> None:
         with self._lock:
             self._since = 0
