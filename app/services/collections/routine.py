@@ -30,14 +30,7 @@ from sqlalchemy.orm import Session
 from app.db import transaction
 from app.models import Branch, CollectionPolicy, CollectionRun, CollectionRunItem, Party, Title
 from app.models.base import utcnow
-from app.services.collections.liveness import (
-    RUN_LEASE_TTL,
-    free_dead_lease,
-    lease_name,
-    mark_interrupted,
-    reap,
-    reap_dead_runs,
-)
+from app.services.collections import liveness
 from app.services.collections.policy import blockers, policy_of
 from app.services.core import audit
 from app.services.core.clock import today_br
@@ -151,14 +144,14 @@ def run_branch(services, actor: audit.Actor, branch_id: int, *, dry_run: bool = 
         return _execute(services, actor, run, progress)
     if blocked:
         return _record_unrun(services, actor, run, "skipped", " ".join(blocked))
-    reap(services, branch_id)  # a run whose process is gone must not block this one
+    liveness.reap(services, branch_id)  # a run whose process is gone must not block this one
     for _ in range(2):  # a second try only after freeing the lease of a runner that exited
         try:
-            with held_with_heartbeat(services.session_factory, lease_name(branch_id), RUN_LEASE_TTL):
+            with held_with_heartbeat(services.session_factory, liveness.lease_name(branch_id), liveness.RUN_LEASE_TTL):
                 _close_interrupted_runs(services, branch_id, keep=run_id)
                 return _execute(services, actor, run, progress)
         except LockBusy:
-            if not free_dead_lease(services, branch_id):
+            if not liveness.free_dead_lease(services, branch_id):
                 break
     return _record_unrun(services, actor, run, "busy",
                          "Outra execução da rotina está em andamento para esta filial; nada foi feito.")
@@ -206,7 +199,7 @@ def queue_run(session: Session, actor: audit.Actor, branch_id: int) -> Collectio
     blocked = blockers(policy, branch, scheduled=False)
     if blocked:
         raise ValidationError("A rotina não pode ser executada: " + " ".join(blocked), code="collections_blocked")
-    reap_dead_runs(session, branch_id)  # a run whose process is gone never blocks "Executar agora"
+    liveness.reap_dead_runs(session, branch_id)  # a run whose process is gone never blocks "Executar agora"
     waiting = session.scalar(select(CollectionRun.id).where(
         CollectionRun.branch_id == branch_id, CollectionRun.status.in_(("queued", "running")),
         CollectionRun.dry_run.is_(False)).limit(1))
@@ -240,7 +233,7 @@ def _close_interrupted_runs(services, branch_id: int, keep: int | None = None) -
         for run in s.scalars(select(CollectionRun).where(
                 CollectionRun.branch_id == branch_id, CollectionRun.status == "running",
                 CollectionRun.dry_run.is_(False), CollectionRun.id != (keep or 0))).all():
-            mark_interrupted(s, run, now, now)
+            liveness.mark_interrupted(s, run, now, now)
 
 
 class _Items:
