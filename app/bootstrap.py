@@ -37,7 +37,11 @@ class Services:
     _platform: CommercePlatform | None = field(default=None, repr=False)
 
     def bureau_for(self, integration: BureauIntegration) -> CreditBureau:
-        return self.bureau_factory(integration)
+        """The integration's bureau behind its circuit breaker: while the breaker is open (credentials
+        refused, or a long outage) every call is refused before it leaves."""
+        from app.services.settings.bureau_breaker import guarded
+
+        return guarded(self, integration, self.bureau_factory(integration))
 
     def commerce_platform(self) -> CommercePlatform:
         """The commerce platform adapter, built once per process (it keeps an HTTP session)."""

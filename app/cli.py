@@ -158,15 +158,47 @@ def scheduler_cmd(list_only):
     run_forever(services())
 
 
+# run-collections exit codes: scripts and cron can tell a finished run from one that did nothing.
+EXIT_DONE, EXIT_CRASH, EXIT_BUSY, EXIT_FAILED_INCLUSIONS, EXIT_NOT_COMPLETED = 0, 1, 3, 4, 5
+
+
+def collections_exit_code(summaries) -> int:
+    """The worst outcome over the branches run: crash > not completed > busy > failed inclusions > done."""
+    statuses = {s.status for s in summaries}
+    if "failed" in statuses:
+        return EXIT_CRASH
+    if statuses & {"halted", "skipped", "interrupted"}:
+        return EXIT_NOT_COMPLETED
+    if "busy" in statuses:
+        return EXIT_BUSY
+    if any(s.counts.get("errors", 0) for s in summaries):
+        return EXIT_FAILED_INCLUSIONS
+    return EXIT_DONE
+
+
 @main.command("run-collections")
 @click.option("--branch", "branch_id", type=int, default=None, help="Only this branch (default: every branch on).")
 @click.option("--dry-run", is_flag=True, help="Show what would be included/removed/skipped; send nothing.")
 @with_appcontext
 def run_collections_cmd(branch_id, dry_run):
-    """Run the collections routine now ("Atualizar Cobranças"), with a progress bar."""
+    """Run the collections routine now ("Atualizar Cobranças"), with a progress bar.
+
+    \b
+    Exit codes:
+      0  the run completed (every eligible title sent or queued for resend)
+      1  crash, or nothing could be run (e.g. no branch has the routine on)
+      3  another run holds the branch (nothing was done; a dead run never counts)
+      4  completed, but the bureau refused some inclusions (status Erro)
+      5  not completed: the bureau refused the credentials or was down (the
+         circuit breaker stopped the sends; unsent titles are untouched), or
+         the branch's settings block the routine
+    """
+    from app.services.collections.liveness import reap
     from app.services.collections.routine import run_collections
     from app.services.core.errors import DomainError
 
+    for dead in reap(services(), branch_id):
+        click.echo(dead.message, err=True)  # a killed run does not block this one
     bar_state = {"bar": None}
 
     def progress(done: int, total: int) -> None:
@@ -186,8 +218,7 @@ def run_collections_cmd(branch_id, dry_run):
     for summary in summaries:
         for line in summary.lines():
             click.echo(line)
-    if any(s.status in {"failed"} for s in summaries):
-        sys.exit(1)
+    sys.exit(collections_exit_code(summaries))
 
 
 @main.command("reconcile")

@@ -36,18 +36,48 @@ def _raw_field() -> Any:
 # --------------------------------------------------------------------------- results
 
 
+REFRESH_MARGIN_CAP_S = 60.0  # never renew a token earlier than this before it expires...
+REFRESH_MARGIN_SHARE = 0.1  # ...nor earlier than this share of its lifetime
+
+
 @dataclass(frozen=True)
 class AccessToken:
     value: str = field(repr=False)  # a bearer credential: never in logs or reprs
     expires_at: datetime
+    issued_at: datetime | None = None  # when it was asked for; None for tokens cached before it was kept
 
     def __post_init__(self) -> None:
         if self.expires_at.tzinfo is None:
             raise ValueError("AccessToken.expires_at must be timezone-aware")
+        if self.issued_at is not None and self.issued_at.tzinfo is None:
+            raise ValueError("AccessToken.issued_at must be timezone-aware")
 
     def is_usable(self, now: datetime, margin_s: float = 0) -> bool:
         """True while more than ``margin_s`` seconds remain before expiry."""
         return self.expires_at - timedelta(seconds=margin_s) > now
+
+    def refresh_margin_s(self, cap_s: float = REFRESH_MARGIN_CAP_S, share: float = REFRESH_MARGIN_SHARE) -> float:
+        """How early to renew: the smaller of ``cap_s`` and ``share`` of the lifetime. A fixed 60 s
+        margin never reuses a token that lives 60 s or less (one token request per call); with the
+        share, a 20 s token is reused for 18 s and a 3600 s one for 3540 s."""
+        if self.issued_at is None:
+            return cap_s
+        lifetime = (self.expires_at - self.issued_at).total_seconds()
+        return max(0.0, min(cap_s, share * lifetime))
+
+    def is_fresh(self, now: datetime, cap_s: float = REFRESH_MARGIN_CAP_S,
+                 share: float = REFRESH_MARGIN_SHARE) -> bool:
+        """Usable without renewing: more than the refresh margin remains."""
+        return self.is_usable(now, self.refresh_margin_s(cap_s, share))
+
+
+@dataclass(frozen=True)
+class TokenRefusal:
+    """The token endpoint refused the credentials at ``at``: remembered so that every process waits
+    before asking again (a refusing bureau gets at most one token request per pause)."""
+
+    at: datetime
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -206,6 +236,31 @@ class AuthenticationError(BureauError):
     """Credentials refused (``invalid_client``), or a call still refused after one token refresh."""
 
 
+class CredentialsRefused(AuthenticationError):
+    """The token endpoint refused client_id/client_secret (``invalid_client``): permanent until a
+    person fixes the credentials. ``cached``: no request was made, a recent refusal was repeated."""
+
+    def __init__(self, message: str, *, cached: bool = False, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.cached = cached
+
+
+class CircuitOpen(BureauError):
+    """The integration's circuit breaker refused the call before it left: nothing reached the bureau.
+
+    ``reason`` is "credentials" (the bureau refused the credentials) or "outage" (it answered only
+    5xx/timeouts for a while); ``since`` is when the breaker opened, ``retry_at`` the next probe."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, reason: str, since: datetime | None = None,
+                 retry_at: datetime | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.reason = reason
+        self.since = since
+        self.retry_at = retry_at
+
+
 class BureauRejected(BureauError):
     """Permanent refusal (422 and any 4xx without a more specific class): fix the data, do not retry."""
 
@@ -275,7 +330,17 @@ class TokenStore(Protocol):
 
     def load(self) -> AccessToken | None: ...
 
-    def save(self, token: AccessToken) -> None: ...
+    def save(self, token: AccessToken) -> None:
+        """Keep a new token (and forget any earlier refusal)."""
+        ...
+
+    def refusal(self) -> TokenRefusal | None:
+        """The last refusal of the credentials, while no token was obtained since."""
+        ...
+
+    def save_refusal(self, refusal: TokenRefusal) -> None:
+        """Remember that the credentials were refused (and drop the cached token)."""
+        ...
 
     def refresh_lock(self) -> AbstractContextManager[object]:
         """Serialises refreshes across processes; callers ``load()`` again once inside."""
@@ -287,6 +352,7 @@ class InMemoryTokenStore:
 
     def __init__(self, token: AccessToken | None = None) -> None:
         self._token = token
+        self._refusal: TokenRefusal | None = None
         self._data_lock = threading.Lock()
         self._refresh = threading.Lock()
 
@@ -296,11 +362,19 @@ class InMemoryTokenStore:
 
     def save(self, token: AccessToken) -> None:
         with self._data_lock:
-            self._token = token
+            self._token, self._refusal = token, None
+
+    def refusal(self) -> TokenRefusal | None:
+        with self._data_lock:
+            return self._refusal
+
+    def save_refusal(self, refusal: TokenRefusal) -> None:
+        with self._data_lock:
+            self._token, self._refusal = None, refusal
 
     def clear(self) -> None:
         with self._data_lock:
-            self._token = None
+            self._token, self._refusal = None, None
 
     @contextmanager
     def refresh_lock(self) -> Iterator[None]:

@@ -83,14 +83,14 @@ class FakeBureau:
         self.requests: dict[str, NegativationRequest] = {}  # by protocol
         self._inclusions: dict[str, tuple[NegativationRequest, NegativationReceipt]] = {}
         self._removals: dict[str, tuple[tuple[str, str], RemovalReceipt]] = {}
-        self._failures: deque[BaseException] = deque()
+        self._failures: deque[tuple[str | None, BaseException]] = deque()
         self._sequence = 0
 
     # ----------------------------------------------------------------------- test controls
 
-    def fail_next(self, exc: BaseException, times: int = 1) -> None:
-        """The next ``times`` calls (of any method) raise ``exc`` after being recorded."""
-        self._failures.extend([exc] * times)
+    def fail_next(self, exc: BaseException, times: int = 1, *, method: str | None = None) -> None:
+        """The next ``times`` calls (of any method, or only of ``method``) raise ``exc`` after being recorded."""
+        self._failures.extend([(method, exc)] * times)
 
     def calls_to(self, method: str) -> list[tuple[Any, ...]]:
         return [args for name, args in self.calls if name == method]
@@ -193,8 +193,8 @@ class FakeBureau:
 
     def _record(self, method: str, *args: Any) -> None:
         self.calls.append((method, args))
-        if self._failures:
-            raise self._failures.popleft()
+        if self._failures and self._failures[0][0] in (None, method):
+            raise self._failures.popleft()[1]
 
     def _protocol(self, prefix: str) -> str:
         self._sequence += 1

@@ -30,6 +30,14 @@ def outbox_retry(services):
     return retry_outbox(services)
 
 
+@job("bureau_probe", "interval", minutes=1,
+     description="Verificação do bureau com o disjuntor aberto (credenciais recusadas ou bureau fora do ar)")
+def bureau_probe(services):
+    from app.services.settings.bureau_breaker import probe_due
+
+    return probe_due(services)
+
+
 @job("collections_daily", "interval", minutes=1, lease=dt.timedelta(minutes=1),
      description="Rotina de cobrança diária por filial (horário nos parâmetros; recupera execução perdida)")
 def collections_daily(services):

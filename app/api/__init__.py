@@ -108,6 +108,7 @@ def register_api(app: Flask) -> None:
         crm_api,
         dashboard_api,
         events_api,
+        integrations_api,
         negativations_api,
         reconciliation_api,
         settings_api,

@@ -9,6 +9,7 @@ from app.models import CollectionRun, CollectionRunItem
 from app.request_args import bounded_int
 from app.request_scope import db_session, end_snapshot, services
 from app.services.collections import policy as cp
+from app.services.collections.liveness import reap_dead_runs
 from app.services.collections.routine import run_branch
 from app.services.collections.run_records import queue_run
 from app.services.core.clock import today_br
@@ -75,6 +76,7 @@ def create_collection_run():
 @bp.get("/collections/runs")
 @require_credit
 def list_collection_runs():
+    reap_dead_runs(db_session())  # a run whose process is gone is listed as "interrupted" (committed with the request)
     stmt = select(CollectionRun).order_by(CollectionRun.id.desc()).limit(bounded_int("limit", 50, lo=1, hi=200))
     if request.args.get("branch_id", type=int):
         stmt = stmt.where(CollectionRun.branch_id == request.args.get("branch_id", type=int))
@@ -85,6 +87,7 @@ def list_collection_runs():
 @require_credit
 def get_collection_run(run_id: int):
     s = db_session()
+    reap_dead_runs(s)  # committed with the request
     run = s.get(CollectionRun, run_id)
     if run is None:
         raise NotFound("Execução não encontrada.")

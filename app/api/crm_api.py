@@ -80,7 +80,8 @@ def consultation_json(c: Consultation) -> dict:
         "requested_by": c.actor, "requested_at": _iso(c.requested_at), "completed_at": _iso(c.completed_at),
         "document": _doc(c.document), "document_kind": c.document_kind, "protocol": c.protocol,
         "queried_at": _iso(c.queried_at), "report": report, "cost": _money(c.cost), "charged": c.charged,
-        "error": {"code": c.error_code, "message": c.error_message} if c.status == "failed" else None,
+        "error": {"code": c.error_code, "message": c.error_message} if c.status in ("failed", "uncertain") else None,
+        "possibly_charged": c.status == "uncertain",
         "suggestion": {"status": c.suggested_status, "credit_limit": _money(c.suggested_limit),
                        "reasons": c.suggestion_reasons or []} if c.suggested_status else None,
         "decision": decision, "anonymised_at": _iso(c.anonymised_at),
@@ -221,10 +222,11 @@ def create_consultation(party_id: int):
     contact_id = data.get("contact_id")
     if contact_id is not None and not isinstance(contact_id, int):
         raise ValidationError("Informe contact_id como número.", field_errors={"contact_id": "inteiro"})
-    # A failed consultation (ConsultationFailed) answers 502 with its consultation_id (the error's details).
+    # A failed consultation (ConsultationFailed) answers 503/424 with its consultation_id (the error's details).
     outcome = consult_credit(services(), api_actor(), party_id, contact_id=contact_id,
                              purpose=str(data.get("purpose") or "cadastro"),
-                             force_new=data.get("force_new") is True, origin="api")
+                             force_new=data.get("force_new") is True, origin="api",
+                             confirm_possible_charge=data.get("confirm_possible_charge") is True)
     body = consultation_json(_fresh(outcome.consultation_id))
     body["message"] = outcome.message
     return jsonify(body), 200 if outcome.reused else 201
@@ -240,7 +242,12 @@ def get_consultation(consultation_id: int):
 @require_credit
 @require(Capability.CONSULT)
 def retry(consultation_id: int):
-    outcome = retry_consultation(services(), api_actor(), consultation_id)
+    """Repeat a failed, uncertain or interrupted consultation. An uncertain one inside the reuse
+    window needs `{"confirm_possible_charge": true}` (else 409 consultation_possible_charge)."""
+    data = request.get_json(silent=True) or {}
+    outcome = retry_consultation(services(), api_actor(), consultation_id,
+                                 confirm_possible_charge=isinstance(data, dict)
+                                 and data.get("confirm_possible_charge") is True)
     body = consultation_json(_fresh(outcome.consultation_id))
     body["message"] = outcome.message
     return jsonify(body), 200 if outcome.reused else 201

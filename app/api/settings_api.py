@@ -1,11 +1,9 @@
-"""API: who am I, branches, integrations (read), the global switch."""
+"""API: who am I, branches, the global switch (the integrations are in integrations_api)."""
 
 from __future__ import annotations
 
 from flask import g, jsonify
-from sqlalchemy import select
 
-from app.models import BureauIntegration
 from app.request_scope import db_session
 from app.services.core.errors import ValidationError
 from app.services.settings import branches
@@ -55,19 +53,6 @@ def update_branch(branch_id: int):
     s = db_session()
     b = branches.save_branch(s, api_actor(), _branch_input(json_body()), branch_id=branch_id)
     return jsonify(branch_json(b))
-
-
-@bp.get("/integrations")
-@require(Capability.MANAGE_SETTINGS)
-def list_integrations():
-    rows = db_session().scalars(select(BureauIntegration).order_by(BureauIntegration.id)).all()
-    # Never the secret nor the token: only whether a token is cached and until when.
-    return jsonify({"items": [{
-        "id": i.id, "name": i.name, "provider": i.provider, "environment": i.environment, "base_url": i.base_url,
-        "client_id": i.client_id, "auto_include_remove": i.auto_include_remove,
-        "restriction_code_pf": i.restriction_code_pf, "restriction_code_pj": i.restriction_code_pj,
-        "token_expires_at": i.token_expires_at.isoformat() if i.token_expires_at else None,
-    } for i in rows]})
 
 
 @bp.get("/settings/credit-analysis")

@@ -26,6 +26,10 @@ class BureauIntegration(Base, TimestampMixin):
     # Cached OAuth token: shared by every process through this row; never editable by a person.
     access_token_encrypted: Mapped[str | None] = mapped_column(Text)
     token_expires_at: Mapped[dt.datetime | None]
+    token_issued_at: Mapped[dt.datetime | None]  # with the expiry, the lifetime: renewed at min(60 s, 10%)
+    # The token endpoint refused these credentials (invalid_client): no process asks again for a minute.
+    token_refused_at: Mapped[dt.datetime | None]
+    token_refusal_message: Mapped[str | None] = mapped_column(String(500))
     auto_include_remove: Mapped[bool] = mapped_column(default=False)
     restriction_code_pf: Mapped[str | None] = mapped_column(String(16))
     restriction_code_pj: Mapped[str | None] = mapped_column(String(16))
@@ -35,6 +39,15 @@ class BureauIntegration(Base, TimestampMixin):
     last_test_at: Mapped[dt.datetime | None]
     last_test_ok: Mapped[bool | None]
     last_test_message: Mapped[str | None] = mapped_column(String(500))
+    # Circuit breaker (app/services/settings/bureau_breaker.py): while open, no bureau call of this
+    # integration leaves; state "credentials" (credentials refused) or "outage" (only 5xx/timeouts).
+    breaker_state: Mapped[str | None] = mapped_column(String(12))
+    breaker_opened_at: Mapped[dt.datetime | None]
+    breaker_retry_at: Mapped[dt.datetime | None]  # the next probe
+    breaker_probes: Mapped[int] = mapped_column(default=0)  # failed probes since it opened (backoff)
+    breaker_message: Mapped[str | None] = mapped_column(String(500))
+    outage_since: Mapped[dt.datetime | None]  # first failure of the current run of 5xx/timeouts
+    outage_failures: Mapped[int] = mapped_column(default=0)
 
     branches: Mapped[list[Branch]] = relationship(back_populates="integration")
 

@@ -28,6 +28,8 @@ class ConsultationStatus(enum.StrEnum):
     SUCCESS = "success"
     FAILED = "failed"
     REUSED = "reused"
+    # The bureau may have done (and charged) it but the answer was lost: counts toward the quota.
+    UNCERTAIN = "uncertain"
 
 
 CONSULTATION_STATUS_LABELS = {
@@ -35,6 +37,7 @@ CONSULTATION_STATUS_LABELS = {
     ConsultationStatus.SUCCESS: "Concluída",
     ConsultationStatus.FAILED: "Falhou",
     ConsultationStatus.REUSED: "Reaproveitada",
+    ConsultationStatus.UNCERTAIN: "Incerta — pode ter sido cobrada",
 }
 
 # Rule 13: the purpose is part of the record (LGPD art. 7 X, credit protection).
@@ -49,7 +52,7 @@ DEFAULT_PURPOSE = "cadastro"
 class Consultation(Base):
     __tablename__ = "consultations"
     __table_args__ = (
-        CheckConstraint("status in ('pending','success','failed','reused')", name="status"),
+        CheckConstraint("status in ('pending','success','failed','reused','uncertain')", name="status"),
         CheckConstraint("decision_status is null or decision_status in ('PEN','APV','RPV')",
                         name="decision_status"),
         # Reuse window: the latest successful report of a document at a branch since an instant.

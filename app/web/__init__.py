@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.services.settings import switches as app_settings
 
+from .bureau_alerts import register_bureau_alerts
 from .common import can, db_session
 from .errors import register_error_pages
 from .formatting import register_filters
@@ -28,6 +29,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     register_filters(app)
     register_error_pages(app)
+    register_bureau_alerts(app)
     app.jinja_env.globals.update(nav_items=nav_items, query_with=query_with, can=can)
 
     @app.template_global()

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from app.models import Branch, CollectionRun, CollectionRunItem, Party, Title
 from app.services.collections import policy as cp
+from app.services.collections.liveness import reap_dead_runs
 from app.services.collections.routine import run_branch
 from app.services.collections.run_records import STATUS_LABELS, queue_run
 from app.services.collections.schedule import next_run_at
@@ -82,6 +83,8 @@ def edit_parameters(branch_id: int):
 @credit_required
 def runs():
     s = db_session()
+    # A run whose process is gone shows as "interrompida", not "em andamento" (committed with the request).
+    reap_dead_runs(s)
     page, size = page_args(30)
     stmt = select(CollectionRun).order_by(CollectionRun.id.desc())
     branch_raw = request.args.get("branch_id", "")
@@ -138,6 +141,7 @@ def execute():
 @credit_required
 def run_detail(run_id: int):
     s = db_session()
+    reap_dead_runs(s)  # committed with the request
     run = s.get(CollectionRun, run_id)
     if run is None:
         flash("Execução não encontrada.", "warning")

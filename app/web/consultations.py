@@ -51,18 +51,13 @@ def _next(party_id: int) -> str:
     return safe_next(request.form.get("next"), url_for("consultations.party_history", party_id=party_id))
 
 
-# A failed consultation is recorded and charged nothing: its report says why and offers the retry.
-FAILED_MESSAGES = {
-    "consultations.consult": "A consulta não foi concluída e nada foi cobrado. O motivo está abaixo; use "
-                             "\"Tentar novamente\".",
-    "consultations.retry": "A nova tentativa também falhou e nada foi cobrado. O motivo está abaixo.",
-}
-
-
 @bp.errorhandler(ConsultationFailed)
 def _failed(exc: ConsultationFailed):
+    # The report says why and offers the retry; `notice` says whether it was charged (a lost answer may
+    # have been: "incerta — pode ter sido cobrada").
+    again = "A nova tentativa também falhou. " if request.endpoint == "consultations.retry" else ""
     return redirect_with_message(url_for("consultations.report", consultation_id=exc.consultation_id),
-                                 FAILED_MESSAGES.get(request.endpoint or "", exc.message))
+                                 again + exc.notice)
 
 
 def _month_usage(branch_id: int) -> dict:
@@ -133,7 +128,8 @@ def confirm_new(consultation_id: int):
 @credit_required
 def retry(consultation_id: int):
     row = _consultation(consultation_id)
-    outcome = consultation_service.retry_consultation(services(), actor(), row.id)
+    outcome = consultation_service.retry_consultation(
+        services(), actor(), row.id, confirm_possible_charge=request.form.get("confirm_possible_charge") == "1")
     flash(outcome.message, "info" if outcome.reused else "success")
     return redirect(url_for("consultations.report", consultation_id=outcome.consultation_id))
 

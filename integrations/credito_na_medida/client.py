@@ -6,34 +6,24 @@ Transport policy only (timeouts, retries, token, idempotency); every wire detail
 from __future__ import annotations
 
 import logging
-import math
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from functools import cache
-from importlib import metadata
+from datetime import datetime
 from typing import Any
 
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_random_exponential,
-)
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from integrations.bureau import (
+    REFRESH_MARGIN_CAP_S,
+    REFRESH_MARGIN_SHARE,
     AccessToken,
     AuthenticationError,
     BureauError,
     BureauUnavailable,
     ConsultationResult,
+    CredentialsRefused,
     InMemoryTokenStore,
     NegativationReceipt,
     NegativationRequest,
@@ -44,76 +34,23 @@ from integrations.bureau import (
     TokenStore,
 )
 from integrations.credito_na_medida import wire
+from integrations.credito_na_medida.tokens import REFUSAL_PAUSE_S, TokenKeeper
+from integrations.credito_na_medida.transport import (
+    TRANSIENT_TRANSPORT,
+    BearerAuth,
+    Call,
+    Transient,
+    Unauthorized,
+    body_text,
+    checked_key,
+    log_retry,
+    never_sent,
+    retry_after_seconds,
+    utcnow,
+    version,
+)
 
 log = logging.getLogger(__name__)
-
-# Transport failures that a later attempt may not repeat; anything else from requests is a bug
-# or a configuration problem (bad URL, bad header) that retrying cannot fix.
-_TRANSIENT_TRANSPORT = (
-    requests.ConnectionError,
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
-_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII: safe as a header value
-
-
-@cache
-def _version() -> str:
-    try:
-        return metadata.version("credit-desk")
-    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
-        return "dev"
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class _BearerAuth(AuthBase):
-    # An auth object (not a bare header) stops requests from swapping in ~/.netrc credentials.
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        return request
-
-    def __repr__(self) -> str:
-        return "_BearerAuth(***)"
-
-
-class _Transient(Exception):
-    """One failed attempt worth repeating. Internal: callers only ever see BureauError."""
-
-    def __init__(self, error: BureauError, retry_after: float | None = None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.retry_after = retry_after
-
-
-class _Unauthorized(Exception):
-    def __init__(self, error: BureauError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-@dataclass
-class _Call:
-    method: str
-    path: str
-    ok: frozenset[int]
-    params: dict[str, str] | None = None
-    json_body: bytes | None = None  # encoded once: every attempt sends the same bytes
-    form: dict[str, str] | None = None
-    idempotency_key: str | None = None
-    side_effects: bool = False  # only then can an outcome be "unknown"
-    resend_safe: bool = True  # False: never repeat a request that may have reached the bureau
-    reached: bool = False  # set once any attempt may have been processed by the bureau
-
-    @property
-    def label(self) -> str:
-        return f"{self.method} {self.path}"
 
 
 class CreditoNaMedidaClient:
@@ -133,10 +70,12 @@ class CreditoNaMedidaClient:
         max_attempts: int = 4,
         backoff_initial: float = 0.5,
         backoff_max: float = 8.0,
-        refresh_margin_s: float = 60,
+        refresh_margin_s: float = REFRESH_MARGIN_CAP_S,
+        refresh_share: float = REFRESH_MARGIN_SHARE,
+        refusal_pause_s: float = REFUSAL_PAUSE_S,
         max_retry_after_s: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         if not base_url:
             raise ValueError("base_url is required")
@@ -145,18 +84,18 @@ class CreditoNaMedidaClient:
         self.base_url = base_url.rstrip("/")
         self.client_id = client_id
         self._client_secret = client_secret  # only ever handed to HTTPBasicAuth
-        self._store: TokenStore = token_store if token_store is not None else InMemoryTokenStore()
-        self._last_token: AccessToken | None = None  # this instance's copy of the shared token
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
         self._timeout = (connect_timeout, read_timeout)
         self._max_attempts = max_attempts
         self._backoff = wait_random_exponential(multiplier=backoff_initial, max=backoff_max)
-        self._refresh_margin_s = refresh_margin_s
         self._max_retry_after_s = max_retry_after_s
         self._sleep = sleep
         self._clock = clock
-        self._headers = {"User-Agent": f"credit-desk/{_version()}", "Accept": "application/json"}
+        store: TokenStore = token_store if token_store is not None else InMemoryTokenStore()
+        self._tokens = TokenKeeper(store, self._request_token, clock, margin_cap_s=refresh_margin_s,
+                                   margin_share=refresh_share, refusal_pause_s=refusal_pause_s)
+        self._headers = {"User-Agent": f"credit-desk/{version()}", "Accept": "application/json"}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, client_id={self.client_id!r})"
@@ -174,121 +113,96 @@ class CreditoNaMedidaClient:
     # ----------------------------------------------------------------------- CreditBureau
 
     def get_token(self, *, force_refresh: bool = False) -> AccessToken:
-        return self._token(force=force_refresh)
+        return self._tokens.current(force=force_refresh)
 
     def restriction_reasons(self, person_type: str) -> list[RestrictionReason]:
-        call = _Call("GET", wire.REASONS_PATH, wire.READ_OK, params=wire.reasons_params(person_type))
+        call = Call("GET", wire.REASONS_PATH, wire.READ_OK, params=wire.reasons_params(person_type))
         return wire.parse_reasons(self._authorized(call))
 
     def consult(self, document: str, document_type: str) -> ConsultationResult:
         body = wire.encode_json(wire.consultation_payload(document, document_type))
         # Charged per call and without an idempotency key: a request that may have been
         # processed is not sent again (no double charge); refused connections, 429 and 5xx are.
-        call = _Call("POST", wire.CONSULTATIONS_PATH, wire.READ_OK, json_body=body, side_effects=True)
+        call = Call("POST", wire.CONSULTATIONS_PATH, wire.READ_OK, json_body=body, side_effects=True)
         call.resend_safe = False
         return wire.parse_consultation(self._authorized(call))
 
     def negativate(self, request: NegativationRequest, idempotency_key: str) -> NegativationReceipt:
         body = wire.encode_json(wire.negativation_payload(request))
-        call = _Call(
+        call = Call(
             "POST",
             wire.NEGATIVATIONS_PATH,
             wire.NEGATIVATE_OK,
             json_body=body,
-            idempotency_key=_checked_key(idempotency_key),
+            idempotency_key=checked_key(idempotency_key),
             side_effects=True,
         )
         return wire.parse_negativation_receipt(self._authorized(call))
 
     def negativation_status(self, protocol: str) -> NegativationStatus:
-        call = _Call("GET", wire.negativation_path(protocol), wire.READ_OK)
+        call = Call("GET", wire.negativation_path(protocol), wire.READ_OK)
         return wire.parse_negativation_status(self._authorized(call))
 
     def remove(self, protocol: str, reason: str, idempotency_key: str) -> RemovalReceipt:
         body = wire.encode_json(wire.removal_payload(reason))
-        call = _Call(
+        call = Call(
             "POST",
             wire.removal_path(protocol),
             wire.REMOVE_OK,
             json_body=body,
-            idempotency_key=_checked_key(idempotency_key),
+            idempotency_key=checked_key(idempotency_key),
             side_effects=True,
         )
         return wire.parse_removal_receipt(self._authorized(call))
 
     # ----------------------------------------------------------------------- token
 
-    def _token(self, *, force: bool = False, stale: str | None = None) -> AccessToken:
-        """The cached token, or a new one; ``stale`` is a value the bureau has just refused."""
-        if not force and stale is None:
-            # This instance's copy first: a shared-store read per call costs a database query.
-            mine = self._last_token
-            if mine is not None and mine.is_usable(self._clock(), self._refresh_margin_s):
-                return mine
-            cached = self._store.load()
-            if cached is not None and cached.is_usable(self._clock(), self._refresh_margin_s):
-                self._last_token = cached
-                return cached
-        with self._store.refresh_lock():
-            # Another process may have refreshed while we waited for the lock: reuse its token.
-            cached = self._store.load()
-            if (
-                not force
-                and cached is not None
-                and cached.value != stale
-                and cached.is_usable(self._clock(), self._refresh_margin_s)
-            ):
-                self._last_token = cached
-                return cached
-            fresh = self._request_token()
-            self._store.save(fresh)
-            self._last_token = fresh
-            return fresh
-
     def _request_token(self) -> AccessToken:
         now = self._clock()  # taken before the call, so the expiry errs on the early side
-        call = _Call("POST", wire.TOKEN_PATH, wire.TOKEN_OK, form=dict(wire.TOKEN_FORM))
+        call = Call("POST", wire.TOKEN_PATH, wire.TOKEN_OK, form=dict(wire.TOKEN_FORM))
         try:
             text = self._with_retries(call, HTTPBasicAuth(self.client_id, self._client_secret))
-        except _Unauthorized as exc:
-            raise exc.error from None  # invalid_client is permanent: never retried
+        except Unauthorized as exc:
+            # invalid_client is permanent: never retried, and remembered by the token keeper.
+            error = exc.error
+            raise CredentialsRefused(error.message, status=error.status, code=error.code, body=error.body) from None
         return wire.parse_token(text, now)
 
-    def _authorized(self, call: _Call) -> str:
-        token = self._token()
+    def _authorized(self, call: Call) -> str:
+        token = self._tokens.current()
         try:
-            return self._with_retries(call, _BearerAuth(token.value))
-        except _Unauthorized:
+            return self._with_retries(call, BearerAuth(token.value))
+        except Unauthorized:
             log.info("bureau refused the token on %s; refreshing it once", call.label)
-        token = self._token(stale=token.value)
+        token = self._tokens.current(stale=token.value)
         try:
-            return self._with_retries(call, _BearerAuth(token.value))
-        except _Unauthorized as exc:
+            return self._with_retries(call, BearerAuth(token.value))
+        except Unauthorized as exc:
             raise exc.error from None
 
     # ----------------------------------------------------------------------- transport
 
-    def _with_retries(self, call: _Call, auth: AuthBase) -> str:
+    def _with_retries(self, call: Call, auth: AuthBase) -> str:
         retrying = Retrying(
             stop=stop_after_attempt(self._max_attempts),
             wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
+            retry=retry_if_exception_type(Transient),
             sleep=self._sleep,
-            before_sleep=lambda state: _log_retry(call, state),
+            before_sleep=lambda state: log_retry(call, state),
             reraise=True,
         )
         try:
             return retrying(self._attempt, call, auth)
-        except _Transient as exc:
+        except Transient as exc:
             raise self._give_up(call, exc.error) from exc.__cause__
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome is not None else None
-        if isinstance(exc, _Transient) and exc.retry_after is not None:
+        if isinstance(exc, Transient) and exc.retry_after is not None:
             return exc.retry_after  # the bureau said how long; already capped in _attempt
         return self._backoff(state)
 
-    def _give_up(self, call: _Call, last: BureauError) -> BureauError:
+    def _give_up(self, call: Call, last: BureauError) -> BureauError:
         attempts = f"{call.label} failed after {self._max_attempts} attempt(s)"
         fields: dict[str, Any] = {"status": last.status, "code": last.code, "body": last.body}
         if isinstance(last, RateLimited):
@@ -297,7 +211,7 @@ class CreditoNaMedidaClient:
             f"{attempts}: {last.message}", outcome_unknown=call.side_effects and call.reached, **fields
         )
 
-    def _attempt(self, call: _Call, auth: AuthBase) -> str:
+    def _attempt(self, call: Call, auth: AuthBase) -> str:
         headers = dict(self._headers)
         if call.json_body is not None:
             headers["Content-Type"] = "application/json"
@@ -314,32 +228,35 @@ class CreditoNaMedidaClient:
                 timeout=self._timeout,
                 allow_redirects=False,  # a redirected POST would silently become a GET
             )
-        except _TRANSIENT_TRANSPORT as exc:
+        except TRANSIENT_TRANSPORT as exc:
             raise self._transport_failure(call, exc) from exc
         except requests.RequestException as exc:
             raise BureauError(f"{call.label}: request failed: {exc}") from exc
 
-        text = _body_text(response)
+        text = body_text(response)
         status = response.status_code
         if status in call.ok:
             return text
         retry_after = None
         if status == 429:
-            retry_after = _retry_after(response.headers.get("Retry-After"), self._clock())
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"), self._clock())
         error = wire.error_for_status(status, text, retry_after=retry_after)
         if isinstance(error, AuthenticationError):
-            raise _Unauthorized(error)
+            raise Unauthorized(error)
         if isinstance(error, RateLimited):
             if retry_after is not None and retry_after > self._max_retry_after_s:
                 raise error  # longer than we may block: the caller reschedules
-            raise _Transient(error, retry_after)
+            raise Transient(error, retry_after)
         if isinstance(error, BureauUnavailable):
-            call.reached = True  # a 5xx may come after the bureau already acted
-            raise _Transient(error)
+            # A 5xx may come after the bureau already acted, so an inclusion's outcome becomes unknown
+            # (resent with its key). A charged consultation is resent on a 5xx only because the
+            # contract makes a 5xx a refusal to act: for it the answer settles that nothing was done.
+            call.reached = call.reached or call.resend_safe
+            raise Transient(error)
         raise error
 
-    def _transport_failure(self, call: _Call, exc: requests.RequestException) -> Exception:
-        may_have_arrived = not _never_sent(exc)
+    def _transport_failure(self, call: Call, exc: requests.RequestException) -> Exception:
+        may_have_arrived = not never_sent(exc)
         call.reached = call.reached or may_have_arrived
         kind = "timeout" if isinstance(exc, requests.Timeout) else "connection error"
         error = BureauUnavailable(
@@ -347,57 +264,6 @@ class CreditoNaMedidaClient:
         )
         if may_have_arrived and not call.resend_safe:
             return error  # e.g. a read timeout on a charged consultation: do not pay twice
-        return _Transient(error)
+        return Transient(error)
 
 
-def _checked_key(key: str) -> str:
-    if not isinstance(key, str) or not _IDEMPOTENCY_KEY.fullmatch(key):
-        raise ValueError("idempotency_key must be 1-255 visible ASCII characters (use a UUID)")
-    return key
-
-
-def _never_sent(exc: requests.RequestException) -> bool:
-    """True when the request certainly did not reach the bureau (refused, DNS, connect timeout)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.ConnectionError) and exc.args:
-        reason = getattr(exc.args[0], "reason", None)  # urllib3's MaxRetryError wraps the cause
-        return isinstance(reason, NewConnectionError | ConnectTimeoutError)
-    return False
-
-
-def _body_text(response: requests.Response) -> str:
-    # JSON is UTF-8 (RFC 8259); other bodies (HTML error pages) are only kept for the record.
-    try:
-        return response.content.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return response.content.decode(response.encoding or "utf-8", errors="replace")
-    except LookupError:  # an unknown charset name in Content-Type
-        return response.content.decode("utf-8", errors="replace")
-
-
-def _retry_after(value: str | None, now: datetime) -> float | None:
-    """Retry-After as seconds: either a number or an HTTP date. None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - now).total_seconds())
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
-
-
-def _log_retry(call: _Call, state: RetryCallState) -> None:
-    exc = state.outcome.exception() if state.outcome is not None else None
-    delay = state.next_action.sleep if state.next_action is not None else 0.0
-    log.warning(
-        "bureau %s: attempt %d failed (%s); retrying in %.2fs", call.label, state.attempt_number, exc, delay
-    )

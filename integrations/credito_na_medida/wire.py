@@ -276,7 +276,7 @@ def parse_token(text: str, now: datetime) -> AccessToken:
     except MalformedResponse as exc:
         exc.body = _redact_token(text)
         raise
-    return AccessToken(value=value, expires_at=now + timedelta(seconds=expires_in))
+    return AccessToken(value=value, expires_at=now + timedelta(seconds=expires_in), issued_at=now)
 
 
 def parse_reasons(text: str) -> list[RestrictionReason]:

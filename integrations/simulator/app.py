@@ -23,7 +23,7 @@ from .catalog import PERSON_TYPES, restriction_reasons
 from .clock import iso_instant, local_date, now
 from .config import SimulatorConfig
 from .documents import document_error
-from .faults import Fault, FaultInjector, TokenBucket
+from .faults import BadDay, Fault, FaultInjector, TokenBucket
 from .payloads import fingerprint, negativation_error, removal_reason_error
 from .profiles import build_profile
 from .stats import Stats
@@ -123,6 +123,7 @@ class SimulatorApp:
         self._stopping = threading.Event()
         self._idle = threading.Condition()
         self._in_flight = 0
+        self.bad_day = BadDay(config.seed)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def begin_shutdown(self) -> None:
@@ -178,12 +179,20 @@ class SimulatorApp:
         if endpoint.startswith("sim_"):
             return None, handler(request, **args), ""
         config = self.config
+        if self.bad_day.dead(config):
+            self.stats.count("dead_refusals")
+            return endpoint, _error(503, "service_unavailable", "Bureau fora do ar"), " dead"
         self._pause(config.latency_ms / 1000)
         retry_after = self.bucket.take(config.rate_limit_per_s)
         if retry_after is not None:
             self.stats.count("rate_limited")
             return endpoint, _rate_limited(retry_after), " rate_limited"
         fault = self.faults.draw(config, endpoint)
+        if fault is None and endpoint != "token" and self.bad_day.loses_answer(config):
+            self._process(endpoint, handler, request, args)  # the work is done (and charged)...
+            self.stats.count("answers_lost")
+            self._pause(config.timeout_sleep_s)  # ...and the answer never arrives in time
+            return endpoint, _error(504, "gateway_timeout", "Tempo esgotado"), " answer_lost"
         if fault is None:
             return endpoint, self._process(endpoint, handler, request, args), ""
         self.stats.fault(fault.kind)
@@ -250,7 +259,7 @@ class SimulatorApp:
         if request.form.get("grant_type") != "client_credentials":
             return _error(400, "unsupported_grant_type", "grant_type deve ser client_credentials")
         ttl = self.config.token_ttl_s
-        token = self.tokens.issue(ttl)
+        token = self.tokens.issue(ttl, auth.username or "")
         self.stats.count("tokens")
         return _json(
             {"access_token": token, "token_type": "Bearer", "expires_in": max(1, math.ceil(ttl))}, 200
@@ -353,7 +362,8 @@ class SimulatorApp:
 
     # -- control plane ---------------------------------------------------------------------------
     def _sim_stats(self, request: Request) -> Response:
-        return _json({**self.stats.snapshot(), "stored_negativations": self.store.count_negativations()}, 200)
+        return _json({**self.stats.snapshot(), "stored_negativations": self.store.count_negativations(),
+                      "dead": self.bad_day.is_dead(self.config)}, 200)
 
     def _sim_config(self, request: Request) -> Response:
         if request.method == "POST":
@@ -362,9 +372,16 @@ class SimulatorApp:
                 return _invalid_json()
             try:
                 with self._config_lock:
+                    before = self.config
                     self.config = self.config.with_changes(changes)
+                    if "die_after_requests" in changes:
+                        self.bad_day.start_counting()
             except (TypeError, ValueError) as error:
                 return _error(400, "invalid_config", str(error))
+            # A rotated (or removed) secret takes the tokens issued under it along.
+            for client_id, secret in before.clients.items():
+                if self.config.clients.get(client_id) != secret:
+                    self.stats.count("tokens_revoked", self.tokens.revoke_client(client_id))
         return _json(self.config.public_dict(), 200)
 
     def _sim_diverge(self, request: Request, protocol: str, action: str) -> Response:
@@ -381,6 +398,7 @@ class SimulatorApp:
         self.stats.reset()
         self.bucket.reset()
         self.faults.reseed(self.config.seed)
+        self.bad_day.reseed(self.config.seed)
         return _json({"status": "reset"}, 200)
 
 

@@ -22,6 +22,10 @@ RUNTIME_FIELDS = frozenset(
         "notice_seconds",
         "token_ttl_s",
         "request_log",
+        # Bad days at the bureau, for the tests and the demo:
+        "clients",  # rotate a secret: the client's issued tokens are revoked with it
+        "lost_answer_rate",  # do the work, then lose the answer (the client times out)
+        "die_after_requests",  # after N more bureau requests answer only 503 (null: alive again)
     }
 )
 
@@ -52,6 +56,12 @@ class SimulatorConfig:
     storage_path: str | None = None
     seed: int = 0
     request_log: bool = True
+    # Share of bureau calls whose work is done and whose answer is then lost: the simulator hangs for
+    # timeout_sleep_s and answers 504 (a charged consultation, an inclusion the client never hears of).
+    lost_answer_rate: float = 0.0
+    # After this many more bureau requests, every bureau request (the token too) answers 503, as a
+    # bureau that died mid-run; null keeps it (or brings it back) alive.
+    die_after_requests: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fault_kinds", tuple(self.fault_kinds))
@@ -62,10 +72,11 @@ class SimulatorConfig:
             "fault_rate",
             "timeout_sleep_s",
             "timeout_after_processing",
+            "lost_answer_rate",
         ):
             if not _is_number(getattr(self, name)) or getattr(self, name) < 0:
                 raise ValueError(f"{name} must be a number >= 0")
-        for name in ("fault_rate", "timeout_after_processing"):
+        for name in ("fault_rate", "timeout_after_processing", "lost_answer_rate"):
             if getattr(self, name) > 1:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.token_ttl_s <= 0:
@@ -89,6 +100,14 @@ class SimulatorConfig:
             raise ValueError("notice_seconds must be a number >= 0, or null to use notice_days")
         if not isinstance(self.request_log, bool):
             raise ValueError("request_log must be a boolean")
+        if not all(isinstance(k, str) and k and isinstance(v, str) and v for k, v in self.clients.items()):
+            raise ValueError("clients must map non-empty client ids to non-empty secrets")
+        if self.die_after_requests is not None and (
+            not isinstance(self.die_after_requests, int)
+            or isinstance(self.die_after_requests, bool)
+            or self.die_after_requests < 0
+        ):
+            raise ValueError("die_after_requests must be an integer >= 0, or null to stay alive")
 
     @property
     def notice_period_s(self) -> float:
@@ -103,6 +122,8 @@ class SimulatorConfig:
             raise ValueError(f"cannot change {not_allowed} at runtime; allowed: {sorted(RUNTIME_FIELDS)}")
         if "fault_kinds" in changes and not isinstance(changes["fault_kinds"], list | tuple):
             raise ValueError("fault_kinds must be a list")
+        if "clients" in changes and not isinstance(changes["clients"], Mapping):
+            raise ValueError("clients must be an object {client_id: client_secret}")
         return dataclasses.replace(self, **changes)
 
     def public_dict(self) -> dict[str, Any]:

@@ -52,6 +52,41 @@ class FaultInjector:
             return Fault(kind)
 
 
+class BadDay:
+    """The bad-day controls: answers lost after the work is done, and a bureau that dies mid-run."""
+
+    def __init__(self, seed: int) -> None:
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)  # drawn only while lost_answer_rate > 0: other draws keep their seed
+        self._since = 0  # bureau requests since die_after_requests was set
+
+    def reseed(self, seed: int) -> None:
+        with self._lock:
+            self._rng = random.Random(seed)
+
+    def start_counting(self) -> None:
+        with self._lock:
+            self._since = 0
+
+    def dead(self, config: SimulatorConfig) -> bool:
+        """Count this request; True once more than die_after_requests were answered."""
+        if config.die_after_requests is None:
+            return False
+        with self._lock:
+            self._since += 1
+            return self._since > config.die_after_requests
+
+    def is_dead(self, config: SimulatorConfig) -> bool:
+        with self._lock:
+            return config.die_after_requests is not None and self._since >= config.die_after_requests
+
+    def loses_answer(self, config: SimulatorConfig) -> bool:
+        if config.lost_answer_rate <= 0:
+            return False
+        with self._lock:
+            return self._rng.random() < config.lost_answer_rate
+
+
 class TokenBucket:
     """One bucket shared by every client: `rate` requests per second, bursts of up to `rate`."""
 

@@ -25,6 +25,9 @@ OUTCOMES = (
     "removals_replayed",
     "rate_limited",
     "duplicate_titles",
+    "answers_lost",
+    "dead_refusals",
+    "tokens_revoked",
 )
 _MAX_DUPLICATE_DETAILS = 100
 

@@ -95,7 +95,7 @@ def test_token_request_uses_basic_auth_and_client_credentials(rsps, bureau):
 
     token = bureau.get_token()
 
-    assert token == AccessToken("tok-1", NOW + timedelta(hours=1))
+    assert token == AccessToken("tok-1", NOW + timedelta(hours=1), issued_at=NOW)
     request = rsps.calls[0].request
     assert request.body == "grant_type=client_credentials"
     assert (

@@ -12,9 +12,9 @@ import responses
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from integrations.bureau import (
-    AuthenticationError,
     BureauError,
     BureauUnavailable,
+    CredentialsRefused,
     InMemoryTokenStore,
     MalformedResponse,
     RateLimited,
@@ -206,6 +206,19 @@ def test_consultation_is_not_resent_after_a_read_timeout(rsps, bureau, token, sl
     assert len(calls_to(rsps, CONSULT_URL)) == 1 and sleeps == []
 
 
+def test_consultation_refused_with_5xx_was_not_done(rsps, bureau, token, sleeps):
+    # The contract makes a 5xx a refusal to act: a consultation that only met 5xx was not charged
+    # (the service records it as failed, not "incerta"), unlike one whose answer was lost.
+    for _ in range(4):
+        rsps.add(responses.POST, CONSULT_URL, status=503, json={"error": "server_error"})
+
+    with pytest.raises(BureauUnavailable) as info:
+        bureau.consult("12345678909", "CPF")
+
+    assert info.value.outcome_unknown is False
+    assert len(calls_to(rsps, CONSULT_URL)) == 4
+
+
 def test_consultation_is_retried_when_it_never_arrived(rsps, bureau, token):
     rsps.add(responses.POST, CONSULT_URL, body=requests.ConnectTimeout("connect timed out"))
     rsps.add(responses.POST, CONSULT_URL, status=503)
@@ -309,13 +322,14 @@ def _errors_from_every_failure_path(rsps, bureau):
 
 
 def test_secret_never_appears_in_reprs_or_errors(rsps, sleeps):
-    bureau = CreditoNaMedidaClient(BASE, "client-1", SECRET, max_attempts=1, sleep=sleeps.append)
+    # No pause after a refusal: every failure path is taken in turn.
+    bureau = CreditoNaMedidaClient(BASE, "client-1", SECRET, max_attempts=1, refusal_pause_s=0, sleep=sleeps.append)
     encoded = base64.b64encode(f"client-1:{SECRET}".encode()).decode()
 
     errors = _errors_from_every_failure_path(rsps, bureau)
 
     assert [type(e) for e in errors] == [
-        AuthenticationError,
+        CredentialsRefused,
         BureauUnavailable,
         BureauUnavailable,
         MalformedResponse,

@@ -183,7 +183,7 @@ def test_one_failure_does_not_stop_the_run(services, session, fake_bureau):
     from integrations.bureau import BureauRejected
 
     branch_id, parties, ids = routine_world(services, clients=3, titles=(("T", 90),), concurrency=1)
-    fake_bureau.fail_next(BureauRejected("CEP inexistente", status=422, code="rejected"))
+    fake_bureau.fail_next(BureauRejected("CEP inexistente", status=422, code="rejected"), method="negativate")
     summary = run_branch(services, ROUTINE, branch_id, today=TODAY)
     assert summary.counts["errors"] == 1 and summary.counts["included"] == 2
     statuses = sorted(session.scalars(select(Negativation.status)).all())

@@ -169,9 +169,9 @@ def test_failure_quota_and_switch(client, api_token, services, branch_id, fake_b
     url = f"/api/v1/parties/{lead['id']}/consultations"
     fake_bureau.fail_next(BureauUnavailable("down"))
     failed = client.post(url, json={}, headers=crm)
-    assert failed.status_code == 502
+    assert failed.status_code == 503  # never 502: that reads as a proxy's error
     err = failed.get_json()["error"]
-    assert err["code"] == "bureau_error" and "indisponível" in err["message"]
+    assert err["code"] == "bureau_unavailable" and "indisponível" in err["message"]
     retried = client.post(f"/api/v1/consultations/{err['consultation_id']}/retry", headers=crm)
     assert retried.status_code == 201 and retried.get_json()["retry_of_id"] == err["consultation_id"]
     set_policy(services, branch_id, monthly_quota=1)

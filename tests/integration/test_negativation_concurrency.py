@@ -52,7 +52,7 @@ def test_two_concurrent_requests_make_exactly_one_negativation(
     winners = [r for r in results if isinstance(r, Outcome)]
     losers = [r for r in results if isinstance(r, DomainError)]
     assert len(winners) == 1 and len(losers) == 1, results
-    assert losers[0].code in {"already_negativated", "not_eligible"}
+    assert losers[0].code == "already_negativated" and losers[0].http_status == 409
     with services.session_factory() as s:
         assert s.scalar(select(func.count(Negativation.id))) == 1
     assert len(fake_bureau.calls_to("negativate")) == 1

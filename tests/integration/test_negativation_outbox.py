@@ -129,9 +129,9 @@ def test_crash_between_commit_and_call_then_retry_sends_exactly_once(
 def test_double_click_makes_exactly_one_negativation(services, fake_bureau):
     _, party_id, ids = world(services)
     negativate_titles(services, FINANCE, party_id, ids, "12", today=TODAY)
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(Conflict) as exc:  # a collision (409), not bad data
         negativate_titles(services, FINANCE, party_id, ids, "12", today=TODAY)
-    assert "Já está na negativação nº 1" in exc.value.message
+    assert exc.value.code == "already_negativated" and "Já está na negativação nº 1" in exc.value.message
     assert _count(services) == 1 and len(fake_bureau.calls_to("negativate")) == 1
 
 

@@ -85,7 +85,8 @@ def test_negativation_api_create_get_events_sync_remove(services, api_token, fak
     assert created["negativation"]["address_sent"]["zip"] == "01001000"
     neg_id = created["negativation_id"]
     again = client.post("/api/v1/negativations", json=body, headers=finance)
-    assert again.status_code == 422 and again.get_json()["error"]["code"] == "not_eligible"
+    # A title already in a live negativation is a collision (409), not bad data (422).
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_negativated"
     bad = client.post("/api/v1/negativations", json=body | {"title_ids": ids[1:]}, headers=finance)
     assert "N-2: Título não vencido" in bad.get_json()["error"]["message"]
     fake_bureau.activate("N-000001")

@@ -16,6 +16,8 @@ from app.services.core.rate_limit import PacedBureau, TokenBucket
 from app.services.negativations.inclusion import negativate_groups
 from app.services.negativations.outbox import mark_due_removals
 from app.services.negativations.removal import send_removal
+from app.services.settings import bureau_breaker as breaker
+from integrations.bureau import CircuitOpen
 
 log = logging.getLogger("creditdesk.collections")
 SEND_CHUNK = 50  # groups per create/record transaction of negativations.inclusion.negativate_groups
@@ -63,8 +65,13 @@ def _chunks(groups: list, concurrency: int) -> list[list]:
 
 
 def send_groups(services, actor, groups, party_kinds, codes, days, today, items, counts, summary, concurrency,
-                progress) -> None:
+                progress, integration_id=None) -> None:
     def chunk_of(chunk: list[tuple[int, list[int]]]):
+        if integration_id is not None:
+            # The breaker opened mid-run: the rest of the titles stay untouched (no row is created).
+            state = breaker.read_now(services.session_factory, integration_id)
+            if state is not None and state.is_open:
+                return [state.error()] * len(chunk)
         batch = [(party_id, title_ids, codes.get(party_kinds.get(party_id, ""))) for party_id, title_ids in chunk]
         return negativate_groups(services, actor, batch, origin="routine", today=today, min_days_overdue=days)
 
@@ -85,7 +92,9 @@ def send_groups(services, actor, groups, party_kinds, codes, days, today, items,
 
 
 def _record_group(party_id, title_ids, result, items, counts, summary) -> None:
-    if isinstance(result, (Conflict, ValidationError)):
+    if isinstance(result, CircuitOpen):
+        counts["not_sent"] += len(title_ids)  # no row was created: the next run sends them
+    elif isinstance(result, (Conflict, ValidationError)):
         # The title changed since the selection (paid, negativated by hand...): skipped, not an error.
         counts["changed"] += 1
         for t in title_ids:

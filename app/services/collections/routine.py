@@ -30,6 +30,7 @@ from app.db import transaction
 from app.models import Branch, CollectionPolicy, CollectionRun, Party, Title
 from app.models.base import utcnow
 from app.models.titles import COLLECTIBLE_STATUSES
+from app.services.collections import liveness
 from app.services.collections import policy as collection_policy
 from app.services.collections.dispatch import paced_services, send_groups, send_removals
 from app.services.collections.run_records import (
@@ -47,6 +48,7 @@ from app.services.core.locks import LockBusy, held_with_heartbeat
 from app.services.negativations import policy as negativation_policy
 from app.services.negativations.eligibility import REASON_LABELS, Criteria, candidates_select, hold_message
 from app.services.negativations.outbox import due_removals
+from app.services.settings import bureau_breaker as breaker
 
 log = logging.getLogger("creditdesk.collections")
 HELD_CLOSED_SHOWN_DAYS = 60  # a title renegotiated by a removal by hand shows as skipped this long
@@ -119,13 +121,18 @@ def run_branch(services, actor: audit.Actor, branch_id: int, *, dry_run: bool = 
         return _execute(services, actor, run, progress)
     if blocked:
         return record_unrun(services, actor, run, "skipped", " ".join(blocked))
-    try:
-        with held_with_heartbeat(services.session_factory, f"collections:branch:{branch_id}"):
-            close_interrupted_runs(services, branch_id, keep=run_id)
-            return _execute(services, actor, run, progress)
-    except LockBusy:
-        return record_unrun(services, actor, run, "busy",
-                             "Outra execução da rotina está em andamento para esta filial; nada foi feito.")
+    liveness.reap(services, branch_id)  # a run whose process is gone must not block this one
+    for _ in range(2):  # a second try only after freeing the lease of a runner that exited
+        try:
+            with held_with_heartbeat(services.session_factory, liveness.lease_name(branch_id),
+                                     liveness.RUN_LEASE_TTL):
+                close_interrupted_runs(services, branch_id, keep=run_id)
+                return _execute(services, actor, run, progress)
+        except LockBusy:
+            if not liveness.free_dead_lease(services, branch_id):
+                break
+    return record_unrun(services, actor, run, "busy",
+                        "Outra execução da rotina está em andamento para esta filial; nada foi feito.")
 
 
 def run_queued(services, today: dt.date | None = None) -> list[RunSummary]:
@@ -153,6 +160,7 @@ def _execute(services, actor, spec: RunSpec, progress) -> RunSummary:
             policy = collection_policy.policy_for(s, branch_id)
             branch = s.get(Branch, branch_id)
             integration = branch.integration
+            integration_id = integration.id if integration else None
             eligible = [(r.title_id, r.party_id) for r in rows if r.reason_code is None]
             party_kinds = _party_kinds(s, {p for _, p in eligible})
             grouping, concurrency, rate = policy.grouping, policy.max_concurrency, policy.rate_limit_per_s
@@ -188,14 +196,26 @@ def _execute(services, actor, spec: RunSpec, progress) -> RunSummary:
                 progress(total, total)
         else:
             paced = paced_services(services, rate)
-            send_groups(paced, actor, groups, party_kinds, codes, days, today, items, counts, summary, concurrency,
-                        progress)
+            # One free call first: a bureau refusing the credentials stops the run before any row exists.
+            halted = breaker.preflight(services, integration_id) if groups and integration_id else None
+            if halted is None:
+                send_groups(paced, actor, groups, party_kinds, codes, days, today, items, counts, summary,
+                            concurrency, progress, integration_id)
+            else:
+                counts["not_sent"] += sum(len(title_ids) for _, title_ids in groups)
             send_removals(paced, branch_id, today, items, counts, summary)
+            halted = halted or (breaker.read_now(services.session_factory, integration_id) if counts["not_sent"]
+                                else None)
+            if halted is not None and halted.is_open:
+                summary.status = "halted"
+                summary.message = (f"{halted.headline}: envio suspenso; {counts['not_sent']} título(s) não "
+                                   "enviado(s) ficaram intactos e serão enviados quando o bureau voltar a aceitar "
+                                   "as chamadas.")
         summary.counts = {k: counts.get(k, 0) for k in ("included", "titles_included", "removed", "pending",
-                                                        "errors", "changed")}
+                                                        "errors", "changed", "not_sent")}
         summary.counts["skipped"] = sum(skip_reasons.values())
         summary.skip_reasons = dict(skip_reasons)
-        summary.status = "done"
+        summary.status = "halted" if summary.status == "halted" else "done"
     except Exception as exc:  # the run is recorded as failed; the negativations already sent are safe
         log.exception("collections run %s failed", run_id)
         summary.status = "failed"
@@ -206,6 +226,8 @@ def _execute(services, actor, spec: RunSpec, progress) -> RunSummary:
             run = s.get(CollectionRun, run_id)
             run.status, run.finished_at = summary.status, utcnow()
             run.counts, run.skip_reasons, run.errors = summary.counts, summary.skip_reasons, summary.errors[:100]
+            if summary.message:
+                run.message = summary.message[:500]
             if not dry_run:
                 audit.record(s, actor, "collections.run", "collection_run", run_id, branch_id=branch_id,
                              summary=f"Rotina de cobrança ({spec.trigger}): {summary.counts.get('included', 0)} "

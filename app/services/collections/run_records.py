@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import transaction
 from app.models import Branch, CollectionRun, CollectionRunItem
 from app.models.base import utcnow
+from app.services.collections import liveness
 from app.services.collections import policy as collection_policy
 from app.services.core import audit
 from app.services.core.errors import Conflict, NotFound, ValidationError
@@ -43,6 +44,9 @@ class RunSummary:
         out.append(f"  Negativações {verb_in}: {c.get('included', 0)} ({c.get('titles_included', 0)} títulos); "
                    f"baixas {verb_out}: {c.get('removed', 0)}; pendentes de reenvio: {c.get('pending', 0)}; "
                    f"erros: {c.get('errors', 0)}")
+        if c.get("not_sent"):
+            out.append(f"  Títulos não enviados (bureau indisponível ou credenciais recusadas), intactos: "
+                       f"{c['not_sent']}")
         for code, n in sorted(self.skip_reasons.items(), key=lambda kv: -kv[1]):
             out.append(f"  Ignorados — {REASON_LABELS.get(code, code)}: {n}")
         out.extend(f"  Erro: {e}" for e in self.errors[:10])
@@ -50,7 +54,8 @@ class RunSummary:
 
 
 STATUS_LABELS = {"queued": "na fila", "running": "em andamento", "done": "concluída", "failed": "falhou",
-                 "skipped": "não executada", "busy": "outra execução em andamento", "interrupted": "interrompida"}
+                 "skipped": "não executada", "busy": "outra execução em andamento", "interrupted": "interrompida",
+                 "halted": "suspensa pelo bureau"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ def queue_run(session: Session, actor: audit.Actor, branch_id: int) -> Collectio
     blocked = collection_policy.blockers(policy, branch, scheduled=False)
     if blocked:
         raise ValidationError("A rotina não pode ser executada: " + " ".join(blocked), code="collections_blocked")
+    liveness.reap_dead_runs(session, branch_id)  # a run whose process is gone never blocks "Executar agora"
     waiting = session.scalar(select(CollectionRun.id).where(
         CollectionRun.branch_id == branch_id, CollectionRun.status.in_(("queued", "running")),
         CollectionRun.dry_run.is_(False)).limit(1))
@@ -113,12 +119,11 @@ def queue_run(session: Session, actor: audit.Actor, branch_id: int) -> Collectio
 def close_interrupted_runs(services, branch_id: int, keep: int | None = None) -> None:
     """We hold the branch lease: any other run still marked running was killed mid-way."""
     with transaction(services.session_factory) as s:
-        s.execute(update(CollectionRun)
-                  .where(CollectionRun.branch_id == branch_id, CollectionRun.status == "running",
-                         CollectionRun.dry_run.is_(False), CollectionRun.id != (keep or 0))
-                  .values(status="interrupted", finished_at=utcnow(),
-                          message="Interrompida (processo encerrado); os títulos foram retomados na execução "
-                                  "seguinte e as pendências reenviadas com a mesma chave."))
+        now = utcnow()
+        for run in s.scalars(select(CollectionRun).where(
+                CollectionRun.branch_id == branch_id, CollectionRun.status == "running",
+                CollectionRun.dry_run.is_(False), CollectionRun.id != (keep or 0))).all():
+            liveness.mark_interrupted(s, run, now, now)
 
 
 class RunItems:

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch, CollectionPolicy, CollectionRun
 from app.services.core.clock import BR_TZ, now_utc
+from app.services.settings.bureau_breaker import open_breakers
 
 CATCH_UP_AFTER = dt.timedelta(minutes=5)  # later than this past run_time: a catch-up, not on time
-FINAL_STATUSES = ("done", "skipped", "running", "failed")  # "busy" and "interrupted" leave the day open
+# "busy", "interrupted" and "halted" (the bureau's breaker stopped it) leave the day open.
+FINAL_STATUSES = ("done", "skipped", "running", "failed")
 
 
 def run_time_today(policy: CollectionPolicy, today: dt.date) -> dt.datetime:
@@ -29,12 +31,17 @@ def due_runs(session: Session, now: dt.datetime | None = None) -> list[tuple[int
     """(branch_id, business date, trigger) for each branch whose run for today is due and not done."""
     now = (now or now_utc()).astimezone(BR_TZ)
     today = now.date()
-    policies = session.scalars(
-        select(CollectionPolicy).join(Branch, Branch.id == CollectionPolicy.branch_id)
+    rows = session.execute(
+        select(CollectionPolicy, Branch.bureau_integration_id).join(Branch, Branch.id == CollectionPolicy.branch_id)
         .where(CollectionPolicy.enabled.is_(True), Branch.active.is_(True))
     ).all()
+    # While an integration's breaker is open the day's run waits (it would send nothing); it runs
+    # as a catch-up once the breaker closes.
+    blocked = {b.integration_id for b in open_breakers(session)}
     out = []
-    for policy in policies:
+    for policy, integration_id in rows:
+        if integration_id in blocked:
+            continue
         at = run_time_today(policy, today)
         if now < at:
             continue
@@ -55,9 +62,11 @@ def next_run_at(policy: CollectionPolicy, now: dt.datetime | None = None) -> dt.
 
 def tick(services, now: dt.datetime | None = None) -> list:
     """Run every due branch (called every minute by the scheduler)."""
+    from app.services.collections.liveness import reap
     from app.services.collections.routine import run_branch, run_queued
     from app.services.core.audit import Actor
 
+    reap(services)  # runs whose process is gone: "interrompida", their day open again
     done = run_queued(services)
     with services.session_factory() as s:
         due = due_runs(s, now)

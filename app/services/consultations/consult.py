@@ -8,7 +8,11 @@ be retried (held, it would block the database's other writers all that time):
    quota checks; it then reuses an earlier report, refuses, or writes the consultation as
    `pending` and COMMITS;
 2. the bureau is called with no transaction open;
-3. a new transaction records `success` or `failed` (with the pt-BR reason) and the audit event.
+3. a new transaction records `success` or `failed` (with the pt-BR reason) and the audit event,
+   or `uncertain` when the answer was lost after the request may have reached the bureau (a read
+   timeout, a body cut short): the bureau may have done and charged it, so it counts toward the
+   quota and shows its cost, and a new call for the document inside the reuse window (rule 14) needs
+   an explicit confirmation that a second charge may follow.
 A crash between 1 and 3 leaves a `pending` row, shown as interrupted and retried with one click.
 The caller checks the role; this module checks the switch, the document and the policy.
 """
@@ -41,9 +45,9 @@ from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.errors import BureauCallFailed, Conflict, DomainError, NotFound, ValidationError
 from app.services.crm.parties import get_contact, get_party
 from app.services.settings import switches as app_settings
-from app.services.settings.bureau_messages import describe
+from app.services.settings.bureau_messages import describe, failure_status
 from app.services.titles.overdue import longest_overdue_days
-from integrations.bureau import BureauError, ConsultationResult
+from integrations.bureau import BureauError, BureauUnavailable, ConsultationResult, MalformedResponse
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +69,34 @@ class ConsultationInProgress(Conflict):
 class ConsultationFailed(BureauCallFailed):
     """The bureau failed; the consultation is recorded as failed and can be retried."""
 
-    def __init__(self, message: str, consultation_id: int):
-        super().__init__(message, details={"consultation_id": consultation_id})
+    notice = "A consulta não foi concluída e nada foi cobrado. O motivo está abaixo; use \"Tentar novamente\"."
+
+    def __init__(self, message: str, consultation_id: int, exc: BaseException | None = None):
+        status, code = failure_status(exc, "consultation") if exc is not None else (424, "bureau_error")
+        super().__init__(message, code=code, http_status=status, details={"consultation_id": consultation_id})
         self.consultation_id = consultation_id
+
+
+class ConsultationUncertain(ConsultationFailed):
+    """The answer was lost after the bureau may have done (and charged) the consultation."""
+
+    notice = ("A resposta do bureau se perdeu: a consulta ficou incerta e pode ter sido cobrada. Confira o custo "
+              "abaixo; consultar de novo pode gerar uma segunda cobrança.")
+
+    def __init__(self, message: str, consultation_id: int, exc: BaseException | None = None):
+        super().__init__(message, consultation_id, exc)
+        self.code, self.http_status = "bureau_outcome_unknown", 424
+
+
+class PossibleSecondCharge(Conflict):
+    """A new call for a document whose last consultation is uncertain, without the confirmation."""
+
+    code = "consultation_possible_charge"
+
+
+def is_uncertain_failure(exc: BaseException) -> bool:
+    """The request may have reached the bureau and the answer was lost: it may have been charged."""
+    return (isinstance(exc, BureauUnavailable) and exc.outcome_unknown) or isinstance(exc, MalformedResponse)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,14 +145,26 @@ def reusable_report(session: Session, branch_id: int, document: str, cutoff: dt.
 
 
 def used_this_month(session: Session, branch_id: int, today: dt.date) -> int:
-    """Charged consultations of the month, plus the ones still pending (they may be charged)."""
+    """Charged consultations of the month, plus the pending and uncertain ones (they may be charged)."""
     start, end = month_bounds(today)
     return session.scalar(
         select(func.count(Consultation.id)).where(
             Consultation.branch_id == branch_id, Consultation.requested_at >= start,
             Consultation.requested_at < end,
             or_(Consultation.charged.is_(True),
-                Consultation.status == ConsultationStatus.PENDING.value))) or 0
+                Consultation.status.in_((ConsultationStatus.PENDING.value, ConsultationStatus.UNCERTAIN.value))))
+    ) or 0
+
+
+def uncertain_in_window(session: Session, branch_id: int, document: str, cutoff: dt.datetime | None):
+    """The newest uncertain consultation of this document at this branch inside the reuse window."""
+    if cutoff is None:
+        return None
+    return session.scalar(
+        select(Consultation)
+        .where(Consultation.branch_id == branch_id, Consultation.document == document,
+               Consultation.status == ConsultationStatus.UNCERTAIN.value, Consultation.requested_at >= cutoff)
+        .order_by(Consultation.requested_at.desc(), Consultation.id.desc()).limit(1))
 
 
 def _audit_details(row: Consultation, party: Party, outcome: str, **extra) -> dict:
@@ -147,9 +188,12 @@ def _apply_suggestion(session: Session, row: Consultation, policy: ConsultationP
 
 def consult_credit(services, actor: audit.Actor, party_id: int, *, contact_id: int | None = None,
                    purpose: str = DEFAULT_PURPOSE, force_new: bool = False, today: dt.date | None = None,
-                   origin: str | None = None, retry_of_id: int | None = None) -> ConsultOutcome:
+                   origin: str | None = None, retry_of_id: int | None = None,
+                   confirm_possible_charge: bool = False) -> ConsultOutcome:
     """Consult the party's (or contact's) document, reusing a report inside the window unless
-    `force_new`. Raises DomainError subclasses; ConsultationFailed after recording a failure."""
+    `force_new`. Raises DomainError subclasses; ConsultationFailed after recording a failure
+    (ConsultationUncertain when it may have been charged); PossibleSecondCharge when an uncertain
+    consultation of the document is inside the window and `confirm_possible_charge` is not set."""
     today = today or today_br()
     if purpose not in PURPOSES:
         raise ValidationError("Escolha a finalidade da consulta.", field_errors={"purpose": "Inválida."},
@@ -194,6 +238,13 @@ def consult_credit(services, actor: audit.Actor, party_id: int, *, contact_id: i
             return ConsultOutcome(row.id, row.status, (
                 f"Relatório reaproveitado da consulta de {when}, dentro da janela de "
                 f"{policy.reuse_days} dias: nenhuma nova consulta foi feita nem cobrada."))
+        uncertain = None if confirm_possible_charge else uncertain_in_window(
+            s, branch_id, doc.number, reuse_cutoff(today, policy.reuse_days))
+        if uncertain is not None:
+            raise PossibleSecondCharge(
+                f"A consulta deste documento de {to_br(uncertain.requested_at):%d/%m/%Y %H:%M} ficou incerta: o "
+                "bureau pode tê-la feito e cobrado sem que a resposta chegasse. Uma nova consulta pode gerar uma "
+                "segunda cobrança. Confirme que deseja consultar de novo mesmo assim.")
         running = s.scalar(select(Consultation.requested_at).where(
             Consultation.branch_id == branch_id, Consultation.document == doc.number,
             Consultation.status == ConsultationStatus.PENDING.value,
@@ -225,9 +276,13 @@ def consult_credit(services, actor: audit.Actor, party_id: int, *, contact_id: i
     try:
         result = bureau.consult(doc.number, doc.kind)
     except BureauError as exc:
-        message = describe(exc)
-        _record_failure(services, actor, consultation_id, exc.code or type(exc).__name__, message)
-        raise ConsultationFailed(message, consultation_id) from exc
+        message = describe(exc, "consultation")
+        code = exc.code or type(exc).__name__
+        if is_uncertain_failure(exc):
+            _record_failure(services, actor, consultation_id, code, message, uncertain=True)
+            raise ConsultationUncertain(message, consultation_id, exc) from exc
+        _record_failure(services, actor, consultation_id, code, message)
+        raise ConsultationFailed(message, consultation_id, exc) from exc
     except Exception:
         log.exception("unexpected error consulting the bureau (consultation %s)", consultation_id)
         _record_failure(services, actor, consultation_id, "unexpected",
@@ -258,15 +313,19 @@ def _record_success(services, actor: audit.Actor, consultation_id: int, result: 
                                             risk_class=row.risk_class, cost=str(row.cost)))
 
 
-def _record_failure(services, actor: audit.Actor, consultation_id: int, code: str, message: str) -> None:
+def _record_failure(services, actor: audit.Actor, consultation_id: int, code: str, message: str, *,
+                    uncertain: bool = False) -> None:
+    status = ConsultationStatus.UNCERTAIN if uncertain else ConsultationStatus.FAILED
     with transaction(services.session_factory) as s:
         row = s.get(Consultation, consultation_id)
-        row.status, row.completed_at, row.charged = ConsultationStatus.FAILED.value, now_utc(), False
+        # `charged` stays False (nobody knows); an uncertain row still counts toward the quota.
+        row.status, row.completed_at, row.charged = status.value, now_utc(), False
         row.error_code, row.error_message = code[:40], message[:500]
-        audit.record(s, actor, "consultation.failed", "consultation", row.id, branch_id=row.branch_id,
-                     document=row.document, summary=f"Consulta de crédito de '{row.party.name}' falhou",
-                     details=_audit_details(row, row.party, "failed", error_code=row.error_code,
-                                            message=message))
+        what = "ficou incerta (pode ter sido cobrada)" if uncertain else "falhou"
+        audit.record(s, actor, f"consultation.{status.value}", "consultation", row.id, branch_id=row.branch_id,
+                     document=row.document, summary=f"Consulta de crédito de '{row.party.name}' {what}",
+                     details=_audit_details(row, row.party, status.value, error_code=row.error_code,
+                                            message=message, cost=str(row.cost)))
 
 
 def is_interrupted(row: Consultation, now: dt.datetime | None = None) -> bool:
@@ -275,21 +334,24 @@ def is_interrupted(row: Consultation, now: dt.datetime | None = None) -> bool:
 
 
 def can_retry(row: Consultation) -> bool:
-    return row.anonymised_at is None and (row.status == ConsultationStatus.FAILED or is_interrupted(row))
+    return row.anonymised_at is None and (
+        row.status in (ConsultationStatus.FAILED, ConsultationStatus.UNCERTAIN) or is_interrupted(row))
 
 
 def retry_consultation(services, actor: audit.Actor, consultation_id: int, *, today: dt.date | None = None,
-                       origin: str | None = None) -> ConsultOutcome:
-    """One click: the same person, contact and purpose again (a report inside the window is reused)."""
+                       origin: str | None = None, confirm_possible_charge: bool = False) -> ConsultOutcome:
+    """One click: the same person, contact and purpose again (a report inside the window is reused).
+    Retrying an uncertain one inside the window needs `confirm_possible_charge` (a second charge)."""
     with transaction(services.session_factory) as s:
         row = get_consultation(s, consultation_id)
         if not can_retry(row):
-            raise Conflict("Só uma consulta que falhou ou foi interrompida pode ser repetida.",
+            raise Conflict("Só uma consulta que falhou, ficou incerta ou foi interrompida pode ser repetida.",
                            code="not_retryable")
         params = dict(contact_id=row.contact_id, purpose=row.purpose, force_new=row.force_new,
                       origin=origin or row.origin)
         party_id = row.party_id
-    return consult_credit(services, actor, party_id, today=today, retry_of_id=consultation_id, **params)
+    return consult_credit(services, actor, party_id, today=today, retry_of_id=consultation_id,
+                          confirm_possible_charge=confirm_possible_charge, **params)
 
 
 def get_consultation(session: Session, consultation_id: int) -> Consultation:

@@ -51,7 +51,17 @@ class CreditAnalysisDisabled(DomainError):
 
 
 class BureauCallFailed(DomainError):
-    """The bureau could not be reached or refused; the message is already in pt-BR."""
+    """The bureau could not be reached or refused; the message is already in pt-BR.
+
+    Never 502 (a proxy's answer): 503 when the bureau is unavailable (try again later), 424 when the
+    call failed for a reason of its own (credentials refused, rejected, maybe done). The stable
+    `bureau_*` code says which (app.services.settings.bureau_messages.call_failed builds it)."""
 
     code = "bureau_error"
-    http_status = 502
+    http_status = 424
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None,
+                 http_status: int | None = None):
+        super().__init__(message, code=code, details=details)
+        if http_status is not None:
+            self.http_status = http_status

@@ -191,6 +191,11 @@ def _create(s, actor, index, party, loaded, ids, restriction_code, origin, crite
         # Rules 10 and 11: the earlier removal by hand is shown, and a person confirms or gives up.
         raise Conflict("; ".join(f"{t.number}: {verdicts[t.id].reason}" for t in held)
                        + ". Confirme para negativar de novo.", code="confirmation_required")
+    if any(verdicts[t.id].code == "already_negativated" for t in titles):
+        # Rule 7: a title already in a live negativation (e.g. the routine sending it right now) is a
+        # collision, not bad data: 409, like the unique-index guard below.
+        raise Conflict("Títulos já em outra negativação (a rotina ou outro pedido os enviou): " + "; ".join(refused)
+                       + ". Atualize a página para ver a situação atual.", code="already_negativated")
     if refused:
         raise ValidationError(
             "Títulos não elegíveis para negativação: " + "; ".join(refused) + ".", code="not_eligible"

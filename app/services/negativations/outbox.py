@@ -24,6 +24,7 @@ from app.services.negativations.inclusion import send_inclusion
 from app.services.negativations.outcomes import Outcome, outcome
 from app.services.negativations.policy import policy_for
 from app.services.negativations.removal import send_removal
+from app.services.settings.bureau_breaker import not_blocked
 from app.services.settings.bureau_messages import describe
 
 log = logging.getLogger(__name__)
@@ -32,13 +33,17 @@ ROUTINE = audit.Actor.system("rotina")
 
 
 def retry_outbox(services, *, now: dt.datetime | None = None) -> dict[str, int]:
-    """Resend `pending` and `removal_pending` rows whose turn came, each with its stored key."""
+    """Resend `pending` and `removal_pending` rows whose turn came, each with its stored key.
+
+    Rows of an integration whose circuit breaker is open wait, untouched (no attempt is burnt on a
+    bureau that refuses the credentials or is down); they go as soon as it closes."""
     now = now or now_utc()
     with services.session_factory() as s:
         rows = s.execute(
             select(Negativation.id, Negativation.status)
             .where(
-                Negativation.status.in_(("pending", "removal_pending")), Negativation.next_attempt_at <= now
+                Negativation.status.in_(("pending", "removal_pending")), Negativation.next_attempt_at <= now,
+                not_blocked(Negativation.integration_id, s),
             )
             .order_by(Negativation.next_attempt_at)
             .limit(BATCH)
@@ -134,6 +139,7 @@ def sync_statuses(services, today: dt.date | None = None) -> dict[str, int]:
             .where(
                 Negativation.status == "notice",
                 Negativation.protocol.is_not(None),
+                not_blocked(Negativation.integration_id, s),
                 or_(Negativation.notice_until.is_(None), Negativation.notice_until <= today),
             )
             .order_by(Negativation.id)
@@ -222,7 +228,8 @@ def retry_outbox_removals(services, *, exclude: set[int] = frozenset()) -> dict[
     with services.session_factory() as s:
         ids = s.scalars(
             select(Negativation.id)
-            .where(Negativation.status == "removal_pending", Negativation.next_attempt_at <= now_utc())
+            .where(Negativation.status == "removal_pending", Negativation.next_attempt_at <= now_utc(),
+                   not_blocked(Negativation.integration_id, s))
             .order_by(Negativation.next_attempt_at)
             .limit(BATCH)
         ).all()

@@ -16,12 +16,14 @@ from app.services.core import audit
 from app.services.core.clock import now_utc, to_br
 from app.services.core.errors import NotFound
 from app.services.negativations import records as rec
+from app.services.settings.bureau_breaker import is_credentials_refusal
 from app.services.settings.bureau_messages import describe
-from integrations.bureau import BureauError, BureauRejected
+from integrations.bureau import BureauError, BureauRejected, CircuitOpen
 
 CLAIM = dt.timedelta(minutes=5)  # an in-flight call owns its row this long before the retry job may
 RETRY_DELAYS_MIN = (1, 2, 5, 10, 30, 60)
-PERMANENT = (BureauRejected,)  # plus any non-retryable BureauError (auth, 404, idempotency conflict)
+PERMANENT = (BureauRejected,)  # plus any non-retryable BureauError (404, idempotency conflict)
+HELD_RETRY = dt.timedelta(minutes=1)  # a call the breaker held back: the outbox looks again each minute
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,17 @@ def claim_for_call(s, negativation_id: int, status: NegativationStatus, force: b
 
 
 def is_permanent(exc: BaseException) -> bool:
+    # Refused credentials are a configuration problem, not a verdict on the negativation: it stays
+    # pending (never Erro) and is sent once the credentials are fixed.
+    if is_credentials_refusal(exc):
+        return False
     return isinstance(exc, PERMANENT) or (isinstance(exc, BureauError) and not exc.retryable)
+
+
+def is_held(exc: BaseException) -> bool:
+    """Nothing was processed by the bureau: the breaker refused the call, or the credentials were
+    refused. Not an attempt: the row waits for the breaker, with no backoff burnt."""
+    return isinstance(exc, CircuitOpen) or is_credentials_refusal(exc)
 
 
 def record_failure(services, negativation_id: int, exc: Exception, *, removal: bool) -> Outcome:
@@ -80,11 +92,12 @@ def record_failure_in(s, neg: Negativation, exc: Exception, *, removal: bool) ->
             "Falha inesperada ao falar com o bureau; a operação será repetida com a mesma chave, "
             "sem risco de envio em dobro."
         )
-    fail(s, neg, code, message, permanent=permanent, raw=str(exc))
+    fail(s, neg, code, message, permanent=permanent, raw=str(exc), held=is_held(exc))
     return outcome(neg, ok=False)
 
 
-def fail(s, neg: Negativation, code: str, message: str, *, permanent: bool, raw: str = "") -> None:
+def fail(s, neg: Negativation, code: str, message: str, *, permanent: bool, raw: str = "", held: bool = False
+         ) -> None:
     neg.last_error_code, neg.last_error_message = code[:40], message
     neg.error_kind = "permanent" if permanent else "transient"
     if permanent and neg.status in ("pending", "removal_pending"):
@@ -102,6 +115,15 @@ def fail(s, neg: Negativation, code: str, message: str, *, permanent: bool, raw:
             document=neg.document,
             summary=message,
         )
+        return
+    if held:
+        if neg.status == "removal_pending":
+            neg.removal_attempts = max(0, neg.removal_attempts - 1)
+        else:
+            neg.attempts = max(0, neg.attempts - 1)
+        neg.next_attempt_at = now_utc() + HELD_RETRY
+        rec.add_event(s, neg, "held", f"Envio suspenso, nada chegou ao bureau: {message}", "bureau",
+                      {"code": code, "raw": raw[:500]})
         return
     attempts = neg.removal_attempts if neg.status == "removal_pending" else neg.attempts
     delay = dt.timedelta(minutes=RETRY_DELAYS_MIN[min(max(attempts, 1), len(RETRY_DELAYS_MIN)) - 1])

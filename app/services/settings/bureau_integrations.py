@@ -13,7 +13,8 @@ from app.models import Branch, BureauIntegration
 from app.models.base import utcnow
 from app.services.core import audit
 from app.services.core.errors import NotFound, ValidationError
-from app.services.settings.bureau_messages import describe
+from app.services.settings import bureau_breaker as breaker
+from app.services.settings.bureau_messages import call_failed, describe, failure_status
 from integrations.bureau import BureauError
 
 ENVIRONMENTS = {"producao": "Produção", "homologacao": "Homologação (simulador)"}
@@ -116,14 +117,24 @@ def save_integration(
     integration.auto_include_remove = data.auto_include_remove
     integration.restriction_code_pf = pf
     integration.restriction_code_pj = pj
+    reopened = False
     if credentials_changed:
         # A token from other credentials must never be reused.
         integration.access_token_encrypted = None
         integration.token_expires_at = None
+        integration.token_issued_at = None
+        # New credentials close the breaker: the next call (and the outbox's pending rows) try them.
+        reopened = integration.breaker_state is not None
+        integration.token_refused_at = integration.token_refusal_message = None
+        integration.breaker_state = integration.breaker_opened_at = integration.breaker_retry_at = None
+        integration.breaker_message = integration.outage_since = None
+        integration.breaker_probes = integration.outage_failures = 0
     session.flush()
     changes = audit.diff(before, _snapshot(integration))
     if data.client_secret:
         changes["client_secret"] = "(alterado)"
+    if reopened:
+        changes["breaker"] = "chamadas ao bureau retomadas com as novas credenciais"
     audit.record(
         session, actor, "integration.create" if created else "integration.update", "bureau_integration",
         integration.id, summary=f"Integração '{name}' {'criada' if created else 'alterada'}",
@@ -150,6 +161,7 @@ class ConnectionReport:
     message: str
     token_expires_at: object = None
     reasons_count: int = 0
+    error_code: str | None = None  # the stable bureau_* code of the failure (API)
 
 
 def fetch_reasons(services, actor: audit.Actor, integration_id: int) -> dict[str, list[dict]]:
@@ -169,7 +181,7 @@ def fetch_reasons(services, actor: audit.Actor, integration_id: int) -> dict[str
             for pt in ("PF", "PJ")
         }
     except BureauError as exc:
-        raise ValidationError("Não foi possível buscar os códigos. " + describe(exc), code="bureau_error") from exc
+        raise call_failed("Não foi possível buscar os códigos.", exc) from exc
     with transaction(services.session_factory) as s:
         integration = s.get(BureauIntegration, integration_id)
         integration.reasons_cache = fetched
@@ -180,12 +192,16 @@ def fetch_reasons(services, actor: audit.Actor, integration_id: int) -> dict[str
 
 
 def test_connection(services, actor: audit.Actor, integration_id: int) -> ConnectionReport:
-    """Get a token and the reasons list; say plainly whether it worked and why not."""
+    """Get a token and the reasons list; say plainly whether it worked and why not.
+
+    The operator's explicit check goes past the circuit breaker (it is how an open one is closed
+    after fixing the credentials): a success closes it, a refusal of the credentials opens it."""
     with transaction(services.session_factory) as s:
         integration = s.get(BureauIntegration, integration_id)
         if integration is None:
             raise NotFound("Integração não encontrada.")
-        bureau = services.bureau_for(integration)
+        bureau = services.bureau_factory(integration)
+    failure: BureauError | None = None
     try:
         # A cached token proves nothing about credentials just edited: always ask for a new one.
         token = bureau.get_token(force_refresh=True)
@@ -193,8 +209,13 @@ def test_connection(services, actor: audit.Actor, integration_id: int) -> Connec
         report = ConnectionReport(True, f"Conexão bem-sucedida: token obtido e {len(reasons)} códigos de "
                                         "restrição recebidos.", token.expires_at, len(reasons))
     except BureauError as exc:
-        report = ConnectionReport(False, "Falha na conexão. " + describe(exc))
+        failure = exc
+        report = ConnectionReport(False, "Falha na conexão. " + describe(exc), error_code=failure_status(exc)[1])
+    if failure is not None and breaker.failure_kind(failure) == breaker.CREDENTIALS:
+        breaker.record_failure(services, integration_id, breaker.CREDENTIALS, failure)
     with transaction(services.session_factory) as s:
+        if report.ok:
+            breaker.close_in(s, integration_id, actor, "Testar conexão bem-sucedido")
         integration = s.get(BureauIntegration, integration_id)
         integration.last_test_at = utcnow()
         integration.last_test_ok = report.ok

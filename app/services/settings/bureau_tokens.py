@@ -6,6 +6,10 @@ per expiry window; the others wait, then read the token it saved. A lease, not a
 transaction stays open during the token request (on SQLite a held transaction would block every
 writer of the database for as long as the bureau takes to answer, retries included). A holder that
 dies leaves the lease to expire after LEASE_TTL.
+
+A refusal of the credentials (invalid_client) is kept next to the token (`token_refused_at`), read
+by the client inside the same lease: every process then waits a minute before asking again, instead
+of sending one doomed token request per call (app/services/settings/bureau_breaker.py stops the calls).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from app.db import make_session_factory
 from app.models import BureauIntegration
 from app.services.core.crypto import SecretBox
 from app.services.core.locks import release, try_acquire
-from integrations.bureau import AccessToken
+from integrations.bureau import AccessToken, TokenRefusal
 
 _table = BureauIntegration.__table__
 
@@ -44,12 +48,14 @@ class DbTokenStore:
 
     def _read(self, conn: Connection) -> AccessToken | None:
         row = conn.execute(
-            select(_table.c.access_token_encrypted, _table.c.token_expires_at).where(_table.c.id == self._id)
+            select(_table.c.access_token_encrypted, _table.c.token_expires_at, _table.c.token_issued_at)
+            .where(_table.c.id == self._id)
         ).first()
         if row is None or not row.access_token_encrypted or row.token_expires_at is None:
             return None
         # Core select of the typed column: UTCDateTime already returns an aware instant.
-        return AccessToken(value=self._box.decrypt(row.access_token_encrypted), expires_at=row.token_expires_at)
+        return AccessToken(value=self._box.decrypt(row.access_token_encrypted), expires_at=row.token_expires_at,
+                           issued_at=row.token_issued_at)
 
     def load(self) -> AccessToken | None:
         with self._engine.connect() as conn:
@@ -60,7 +66,26 @@ class DbTokenStore:
             conn.execute(
                 update(_table)
                 .where(_table.c.id == self._id)
-                .values(access_token_encrypted=self._box.encrypt(token.value), token_expires_at=token.expires_at)
+                .values(access_token_encrypted=self._box.encrypt(token.value), token_expires_at=token.expires_at,
+                        token_issued_at=token.issued_at, token_refused_at=None, token_refusal_message=None)
+            )
+
+    def refusal(self) -> TokenRefusal | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(_table.c.token_refused_at, _table.c.token_refusal_message)
+                               .where(_table.c.id == self._id)).first()
+        if row is None or row.token_refused_at is None:
+            return None
+        return TokenRefusal(row.token_refused_at, row.token_refusal_message or "")
+
+    def save_refusal(self, refusal: TokenRefusal) -> None:
+        # The cached token goes too: it was issued to credentials the bureau no longer accepts.
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(_table)
+                .where(_table.c.id == self._id)
+                .values(token_refused_at=refusal.at, token_refusal_message=(refusal.message or "")[:500],
+                        access_token_encrypted=None, token_expires_at=None, token_issued_at=None)
             )
 
     @contextmanager

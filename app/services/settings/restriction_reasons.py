@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from app.db import transaction
 from app.models import BureauIntegration, Party
 from app.models.base import utcnow
-from app.services.core.errors import BureauCallFailed, NotFound, ValidationError
-from app.services.settings.bureau_messages import describe
+from app.services.core.errors import NotFound, ValidationError
+from app.services.settings.bureau_messages import call_failed
 from integrations.bureau import BureauError
 
 TTL_S = 300.0
@@ -51,7 +51,7 @@ def reasons_for_party(services, party_id: int, *, refresh: bool = False) -> Reas
     try:
         fetched = bureau.restriction_reasons(person_type)
     except BureauError as exc:
-        raise BureauCallFailed("Não foi possível buscar os motivos de restrição. " + describe(exc)) from exc
+        raise call_failed("Não foi possível buscar os motivos de restrição.", exc) from exc
     items = [{"code": r.code, "description": r.description} for r in fetched if r.kind == "inclusion"]
     with _lock:
         _cache[key] = (time.monotonic(), items)
