@@ -14,6 +14,10 @@ from app.services.core.errors import DomainError, ValidationError
 from app.services.settings import switches as app_settings
 from app.services.settings import users
 
+from .errors import http_error_json
+from .openapi import docs_bp
+from .validation import guard_json_body
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
@@ -31,6 +35,9 @@ def _authenticate():
         return error(401, "unauthorized", "Token de API ausente, inválido ou revogado.")
     db_session().commit()  # last_used_at
     g.api_user = user
+
+
+bp.before_request(guard_json_body)  # after _authenticate: a stranger's body is never parsed
 
 
 def api_actor() -> Actor:
@@ -77,10 +84,7 @@ def _domain_error(exc: DomainError):
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    messages = {404: "Recurso não encontrado.", 405: "Método não permitido.", 413: "Requisição grande demais.",
-                400: "Requisição inválida."}
-    return error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"),
-                 messages.get(exc.code or 0, exc.description or "Erro."))
+    return http_error_json(exc)
 
 
 def register_api(app: Flask) -> None:
@@ -97,4 +101,6 @@ def register_api(app: Flask) -> None:
     )
 
     csrf.exempt(bp)  # token auth, no cookies: CSRF does not apply
+    csrf.exempt(docs_bp)
     app.register_blueprint(bp)
+    app.register_blueprint(docs_bp)  # no token: the contract and its docs page are public
