@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template_string, send_from_directory
 
-from .validation import MAX_JSON_DEPTH, spec
+from .validation import EXTRA_OPERATION_FIELDS, MAX_JSON_DEPTH, spec
 
 docs_bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
 SWAGGER_FILES = ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png")
@@ -85,6 +85,17 @@ def _operation_ids(document: dict) -> None:
                 operation["operationId"] = f"{operation['operationId']}_{method}"
 
 
+def _apply_extra(operation: dict, extra: dict) -> None:
+    for key, value in extra.items():
+        if key == "requestBody.required":
+            operation["requestBody"]["required"] = value
+        elif key == "requestBody":
+            operation["requestBody"] = value
+        elif key.startswith("responses."):
+            _, status, field = key.split(".")
+            operation["responses"][status][field] = value
+
+
 def _tag(path: str) -> str:
     parts = [p for p in path.split("/")[3:] if p and not p.startswith("{")]
     return parts[0] if parts else "api"
@@ -101,6 +112,7 @@ def build_document(app: Flask) -> dict[str, Any]:
             if not operation.get("description"):
                 operation.pop("description", None)
             operation["tags"] = operation.get("tags") or [_tag(path)]
+            _apply_extra(operation, EXTRA_OPERATION_FIELDS.get(operation["operationId"], {}))
     _int_path_params(document)
     _operation_ids(document)
     document["info"]["description"] = DESCRIPTION

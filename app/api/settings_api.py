@@ -12,6 +12,8 @@ from app.services.settings import branches
 from app.services.settings import switches as app_settings
 
 from . import api_actor, bp, json_body, require_roles
+from .schemas import settings as sch
+from .validation import schema
 
 
 def branch_json(b) -> dict:
@@ -20,6 +22,7 @@ def branch_json(b) -> dict:
 
 
 @bp.get("/me")
+@schema(ok=sch.MeOut)
 def me():
     u = g.api_user
     return jsonify({"id": u.id, "username": u.username, "name": u.name, "role": u.role,
@@ -27,8 +30,9 @@ def me():
 
 
 @bp.get("/branches")
+@schema(ok=sch.BranchList)
 def list_branches():
-    return jsonify({"items": [branch_json(b) for b in branches.list_branches(db_session())]})
+    return jsonify({"items": [branch_json(b) for b in branches.list_branches(db_session())], "next_cursor": None})
 
 
 def _branch_input(data: dict) -> branches.BranchInput:
@@ -40,6 +44,7 @@ def _branch_input(data: dict) -> branches.BranchInput:
 
 @bp.post("/branches")
 @require_roles("admin")
+@schema(body=sch.BranchIn, ok=sch.BranchOut, status=201, errors=(403, 404, 409))
 def create_branch():
     s = db_session()
     b = branches.save_branch(s, api_actor(), _branch_input(json_body()))
@@ -49,6 +54,7 @@ def create_branch():
 
 @bp.put("/branches/<int:branch_id>")
 @require_roles("admin")
+@schema(body=sch.BranchIn, ok=sch.BranchOut, errors=(403, 404, 409))
 def update_branch(branch_id: int):
     s = db_session()
     b = branches.save_branch(s, api_actor(), _branch_input(json_body()), branch_id=branch_id)
@@ -58,6 +64,7 @@ def update_branch(branch_id: int):
 
 @bp.get("/integrations")
 @require_roles("admin")
+@schema(ok=sch.IntegrationList, errors=(403,))
 def list_integrations():
     rows = db_session().scalars(select(BureauIntegration).order_by(BureauIntegration.id)).all()
     # Never the secret nor the token: only whether a token is cached and until when.
@@ -66,16 +73,18 @@ def list_integrations():
         "client_id": i.client_id, "auto_include_remove": i.auto_include_remove,
         "restriction_code_pf": i.restriction_code_pf, "restriction_code_pj": i.restriction_code_pj,
         "token_expires_at": i.token_expires_at.isoformat() if i.token_expires_at else None,
-    } for i in rows]})
+    } for i in rows], "next_cursor": None})
 
 
 @bp.get("/settings/credit-analysis")
+@schema(ok=sch.SwitchOut)
 def get_credit_analysis():
     return jsonify({"enabled": app_settings.credit_analysis_enabled(db_session())})
 
 
 @bp.put("/settings/credit-analysis")
 @require_roles("admin")
+@schema(body=sch.SwitchIn, ok=sch.SwitchOut, errors=(403,))
 def put_credit_analysis():
     data = json_body()
     if not isinstance(data.get("enabled"), bool):

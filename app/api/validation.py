@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app, request
-from spectree import Response, SecurityScheme, SpecTree
+from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.plugins.flask_plugin import FlaskPlugin
 
 from app.services.core.errors import DomainError, ValidationError
@@ -80,9 +80,11 @@ def _after(req, resp, resp_validation_error, instance, model_adapter) -> None:
 spec = SpecTree(
     "flask", backend=ApiPlugin, mode="strict", annotations=False, before=_before, after=_after,
     validation_error_status=422, validation_error_model=ErrorBody,
+    # Component names are the models' names (unique across app/api/schemas), not name.hash.
+    naming_strategy=lambda model: model.__name__, nested_naming_strategy=lambda _parent, child: child,
     title="credit-desk API", version="1",
-    security_schemes=[SecurityScheme(name="bearer", data={"type": "http", "scheme": "bearer",
-                                                          "description": "Token de API (cd_...)"})],
+    security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(
+        type="http", scheme="bearer", description="Token de API (cd_...), criado por usuário."))],
     security={"bearer": []},
 )
 
@@ -114,9 +116,9 @@ def _message(err: dict) -> str:
     if kind == "too_short":
         return f"No mínimo {ctx.get('min_length')} item(ns)."
     if kind in ("greater_than_equal", "greater_than"):
-        return f"O valor mínimo é {ctx.get('ge', ctx.get('gt'))}."
+        return f"Informe no mínimo {ctx.get('ge', ctx.get('gt'))}."
     if kind in ("less_than_equal", "less_than"):
-        return f"O valor máximo é {ctx.get('le', ctx.get('lt'))}."
+        return f"Informe no máximo {ctx.get('le', ctx.get('lt'))}."
     if kind in ("enum", "literal_error"):
         return f"Valor inválido; use {ctx.get('expected')}."
     if kind == "string_pattern_mismatch":
@@ -135,11 +137,18 @@ def field_errors(errors: Iterable[dict]) -> dict[str, str]:
     return out
 
 
+# operationId -> OpenAPI fields spectree cannot express (a body that is not JSON, a CSV answer)
+EXTRA_OPERATION_FIELDS: dict[str, dict[str, Any]] = {}
+
+
 def schema(*, query: Any = None, body: Any = None, ok: Any = None, status: int = 200,
            errors: Iterable[int] = (), tags: Iterable[str] = (), more: dict[int, Any] | None = None,
-           deprecated: bool = False) -> Any:
+           deprecated: bool = False, optional_body: bool = False, raw_body: dict | None = None,
+           raw_answer: dict | None = None) -> Any:
     """Declare an operation: `query` and `body` models in, `ok` model out with `status` (None = no
-    body, e.g. 204), the error statuses it may answer besides COMMON_ERRORS, and other successes."""
+    body, e.g. 204), the error statuses it may answer besides COMMON_ERRORS, and other successes.
+    `optional_body`: the body may be left out. `raw_body` / `raw_answer`: OpenAPI `content` of a
+    body or answer that is not JSON (validated by the view itself, e.g. XML or CSV)."""
     codes: dict[str, Any] = {f"HTTP_{status}": ok}
     for code, model in (more or {}).items():
         codes[f"HTTP_{code}"] = model
@@ -147,6 +156,15 @@ def schema(*, query: Any = None, body: Any = None, ok: Any = None, status: int =
         codes[f"HTTP_{code}"] = (ErrorBody, ERROR_DESCRIPTIONS[code])
 
     def decorator(view):
+        extra: dict[str, Any] = {}
+        if optional_body:
+            extra["requestBody.required"] = False
+        if raw_body:
+            extra["requestBody"] = {"required": True, "content": raw_body}
+        if raw_answer:
+            extra[f"responses.{status}.content"] = raw_answer
+        if extra:
+            EXTRA_OPERATION_FIELDS[view.__name__] = extra
         return spec.validate(query=query, json=body, resp=Response(**codes), tags=tuple(tags),
                              deprecated=deprecated, operation_id=view.__name__)(view)
 

@@ -34,16 +34,23 @@ _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _DIGITS = re.compile(r"[0-9]{1,19}")  # ASCII only: str.isdigit() also accepts "²" and "٣"
 
 
+def _drop_null_defaults(schema: dict[str, Any]) -> None:
+    """`x: int = None` means "may be left out", not "may be null": publish no null default for it."""
+    for prop in schema.get("properties", {}).values():
+        if "default" in prop and prop["default"] is None and "anyOf" not in prop and prop.get("type") != "null":
+            del prop["default"]
+
+
 class StrictBody(BaseModel):
     """A JSON request body: no coercion, no unknown field."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra=_drop_null_defaults)
 
 
 class QueryModel(BaseModel):
     """Query-string parameters: unknown ones are refused; values are parsed by the types below."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_drop_null_defaults)
 
 
 class Out(BaseModel):
@@ -104,12 +111,12 @@ def text_for(column: Any, *, min_length: int = 0) -> Any:
 
 
 # --- query strings --------------------------------------------------------------------------
-QId = Annotated[int, BeforeValidator(_id_from_query), Field(ge=1, le=MAX_ID)]
+QId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_id_from_query)]
 QBool = Annotated[bool, BeforeValidator(_bool_from_query)]
 
 
 def q_int(low: int, high: int) -> Any:
-    return Annotated[int, BeforeValidator(_id_from_query), Field(ge=low, le=high)]
+    return Annotated[int, Field(ge=low, le=high), BeforeValidator(_id_from_query)]
 
 
 Cursor = Annotated[str, StringConstraints(max_length=200, pattern=r"^[A-Za-z0-9_-]+$"), Field(
