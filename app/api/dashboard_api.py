@@ -18,6 +18,8 @@ from app.services.core.errors import NotFound, ValidationError
 from app.services.core.permissions import ALL_ROLES
 
 from . import bp, require_credit, require_roles
+from .schemas.dashboard import DashboardOut, DashboardQuery
+from .validation import schema
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -102,6 +104,7 @@ def dashboard_json(d: dashboard_service.Dashboard) -> dict:
 @bp.get("/dashboard")
 @require_roles(*ALL_ROLES)
 @require_credit
+@schema(query=DashboardQuery, ok=DashboardOut, errors=(403, 404))
 def dashboard():
     s = db_session()
     raw = request.args.get("branch_id", "").strip()
