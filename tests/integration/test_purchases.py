@@ -347,7 +347,7 @@ def test_api_change_cancel_and_lookup_by_order(client, services, api_token, bran
     party_id = make_client(services, branch_id, limit="1000.00")
     headers = api_token("crm")
     rid = authorise(services, branch_id, "100.00", order_ref="API-9").reservation.id
-    resp = client.patch(f"/api/v1/credit/reservations/{rid}", headers=headers, json={"amount": 250})
+    resp = client.patch(f"/api/v1/credit/reservations/{rid}", headers=headers, json={"amount": "250"})
     assert resp.get_json()["amount"] == "250.00"
     resp = client.patch(f"/api/v1/credit/reservations/{rid}", headers=headers, json={"amount": "1000.01"})
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "insufficient_credit"
