@@ -15,6 +15,9 @@ from app.services.negativations.eligibility import Criteria, evaluate_party
 from app.services.settings import restriction_reasons
 
 from . import api_actor, bp, json_body, require_credit, require_roles
+from .pagination import make_cursor, read_cursor
+from .schemas import negativations as sch
+from .validation import schema
 
 WRITERS = ("admin", "finance")
 
@@ -89,6 +92,7 @@ def _ids(value, field: str) -> list[int]:
 
 @bp.get("/negativations")
 @require_credit
+@schema(query=sch.NegativationsQuery, ok=sch.NegativationList, errors=(403,))
 def list_negativations():
     stmt = select(Negativation).order_by(Negativation.id.desc())
     status = request.args.get("status")
@@ -99,11 +103,13 @@ def list_negativations():
     for name, col in (
         ("party_id", Negativation.party_id),
         ("branch_id", Negativation.branch_id),
-        ("before_id", Negativation.id),
     ):
         raw = request.args.get(name, "")
         if raw.isdigit():
-            stmt = stmt.where(col < int(raw) if name == "before_id" else col == int(raw))
+            stmt = stmt.where(col == int(raw))
+    before = read_cursor(request.args.get("cursor"))
+    if before is not None:
+        stmt = stmt.where(Negativation.id < before)
     limit = (
         min(500, int(request.args.get("limit", "100"))) if request.args.get("limit", "").isdigit() else 100
     )
@@ -111,7 +117,7 @@ def list_negativations():
     return jsonify(
         {
             "items": [negativation_json(n) for n in rows[:limit]],
-            "next_before_id": rows[limit - 1].id if len(rows) > limit else None,
+            "next_cursor": make_cursor(rows[limit - 1].id) if len(rows) > limit else None,
         }
     )
 
@@ -119,6 +125,7 @@ def list_negativations():
 @bp.post("/negativations")
 @require_roles(*WRITERS)
 @require_credit
+@schema(body=sch.NegativateIn, ok=sch.OutcomeWithNegativation, status=201, errors=(403, 404, 409, 502))
 def create_negativation():
     data = json_body()
     party_id = data.get("party_id")
@@ -139,19 +146,22 @@ def create_negativation():
 
 @bp.get("/negativations/<int:negativation_id>")
 @require_credit
+@schema(ok=sch.NegativationOut, errors=(403, 404))
 def get_negativation(negativation_id: int):
     return jsonify(negativation_json(_get(negativation_id)))
 
 
 @bp.get("/negativations/<int:negativation_id>/events")
 @require_credit
+@schema(ok=sch.EventList, errors=(403, 404))
 def negativation_events(negativation_id: int):
     return jsonify(
         {
             "items": [
                 {"at": e.at.isoformat(), "kind": e.kind, "message": e.message, "actor": e.actor}
                 for e in _get(negativation_id).events
-            ]
+            ],
+            "next_cursor": None,
         }
     )
 
@@ -159,6 +169,7 @@ def negativation_events(negativation_id: int):
 @bp.post("/negativations/removals")
 @require_roles(*WRITERS)
 @require_credit
+@schema(body=sch.RemoveIn, ok=sch.OutcomeList, errors=(403, 404, 409, 502))
 def remove_negativations():
     data = json_body()
     outcomes = neg_service.remove_negativations(
@@ -168,11 +179,12 @@ def remove_negativations():
         str(data.get("reason") or ""),
         note=str(data.get("note") or ""),
     )
-    return jsonify({"items": [_outcome_json(o) for o in outcomes]})
+    return jsonify({"items": [_outcome_json(o) for o in outcomes], "next_cursor": None})
 
 
 @bp.post("/negativations/<int:negativation_id>/sync")
 @require_credit
+@schema(ok=sch.OutcomeWithNegativation, errors=(403, 404, 409, 502))
 def sync_negativation(negativation_id: int):
     outcome = neg_service.refresh_status(services(), api_actor(), negativation_id)
     db_session().rollback()  # end the request snapshot: the service committed in its own sessions
@@ -182,6 +194,7 @@ def sync_negativation(negativation_id: int):
 @bp.post("/negativations/<int:negativation_id>/resend")
 @require_roles(*WRITERS)
 @require_credit
+@schema(body=sch.ResendIn, ok=sch.OutcomeWithNegativation, errors=(403, 404, 409, 502), optional_body=True)
 def resend_negativation(negativation_id: int):
     data = request.get_json(silent=True) or {}
     outcome = neg_service.resend(
@@ -193,15 +206,17 @@ def resend_negativation(negativation_id: int):
 
 @bp.get("/parties/<int:party_id>/restriction-reasons")
 @require_credit
+@schema(query=sch.ReasonsQuery, ok=sch.ReasonList, errors=(403, 404, 502))
 def party_reasons(party_id: int):
     result = restriction_reasons.reasons_for_party(
         services(), party_id, refresh=request.args.get("refresh") == "1"
     )
-    return jsonify({"person_type": result.person_type, "items": result.items})
+    return jsonify({"person_type": result.person_type, "items": result.items, "next_cursor": None})
 
 
 @bp.get("/parties/<int:party_id>/eligibility")
 @require_credit
+@schema(ok=sch.EligibilityList, errors=(403, 404))
 def party_eligibility(party_id: int):
     rows = evaluate_party(db_session(), party_id, Criteria(today_br()))
     return jsonify(
@@ -215,6 +230,7 @@ def party_eligibility(party_id: int):
                     "reason": v.reason,
                 }
                 for t, v in rows
-            ]
+            ],
+            "next_cursor": None,
         }
     )
