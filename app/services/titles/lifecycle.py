@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -310,17 +311,30 @@ def encode_cursor(sort: str, title: Title) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+_CURSOR_ID = re.compile(r"[0-9]{1,19}")
+_CURSOR_AMOUNT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,2})?")
+
+
 def _decode_cursor(sort: str, cursor: str) -> tuple[object, int]:
+    """The keyset position in a cursor made by encode_cursor. A cursor edited by hand (a NaN or
+    "abc" amount, an id past 64 bits) is refused here instead of reaching SQL."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         value, last_id = raw.rsplit("|", 1)
+        if not _CURSOR_ID.fullmatch(last_id) or int(last_id) >= 2**63:
+            raise ValueError(last_id)
         if sort in ("due_date", "issue_date"):
             return dt.date.fromisoformat(value), int(last_id)
         if sort in ("amount", "open_amount"):
+            if not _CURSOR_AMOUNT.fullmatch(value):
+                raise ValueError(value)
             return Decimal(value), int(last_id)
+        if sort == "id" and (not _CURSOR_ID.fullmatch(value) or int(value) >= 2**63):
+            raise ValueError(value)
         return (int(value) if sort == "id" else value), int(last_id)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError("Página inválida; volte para a primeira.", code="invalid_cursor") from exc
+        raise ValidationError("Página inválida; volte para a primeira.", code="invalid_cursor",
+                              field_errors={"cursor": "Use o cursor devolvido pela página anterior."}) from exc
 
 
 def list_titles(
