@@ -34,12 +34,15 @@ from .schemas.common import ErrorBody
 
 API_JSON_MAX_BYTES = 256 * 1024
 MAX_JSON_DEPTH = 16
-COMMON_ERRORS = (400, 401, 413, 415, 422, 429, 500)
+# 404 and 405: an id past 64 bits does not match the route (the URL converter refuses it), so any
+# operation with a path id may answer as an unknown address does.
+COMMON_ERRORS = (400, 401, 404, 405, 413, 415, 422, 429, 500)
 ERROR_DESCRIPTIONS = {
     400: "JSON malformado ou profundo demais",
     401: "Token ausente, inválido ou revogado",
     403: "Perfil sem permissão, ou análise de crédito desativada",
-    404: "Registro não encontrado",
+    404: "Registro ou endereço não encontrado",
+    405: "Método não permitido neste endereço",
     409: "Conflito com o estado atual",
     413: "Corpo grande demais",
     415: "Tipo de conteúdo não aceito",

@@ -34,7 +34,7 @@ class RemovalCategory(Out):
     label: str
     count: int
     amount: MoneyOut
-    late: int
+    late: bool
     alert: bool
 
 
