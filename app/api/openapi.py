@@ -103,7 +103,9 @@ def _tag(path: str) -> str:
 
 def build_document(app: Flask) -> dict[str, Any]:
     with app.app_context():
-        document = copy.deepcopy(spec._generate_spec())  # per app: spectree walks the app's url_map
+        # spectree builds the document once per process (it consumes its nested `$defs` while doing
+        # so, so it cannot build twice); every app has the same /api/v1 routes.
+        document = copy.deepcopy(spec.spec)
     for path, operations in document["paths"].items():
         for operation in operations.values():
             for param in operation.get("parameters", []):
