@@ -49,9 +49,13 @@ def create_app(test_config: dict | None = None, *, services: Services | None = N
 
     from .api import register_api
     from .cli import register_cli
+    from .error_pages import register_error_pages
+    from .routing import register_converters
     from .web import register_web
 
+    register_converters(app)
     register_web(app)
     register_api(app)
     register_cli(app)
+    register_error_pages(app)
     return app

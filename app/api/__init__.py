@@ -16,7 +16,10 @@ from app.services.core.permissions import Capability, allows
 from app.services.settings import api_tokens
 from app.services.settings import switches as app_settings
 
+from .errors import http_error_json
+from .openapi import docs_bp
 from .scopes import NO_SCOPE, scope_for
+from .validation import guard_json_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -44,6 +47,9 @@ def _authenticate():
         # An unlisted route is refused too: a new route must be given a scope before any token reaches it.
         return error(403, "insufficient_scope", f"Este token não tem o escopo necessário ({scope or 'não mapeado'}).",
                      required_scope=scope)
+
+
+bp.before_request(guard_json_body)  # after _authenticate: a stranger's body is never parsed
 
 
 def api_actor() -> Actor:
@@ -93,10 +99,7 @@ def _domain_error(exc: DomainError):
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    messages = {404: "Recurso não encontrado.", 405: "Método não permitido.", 413: "Requisição grande demais.",
-                400: "Requisição inválida."}
-    return error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"),
-                 messages.get(exc.code or 0, exc.description or "Erro."))
+    return http_error_json(exc)
 
 
 def register_api(app: Flask) -> None:
@@ -116,4 +119,6 @@ def register_api(app: Flask) -> None:
     )
 
     csrf.exempt(bp)  # token auth, no cookies: CSRF does not apply
+    csrf.exempt(docs_bp)
     app.register_blueprint(bp)
+    app.register_blueprint(docs_bp)  # no token: the contract and its docs page are public

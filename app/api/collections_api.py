@@ -14,9 +14,11 @@ from app.services.collections.routine import run_branch
 from app.services.collections.run_records import queue_run
 from app.services.core.clock import today_br
 from app.services.core.errors import NotFound, ValidationError
-from app.services.core.pagination import keyset_page
 
 from . import Capability, api_actor, bp, json_body, require, require_credit
+from .pagination import make_cursor, read_cursor
+from .schemas import collections as sch
+from .validation import schema
 
 
 def _policy_json(p) -> dict:
@@ -36,6 +38,7 @@ def _run_json(r: CollectionRun) -> dict:
 
 @bp.get("/collections/policies/<int:branch_id>")
 @require_credit
+@schema(ok=sch.PolicyOut, errors=(403,))
 def get_collection_policy(branch_id: int):
     return jsonify(_policy_json(cp.policy_for(db_session(), branch_id)))
 
@@ -43,6 +46,7 @@ def get_collection_policy(branch_id: int):
 @bp.put("/collections/policies/<int:branch_id>")
 @require_credit
 @require(Capability.MANAGE_SETTINGS)
+@schema(body=sch.PolicyIn, ok=sch.PolicyOut, errors=(403, 404))
 def put_collection_policy(branch_id: int):
     data = json_body()
     s = db_session()
@@ -60,6 +64,7 @@ def put_collection_policy(branch_id: int):
 @bp.post("/collections/runs")
 @require_credit
 @require(Capability.RUN_COLLECTIONS)
+@schema(body=sch.RunIn, ok=sch.RunOut, status=202, more={200: sch.RunOut}, errors=(403, 404, 409))
 def create_collection_run():
     data = json_body()
     branch_id = data.get("branch_id")
@@ -75,28 +80,37 @@ def create_collection_run():
 
 @bp.get("/collections/runs")
 @require_credit
+@schema(query=sch.RunsQuery, ok=sch.RunList, errors=(403,))
 def list_collection_runs():
     reap_dead_runs(db_session())  # a run whose process is gone is listed as "interrupted" (committed with the request)
-    stmt = select(CollectionRun).order_by(CollectionRun.id.desc()).limit(bounded_int("limit", 50, lo=1, hi=200))
+    limit = bounded_int("limit", 50, lo=1, hi=200)
+    stmt = select(CollectionRun).order_by(CollectionRun.id.desc()).limit(limit + 1)
     if request.args.get("branch_id", type=int):
         stmt = stmt.where(CollectionRun.branch_id == request.args.get("branch_id", type=int))
-    return jsonify({"items": [_run_json(r) for r in db_session().scalars(stmt)]})
+    before = read_cursor(request.args.get("cursor"))
+    if before is not None:
+        stmt = stmt.where(CollectionRun.id < before)
+    rows = db_session().scalars(stmt).all()
+    return jsonify({"items": [_run_json(r) for r in rows[:limit]],
+                    "next_cursor": make_cursor(rows[limit - 1].id) if len(rows) > limit else None})
 
 
 @bp.get("/collections/runs/<int:run_id>")
 @require_credit
+@schema(query=sch.RunItemsQuery, ok=sch.RunDetail, errors=(403, 404))
 def get_collection_run(run_id: int):
     s = db_session()
     reap_dead_runs(s)  # committed with the request
     run = s.get(CollectionRun, run_id)
     if run is None:
         raise NotFound("Execução não encontrada.")
-    after = request.args.get("after", 0, type=int)
-    items, more = keyset_page(s, select(CollectionRunItem).where(CollectionRunItem.run_id == run_id),
-                              (CollectionRunItem.id,), position=(after,), limit=500)
+    after = read_cursor(request.args.get("cursor")) or 0
+    items = s.scalars(select(CollectionRunItem).where(CollectionRunItem.run_id == run_id,
+                                                      CollectionRunItem.id > after)
+                      .order_by(CollectionRunItem.id).limit(500)).all()
     body = _run_json(run)
     body["items"] = [{"id": i.id, "action": i.action, "title_id": i.title_id, "party_id": i.party_id,
                       "negativation_id": i.negativation_id, "reason_code": i.reason_code, "message": i.message}
                      for i in items]
-    body["next_after"] = items[-1].id if more else None
+    body["next_cursor"] = make_cursor(items[-1].id) if len(items) == 500 else None
     return jsonify(body)

@@ -22,6 +22,9 @@ from app.services.core.privacy import document_for
 from integrations.commerce.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 from . import Capability, api_actor, bp, error, require
+from .pagination import make_cursor, read_cursor
+from .schemas import commerce as sch
+from .validation import schema
 
 XML_TYPES = {"application/xml", "text/xml"}
 DEFAULT_MAX_XML_BYTES = 10 * 1024 * 1024
@@ -49,6 +52,7 @@ def branch_from_request(session) -> int:
 
 @bp.post("/commerce/customers")
 @require(Capability.IMPORT_CUSTOMERS)
+@schema(query=sch.CustomersQuery, ok=sch.ImportOut, errors=(403, 404), raw_body=sch.XML_BODY)
 def receive_customers():
     if request.mimetype not in XML_TYPES:
         return error(415, "unsupported_media_type", "Envie o XML com Content-Type application/xml.")
@@ -84,16 +88,21 @@ def update_json(u) -> dict:
 
 @bp.get("/commerce/updates")
 @require(Capability.VIEW_CREDIT)
+@schema(query=sch.UpdatesQuery, ok=sch.UpdateList, errors=(403,))
 def list_updates():
     status = request.args.get("status") or None
     party = request.args.get("party_id", "")
+    limit, offset = request.args.get("limit", 200, type=int), read_cursor(request.args.get("cursor")) or 0
     rows = commerce_outbox.list_updates(db_session(), status=status,
-                                        party_id=int(party) if party.isdigit() else None, limit=200)
-    return jsonify({"items": [update_json(u) for u in rows]})
+                                        party_id=int(party) if party.isdigit() else None, limit=limit + 1,
+                                        offset=offset)
+    return jsonify({"items": [update_json(u) for u in rows[:limit]],
+                    "next_cursor": make_cursor(offset + limit) if len(rows) > limit else None})
 
 
 @bp.post("/commerce/updates/<int:update_id>/retry")
 @require(Capability.MANAGE_CREDIT)
+@schema(ok=sch.UpdateOut, errors=(403, 404, 409))
 def retry_update(update_id: int):
     s = db_session()
     row = commerce_outbox.retry_update(s, api_actor(), update_id)

@@ -1,6 +1,6 @@
 """API: purchase authorisation, reservations and settlement, credit accounts (limit, status, CSV).
 
-Amounts are strings ("1234.56") or JSON numbers (read as Decimal, never float).
+Amounts are strings ("1234.56"); the schemas in app/api/schemas/credit.py refuse JSON numbers.
 """
 
 from __future__ import annotations
@@ -19,6 +19,13 @@ from app.services.credit import accounts as credit_accounts
 from app.services.credit import purchases
 
 from . import Capability, api_actor, bp, require
+from .pagination import make_cursor, read_cursor
+from .schemas import credit as sch
+from .validation import schema
+
+READERS = ("admin", "finance", "crm", "viewer")
+OPERATORS = ("admin", "finance", "crm")  # the platform's integration user is usually "crm"
+MANAGERS = ("admin", "finance")
 
 
 def body() -> dict:
@@ -61,6 +68,7 @@ def account_json(session, party) -> dict:
 
 @bp.post("/credit/authorizations")
 @require(Capability.AUTHORISE_PURCHASES)
+@schema(body=sch.AuthorizeIn, ok=sch.AuthorizeOut, errors=(403, 404, 409))
 def authorize():
     data = body()
     s = db_session()
@@ -78,25 +86,31 @@ def authorize():
 
 @bp.get("/credit/reservations")
 @require(Capability.READ)
+@schema(query=sch.ReservationsQuery, ok=sch.ReservationList, errors=(403, 404))
 def list_reservations():
     s = db_session()
     if request.args.get("order_ref") and request.args.get("branch_id", "").isdigit():
         return jsonify({"items": [reservation_json(purchases.find_reservation(
-            s, int(request.args["branch_id"]), request.args["order_ref"]))]})
+            s, int(request.args["branch_id"]), request.args["order_ref"]))], "next_cursor": None})
     branch = request.args.get("branch_id", "")
+    limit, offset = request.args.get("limit", 200, type=int), read_cursor(request.args.get("cursor")) or 0
     rows = purchases.list_reservations(s, status=request.args.get("status") or None,
-                                       branch_id=int(branch) if branch.isdigit() else None, limit=200)
-    return jsonify({"items": [reservation_json(r) for r in rows]})
+                                       branch_id=int(branch) if branch.isdigit() else None, limit=limit + 1,
+                                       offset=offset)
+    return jsonify({"items": [reservation_json(r) for r in rows[:limit]],
+                    "next_cursor": make_cursor(offset + limit) if len(rows) > limit else None})
 
 
 @bp.get("/credit/reservations/<int:reservation_id>")
 @require(Capability.READ)
+@schema(ok=sch.ReservationOut, errors=(403, 404))
 def get_reservation(reservation_id: int):
     return jsonify(reservation_json(purchases.get_reservation(db_session(), reservation_id)))
 
 
 @bp.patch("/credit/reservations/<int:reservation_id>")
 @require(Capability.AUTHORISE_PURCHASES)
+@schema(body=sch.AmountIn, ok=sch.ReservationOut, errors=(403, 404, 409))
 def change_reservation(reservation_id: int):
     data = body()
     s = db_session()
@@ -106,6 +120,7 @@ def change_reservation(reservation_id: int):
 
 @bp.post("/credit/reservations/<int:reservation_id>/settle")
 @require(Capability.AUTHORISE_PURCHASES)
+@schema(body=sch.SettleIn, ok=sch.ReservationOut, errors=(403, 404, 409))
 def settle_reservation(reservation_id: int):
     data = body()
     invoice_date = None
@@ -123,6 +138,7 @@ def settle_reservation(reservation_id: int):
 
 @bp.post("/credit/reservations/<int:reservation_id>/cancel")
 @require(Capability.AUTHORISE_PURCHASES)
+@schema(body=sch.ReasonIn, ok=sch.ReservationOut, errors=(403, 404, 409))
 def cancel_reservation(reservation_id: int):
     data = body()
     s = db_session()
@@ -141,21 +157,25 @@ def _party(session, party_id: int):
 
 @bp.get("/credit/accounts")
 @require(Capability.READ)
+@schema(query=sch.AccountsQuery, ok=sch.AccountList, errors=(403,))
 def list_accounts():
     branch = request.args.get("branch_id", "")
+    limit, offset = request.args.get("limit", 200, type=int), read_cursor(request.args.get("cursor")) or 0
     rows = credit_account_list.search_accounts(
         db_session(), q=request.args.get("q", ""), branch_id=int(branch) if branch.isdigit() else None,
         status=request.args.get("status") or None, sort=request.args.get("sort", "name"),
-        descending=request.args.get("order") == "desc", limit=200)
+        descending=request.args.get("order") == "desc", limit=limit + 1, offset=offset)
     return jsonify({"items": [{"party_id": r.party_id, "name": r.name,
                                "document": document_for(g.api_user.role, r.document, formatted=False),
                                "status": r.status,
                                "branch": r.branch_name, "limit": str(r.limit), "used": str(r.used),
-                               "available": str(r.available)} for r in rows]})
+                               "available": str(r.available)} for r in rows[:limit]],
+                    "next_cursor": make_cursor(offset + limit) if len(rows) > limit else None})
 
 
 @bp.get("/credit/accounts/<int:party_id>")
 @require(Capability.READ)
+@schema(ok=sch.AccountOut, errors=(403, 404))
 def get_account(party_id: int):
     s = db_session()
     return jsonify(account_json(s, _party(s, party_id)))
@@ -163,6 +183,7 @@ def get_account(party_id: int):
 
 @bp.put("/credit/accounts/<int:party_id>/limit")
 @require(Capability.MANAGE_CREDIT)
+@schema(body=sch.LimitIn, ok=sch.AccountOut, errors=(403, 404, 409))
 def put_limit(party_id: int):
     data = body()
     s = db_session()
@@ -173,6 +194,7 @@ def put_limit(party_id: int):
 
 @bp.put("/credit/accounts/<int:party_id>/status")
 @require(Capability.MANAGE_CREDIT)
+@schema(body=sch.StatusIn, ok=sch.AccountOut, errors=(403, 404, 409))
 def put_status(party_id: int):
     data = body()
     s = db_session()
@@ -183,6 +205,7 @@ def put_status(party_id: int):
 
 @bp.post("/credit/accounts/<int:party_id>/resend")
 @require(Capability.MANAGE_CREDIT)
+@schema(ok=sch.ResendOut, status=202, errors=(403, 404, 409))
 def resend(party_id: int):
     s = db_session()
     row = credit_accounts.resend_limit(s, api_actor(), party_id)
@@ -191,6 +214,7 @@ def resend(party_id: int):
 
 @bp.get("/credit/accounts.csv")
 @require(Capability.READ)
+@schema(query=sch.ExportQuery, errors=(403,), raw_answer=sch.CSV)
 def export_accounts():
     branch = request.args.get("branch_id", "")
     rows = credit_account_list.export_csv_streamed(
@@ -202,6 +226,7 @@ def export_accounts():
 
 @bp.post("/credit/accounts/import")
 @require(Capability.MANAGE_CREDIT)
+@schema(query=sch.ImportQuery, ok=sch.ImportCsvOut, errors=(403,), raw_body=sch.CSV)
 def import_accounts():
     branch = request.args.get("branch_id", "")
     s = db_session()

@@ -20,6 +20,8 @@ from app.services.crm import parties as party_service
 from app.services.crm.search import PartyFilter, list_parties
 
 from . import Capability, api_actor, bp, json_body, require, require_credit
+from .schemas import crm as sch
+from .validation import schema
 
 KINDS = {"leads": "lead", "prospects": "prospect", "clients": "client"}
 KIND_PATH = "<any(leads,prospects,clients):kind>"
@@ -110,16 +112,19 @@ def _int_arg(name: str) -> int | None:
 
 
 @bp.get(f"/{KIND_PATH}")
+@schema(query=sch.PartiesQuery, ok=sch.PartyList)
 def list_kind(kind: str):
     flt = PartyFilter(stage=KINDS[kind], q=request.args.get("q", ""), branch_id=_int_arg("branch_id"),
                       status=request.args.get("status") or None, sort=request.args.get("sort", "recent"))
     limit = min(200, max(1, _int_arg("limit") or 50))
-    page = list_parties(db_session(), flt, cursor=request.args.get("after"), limit=limit)
+    cursor = request.args.get("cursor") or request.args.get("after")  # after: the deprecated name
+    page = list_parties(db_session(), flt, cursor=cursor, limit=limit)
     return jsonify({"items": [party_json(p) for p in page.items], "next_cursor": page.next_cursor})
 
 
 @bp.post(f"/{KIND_PATH}")
 @require(Capability.EDIT_PARTIES)
+@schema(body=sch.PartyCreate, ok=sch.PartyOut, status=201, errors=(403, 404, 409))
 def create_kind(kind: str):
     s = db_session()
     party = party_service.create_party(s, api_actor(), _party_input(json_body()), stage=KINDS[kind])
@@ -127,12 +132,14 @@ def create_kind(kind: str):
 
 
 @bp.get(f"/{KIND_PATH}/<int:party_id>")
+@schema(ok=sch.PartyOut, errors=(404,))
 def get_kind(kind: str, party_id: int):
     return jsonify(party_json(party_service.get_party(db_session(), party_id, stage=KINDS[kind])))
 
 
 @bp.route(f"/{KIND_PATH}/<int:party_id>", methods=["PUT", "PATCH"])
 @require(Capability.EDIT_PARTIES)
+@schema(body=sch.PartyUpdate, ok=sch.PartyOut, errors=(403, 404, 409))
 def update_kind(kind: str, party_id: int):
     s = db_session()
     current = party_service.get_party(s, party_id, stage=KINDS[kind])
@@ -142,6 +149,7 @@ def update_kind(kind: str, party_id: int):
 
 @bp.delete(f"/{KIND_PATH}/<int:party_id>")
 @require(Capability.EDIT_PARTIES)
+@schema(ok=None, status=204, errors=(403, 404, 409))
 def delete_kind(kind: str, party_id: int):
     s = db_session()
     party_service.get_party(s, party_id, stage=KINDS[kind])
@@ -151,6 +159,7 @@ def delete_kind(kind: str, party_id: int):
 
 @bp.post("/<any(leads,prospects):kind>/<int:party_id>/convert")
 @require(Capability.EDIT_PARTIES)
+@schema(ok=sch.PartyOut, errors=(403, 404, 409))
 def convert_kind(kind: str, party_id: int):
     s = db_session()
     party_service.get_party(s, party_id, stage=KINDS[kind])
@@ -166,13 +175,15 @@ def _contact_input(data: dict, current: Contact | None = None) -> party_service.
 
 
 @bp.get("/parties/<int:party_id>/contacts")
+@schema(ok=sch.ContactList, errors=(404,))
 def list_contacts(party_id: int):
     party = party_service.get_party(db_session(), party_id)
-    return jsonify({"items": [contact_json(c) for c in party.contacts]})
+    return jsonify({"items": [contact_json(c) for c in party.contacts], "next_cursor": None})
 
 
 @bp.post("/parties/<int:party_id>/contacts")
 @require(Capability.EDIT_PARTIES)
+@schema(body=sch.ContactCreate, ok=sch.ContactOut, status=201, errors=(403, 404, 409))
 def create_contact(party_id: int):
     s = db_session()
     contact = party_service.add_contact(s, api_actor(), party_id, _contact_input(json_body()))
@@ -181,6 +192,7 @@ def create_contact(party_id: int):
 
 @bp.route("/parties/<int:party_id>/contacts/<int:contact_id>", methods=["PUT", "PATCH"])
 @require(Capability.EDIT_PARTIES)
+@schema(body=sch.ContactUpdate, ok=sch.ContactOut, errors=(403, 404, 409))
 def update_contact(party_id: int, contact_id: int):
     s = db_session()
     current = party_service.get_contact(s, party_id, contact_id)
@@ -191,6 +203,7 @@ def update_contact(party_id: int, contact_id: int):
 
 @bp.delete("/parties/<int:party_id>/contacts/<int:contact_id>")
 @require(Capability.EDIT_PARTIES)
+@schema(ok=None, status=204, errors=(403, 404, 409))
 def delete_contact(party_id: int, contact_id: int):
     s = db_session()
     party_service.delete_contact(s, api_actor(), party_id, contact_id)
@@ -208,15 +221,18 @@ def _fresh(consultation_id: int) -> Consultation:
 
 @bp.get("/parties/<int:party_id>/consultations")
 @require_credit
+@schema(ok=sch.ConsultationList, errors=(403, 404))
 def list_consultations(party_id: int):
     s = db_session()
     party_service.get_party(s, party_id)
-    return jsonify({"items": [consultation_json(c) for c in history(s, party_id)]})
+    return jsonify({"items": [consultation_json(c) for c in history(s, party_id)], "next_cursor": None})
 
 
 @bp.post("/parties/<int:party_id>/consultations")
 @require_credit
 @require(Capability.CONSULT)
+@schema(body=sch.ConsultIn, ok=sch.ConsultationOut, status=201, more={200: sch.ConsultationOut},
+        errors=(403, 404, 409, 502), optional_body=True)
 def create_consultation(party_id: int):
     data = json_body()
     contact_id = data.get("contact_id")
@@ -234,6 +250,7 @@ def create_consultation(party_id: int):
 
 @bp.get("/consultations/<int:consultation_id>")
 @require_credit
+@schema(ok=sch.ConsultationOut, errors=(403, 404))
 def get_consultation(consultation_id: int):
     return jsonify(consultation_json(_fresh(consultation_id)))
 
@@ -241,6 +258,7 @@ def get_consultation(consultation_id: int):
 @bp.post("/consultations/<int:consultation_id>/retry")
 @require_credit
 @require(Capability.CONSULT)
+@schema(ok=sch.ConsultationOut, status=201, more={200: sch.ConsultationOut}, errors=(403, 404, 409, 502))
 def retry(consultation_id: int):
     """Repeat a failed, uncertain or interrupted consultation. An uncertain one inside the reuse
     window needs `{"confirm_possible_charge": true}` (else 409 consultation_possible_charge)."""
@@ -256,6 +274,7 @@ def retry(consultation_id: int):
 @bp.post("/consultations/<int:consultation_id>/decision")
 @require_credit
 @require(Capability.DECIDE_CREDIT)
+@schema(body=sch.DecisionIn, ok=sch.ConsultationOut, errors=(403, 404, 409))
 def decide(consultation_id: int):
     data = json_body()
     limit = data.get("credit_limit")

@@ -17,6 +17,8 @@ from app.services.core.clock import today_br
 from app.services.core.errors import NotFound, ValidationError
 
 from . import Capability, bp, require, require_credit
+from .schemas.dashboard import DashboardOut, DashboardQuery
+from .validation import schema
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -101,6 +103,7 @@ def dashboard_json(d: dashboard_service.Dashboard) -> dict:
 @bp.get("/dashboard")
 @require(Capability.READ)
 @require_credit
+@schema(query=DashboardQuery, ok=DashboardOut, errors=(403, 404))
 def dashboard():
     s = db_session()
     raw = request.args.get("branch_id", "").strip()

@@ -19,6 +19,11 @@ from app.services.settings import restriction_reasons
 from app.services.titles import manual_removal
 
 from . import Capability, api_actor, bp, json_body, require, require_credit
+from .pagination import make_cursor, read_cursor
+from .schemas import negativations as sch
+from .validation import schema
+
+WRITERS = ("admin", "finance")
 
 
 def negativation_json(n: Negativation) -> dict:
@@ -91,6 +96,7 @@ def _ids(value, field: str) -> list[int]:
 
 @bp.get("/negativations")
 @require_credit
+@schema(query=sch.NegativationsQuery, ok=sch.NegativationList, errors=(403,))
 def list_negativations():
     status = request.args.get("status")
     if status and status not in NEGATIVATION_STATUS_LABELS:
@@ -103,14 +109,16 @@ def list_negativations():
     limit = bounded_int("limit", 100, lo=1, hi=500)
     page = listing.list_negativations(
         db_session(), status=status or None, party_id=int_arg("party_id"), branch_id=int_arg("branch_id"),
-        before_id=int_arg("before_id"), limit=limit,
+        before_id=read_cursor(request.args.get("cursor")), limit=limit,
     )
-    return jsonify({"items": [negativation_json(n) for n in page.items], "next_before_id": page.next_before_id})
+    return jsonify({"items": [negativation_json(n) for n in page.items],
+                    "next_cursor": make_cursor(page.next_before_id) if page.next_before_id else None})
 
 
 @bp.post("/negativations")
 @require(Capability.NEGATIVATE)
 @require_credit
+@schema(body=sch.NegativateIn, ok=sch.OutcomeWithNegativation, status=201, errors=(403, 404, 409, 502))
 def create_negativation():
     data = json_body()
     party_id = data.get("party_id")
@@ -133,19 +141,22 @@ def create_negativation():
 
 @bp.get("/negativations/<int:negativation_id>")
 @require_credit
+@schema(ok=sch.NegativationOut, errors=(403, 404))
 def get_negativation(negativation_id: int):
     return jsonify(negativation_json(_get(negativation_id)))
 
 
 @bp.get("/negativations/<int:negativation_id>/events")
 @require_credit
+@schema(ok=sch.EventList, errors=(403, 404))
 def negativation_events(negativation_id: int):
     return jsonify(
         {
             "items": [
                 {"at": e.at.isoformat(), "kind": e.kind, "message": e.message, "actor": e.actor}
                 for e in _get(negativation_id).events
-            ]
+            ],
+            "next_cursor": None,
         }
     )
 
@@ -153,6 +164,7 @@ def negativation_events(negativation_id: int):
 @bp.post("/negativations/removals")
 @require(Capability.NEGATIVATE)
 @require_credit
+@schema(body=sch.RemoveIn, ok=sch.OutcomeList, errors=(403, 404, 409, 502))
 def remove_negativations():
     data = json_body()
     outcomes = manual_removal.remove_by_hand(
@@ -162,11 +174,12 @@ def remove_negativations():
         str(data.get("reason") or ""),
         note=str(data.get("note") or ""),
     )
-    return jsonify({"items": [_outcome_json(o) for o in outcomes]})
+    return jsonify({"items": [_outcome_json(o) for o in outcomes], "next_cursor": None})
 
 
 @bp.post("/negativations/<int:negativation_id>/sync")
 @require_credit
+@schema(ok=sch.OutcomeWithNegativation, errors=(403, 404, 409, 502))
 def sync_negativation(negativation_id: int):
     outcome = neg_outbox.refresh_status(services(), api_actor(), negativation_id)
     end_snapshot()  # the service committed in sessions of its own: read what it wrote
@@ -176,6 +189,7 @@ def sync_negativation(negativation_id: int):
 @bp.post("/negativations/<int:negativation_id>/resend")
 @require(Capability.NEGATIVATE)
 @require_credit
+@schema(body=sch.ResendIn, ok=sch.OutcomeWithNegativation, errors=(403, 404, 409, 502), optional_body=True)
 def resend_negativation(negativation_id: int):
     data = request.get_json(silent=True) or {}
     outcome = neg_inclusion.resend(
@@ -187,15 +201,17 @@ def resend_negativation(negativation_id: int):
 
 @bp.get("/parties/<int:party_id>/restriction-reasons")
 @require_credit
+@schema(query=sch.ReasonsQuery, ok=sch.ReasonList, errors=(403, 404, 502))
 def party_reasons(party_id: int):
     result = restriction_reasons.reasons_for_party(
         services(), party_id, refresh=request.args.get("refresh") == "1"
     )
-    return jsonify({"person_type": result.person_type, "items": result.items})
+    return jsonify({"person_type": result.person_type, "items": result.items, "next_cursor": None})
 
 
 @bp.get("/parties/<int:party_id>/eligibility")
 @require_credit
+@schema(ok=sch.EligibilityList, errors=(403, 404))
 def party_eligibility(party_id: int):
     rows = evaluate_party(db_session(), party_id, Criteria(today_br()))
     return jsonify(
@@ -209,6 +225,7 @@ def party_eligibility(party_id: int):
                     "reason": v.reason,
                 }
                 for t, v in rows
-            ]
+            ],
+            "next_cursor": None,
         }
     )

@@ -10,6 +10,8 @@ from app.services.settings import branches
 from app.services.settings import switches as app_settings
 
 from . import Capability, api_actor, bp, json_body, require
+from .schemas import settings as sch
+from .validation import schema
 
 
 def branch_json(b) -> dict:
@@ -18,6 +20,7 @@ def branch_json(b) -> dict:
 
 
 @bp.get("/me")
+@schema(ok=sch.MeOut)
 def me():
     u = g.api_user
     token = g.api_token
@@ -28,8 +31,9 @@ def me():
 
 
 @bp.get("/branches")
+@schema(ok=sch.BranchList)
 def list_branches():
-    return jsonify({"items": [branch_json(b) for b in branches.list_branches(db_session())]})
+    return jsonify({"items": [branch_json(b) for b in branches.list_branches(db_session())], "next_cursor": None})
 
 
 def _branch_input(data: dict) -> branches.BranchInput:
@@ -41,6 +45,7 @@ def _branch_input(data: dict) -> branches.BranchInput:
 
 @bp.post("/branches")
 @require(Capability.MANAGE_SETTINGS)
+@schema(body=sch.BranchIn, ok=sch.BranchOut, status=201, errors=(403, 404, 409))
 def create_branch():
     s = db_session()
     b = branches.save_branch(s, api_actor(), _branch_input(json_body()))
@@ -49,6 +54,7 @@ def create_branch():
 
 @bp.put("/branches/<int:branch_id>")
 @require(Capability.MANAGE_SETTINGS)
+@schema(body=sch.BranchIn, ok=sch.BranchOut, errors=(403, 404, 409))
 def update_branch(branch_id: int):
     s = db_session()
     b = branches.save_branch(s, api_actor(), _branch_input(json_body()), branch_id=branch_id)
@@ -56,12 +62,14 @@ def update_branch(branch_id: int):
 
 
 @bp.get("/settings/credit-analysis")
+@schema(ok=sch.SwitchOut)
 def get_credit_analysis():
     return jsonify({"enabled": app_settings.credit_analysis_enabled(db_session())})
 
 
 @bp.put("/settings/credit-analysis")
 @require(Capability.MANAGE_SETTINGS)
+@schema(body=sch.SwitchIn, ok=sch.SwitchOut, errors=(403,))
 def put_credit_analysis():
     data = json_body()
     if not isinstance(data.get("enabled"), bool):

@@ -15,6 +15,10 @@ from app.services.titles import manual_removal
 from app.services.titles import payments as payment_service
 
 from . import Capability, api_actor, bp, json_body, require
+from .schemas import titles as sch
+from .validation import schema
+
+WRITERS = ("admin", "finance")
 
 
 def title_json(t: Title, today=None, negativation_id: int | None = None) -> dict:
@@ -69,6 +73,7 @@ def _int_arg(name: str) -> int | None:
 
 
 @bp.get("/titles")
+@schema(query=sch.TitlesQuery, ok=sch.TitleList)
 def list_titles():
     flt = title_service.TitleFilter(
         branch_id=_int_arg("branch_id"),
@@ -102,6 +107,7 @@ def _get(title_id: int) -> Title:
 
 
 @bp.get("/titles/<int:title_id>")
+@schema(ok=sch.TitleDetail, errors=(404,))
 def get_title(title_id: int):
     s = db_session()
     title = _get(title_id)
@@ -131,6 +137,7 @@ def _input(data: dict, origin: str = "api") -> title_service.TitleInput:
 
 @bp.post("/titles")
 @require(Capability.MANAGE_TITLES)
+@schema(body=sch.TitleCreate, ok=sch.TitleOut, status=201, errors=(403, 404, 409))
 def create_title():
     s = db_session()
     title = title_service.create_title(s, api_actor(), _input(json_body()))
@@ -139,6 +146,7 @@ def create_title():
 
 @bp.put("/titles/<int:title_id>")
 @require(Capability.MANAGE_TITLES)
+@schema(body=sch.TitleUpdate, ok=sch.TitleOut, errors=(403, 404, 409))
 def update_title(title_id: int):
     s = db_session()
     title = _get(title_id)
@@ -172,6 +180,7 @@ def _removals_after_commit(removal_ids: list[int]) -> list[dict]:
 
 @bp.post("/titles/<int:title_id>/cancel")
 @require(Capability.MANAGE_TITLES)
+@schema(body=sch.CancelIn, ok=sch.TitleWithRemovals, errors=(403, 404, 409), optional_body=True)
 def cancel_title(title_id: int):
     s = db_session()
     removal = title_service.cancel_title(s, api_actor(), title_id, str(_optional_body().get("reason") or ""))
@@ -180,6 +189,7 @@ def cancel_title(title_id: int):
 
 @bp.post("/titles/<int:title_id>/renegotiate")
 @require(Capability.MANAGE_TITLES)
+@schema(body=sch.RenegotiateIn, ok=sch.TitleWithRemovals, errors=(403, 404, 409), optional_body=True)
 def renegotiate_title(title_id: int):
     s = db_session()
     removal = title_service.renegotiate_title(
@@ -190,6 +200,7 @@ def renegotiate_title(title_id: int):
 
 @bp.post("/titles/<int:title_id>/dispute")
 @require(Capability.MANAGE_TITLES)
+@schema(body=sch.DisputeIn, ok=sch.TitleOut, errors=(403, 404, 409))
 def dispute_title(title_id: int):
     data = json_body()
     s = db_session()
@@ -210,12 +221,14 @@ def release_hold(title_id: int):
 
 
 @bp.get("/titles/<int:title_id>/payments")
+@schema(ok=sch.PaymentList, errors=(404,))
 def list_payments(title_id: int):
-    return jsonify({"items": [payment_json(p) for p in _get(title_id).payments]})
+    return jsonify({"items": [payment_json(p) for p in _get(title_id).payments], "next_cursor": None})
 
 
 @bp.post("/titles/<int:title_id>/payments")
 @require(Capability.MANAGE_TITLES)
+@schema(body=sch.PaymentIn, ok=sch.PaymentResult, status=201, errors=(403, 404, 409))
 def create_payment(title_id: int):
     data = json_body()
     s = db_session()

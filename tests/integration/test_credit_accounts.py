@@ -245,7 +245,7 @@ def test_api_accounts(client, services, api_token, branch_id):
                       json={"status": "APV", "reason": "api"})
     assert resp.status_code == 403
     resp = client.put(f"/api/v1/credit/accounts/{party_id}/status", headers=api_token("admin"),
-                      json={"status": "apv", "reason": "api"})
+                      json={"status": "APV", "reason": "api"})
     assert resp.get_json()["status"] == "APV"
     resp = client.post(f"/api/v1/credit/accounts/{party_id}/resend", headers=api_token("finance"))
     assert resp.status_code == 202

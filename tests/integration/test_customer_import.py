@@ -193,7 +193,7 @@ def test_oversized_body_content_type_auth_and_branch(post, app, client, api_toke
     assert resp.status_code == 413 and resp.get_json()["error"]["code"] == "body_too_large"
     app.config["COMMERCE_XML_MAX_BYTES"] = 10 * 1024 * 1024
     assert post(batch_xml(1, 1), extra={"Content-Type": "application/json"}).status_code == 415
-    assert post(batch_xml(1, 1), query="x=1").get_json()["error"]["code"] == "branch_required"
+    assert post(batch_xml(1, 1), query="branch_cnpj=").get_json()["error"]["code"] == "branch_required"
     assert post(batch_xml(1, 1), query="branch=999").status_code == 404
     assert post(batch_xml(1, 1), query="branch_cnpj=11.222.333/0001-81").get_json()["created"] == 1
     assert client.post(URL + "?branch=1", data=batch_xml(1, 1), headers=HEADERS).status_code == 401

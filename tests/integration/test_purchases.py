@@ -293,7 +293,8 @@ def test_expired_reservation_stops_counting_and_cannot_be_settled(services, bran
 def test_api_authorisation_and_settlement(client, services, api_token, branch_id):
     make_client(services, branch_id, limit="1000.00")
     headers = api_token("crm")
-    raw = f'{{"branch_id": {branch_id}, "document": "529.982.247-25", "amount": 1200.5, "method": "boleto_faturado"}}'
+    raw = (f'{{"branch_id": {branch_id}, "document": "529.982.247-25", "amount": "1200.50", '
+           '"method": "boleto_faturado"}')
     resp = client.post("/api/v1/credit/authorizations", headers=headers, data=raw, content_type="application/json")
     assert resp.status_code == 200
     assert resp.get_json()["code"] == "insufficient_credit"
@@ -347,7 +348,7 @@ def test_api_change_cancel_and_lookup_by_order(client, services, api_token, bran
     party_id = make_client(services, branch_id, limit="1000.00")
     headers = api_token("crm")
     rid = authorise(services, branch_id, "100.00", order_ref="API-9").reservation.id
-    resp = client.patch(f"/api/v1/credit/reservations/{rid}", headers=headers, json={"amount": 250})
+    resp = client.patch(f"/api/v1/credit/reservations/{rid}", headers=headers, json={"amount": "250"})
     assert resp.get_json()["amount"] == "250.00"
     resp = client.patch(f"/api/v1/credit/reservations/{rid}", headers=headers, json={"amount": "1000.01"})
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "insufficient_credit"

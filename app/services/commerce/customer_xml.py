@@ -60,6 +60,15 @@ class XmlRejected(ValidationError):
         super().__init__(message, code=code)
 
 
+class XmlUnreadable(XmlRejected):
+    """The bytes cannot be read as XML at all (an encoding the parser does not know): a 400."""
+
+    http_status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message, code="unsupported_encoding")
+
+
 class BodyTooLarge(DomainError):
     code = "body_too_large"
     http_status = 413
@@ -224,6 +233,8 @@ def iter_customers(source, *, max_bytes: int | None = None, on_progress: Callabl
     except DefusedXmlException as exc:
         raise XmlRejected("XML recusado: DTD, entidades e referências externas não são permitidas.",
                           code="forbidden_xml") from exc
+    except (LookupError, ValueError) as exc:  # expat: an unknown or multi-byte `encoding` declaration
+        raise XmlUnreadable("Codificação do XML não suportada; envie em UTF-8 ou ISO-8859-1.") from exc
     if not target.seen_root:
         raise XmlRejected("XML vazio.", code="malformed_xml")
 

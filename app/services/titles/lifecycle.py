@@ -8,6 +8,7 @@ keyset pagination (an opaque cursor of the sort value and the id) over indexed c
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -324,18 +325,30 @@ def encode_cursor(sort: str, title: Title) -> str:
     return encode_position([value.isoformat() if isinstance(value, dt.date) else str(value), title.id])
 
 
+_CURSOR_ID = re.compile(r"[0-9]{1,19}")
+_CURSOR_AMOUNT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,2})?")
+
+
 def _decode_cursor(sort: str, cursor: str) -> tuple[object, int]:
+    """The keyset position in a cursor made by encode_cursor. A cursor edited by hand (a NaN or
+    "abc" amount, an id past 64 bits) is refused here instead of reaching SQL."""
     try:
         value, last_id = decode_position(cursor)
-        if not isinstance(value, str) or not isinstance(last_id, int):
+        if not isinstance(value, str) or not isinstance(last_id, int) or isinstance(last_id, bool) \
+                or not 0 < last_id < 2**63:
             raise ValueError(cursor)
         if sort in ("due_date", "issue_date"):
             return dt.date.fromisoformat(value), last_id
         if sort in ("amount", "open_amount"):
+            if not _CURSOR_AMOUNT.fullmatch(value):
+                raise ValueError(value)
             return Decimal(value), last_id
+        if sort == "id" and (not _CURSOR_ID.fullmatch(value) or int(value) >= 2**63):
+            raise ValueError(value)
         return (int(value) if sort == "id" else value), last_id
-    except (ValueError, ArithmeticError) as exc:
-        raise ValidationError("Página inválida; volte para a primeira.", code="invalid_cursor") from exc
+    except (ValueError, ArithmeticError, UnicodeDecodeError) as exc:
+        raise ValidationError("Página inválida; volte para a primeira.", code="invalid_cursor",
+                              field_errors={"cursor": "Use o cursor devolvido pela página anterior."}) from exc
 
 
 def list_titles(

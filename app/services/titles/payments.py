@@ -63,6 +63,9 @@ def register_payment(
         day = parse_date(paid_on)
         if day > today:
             errors["paid_on"] = "A data do pagamento não pode ser futura."
+        elif day < title.issue_date:
+            errors["paid_on"] = (f"A data do pagamento não pode ser anterior à emissão do título "
+                                 f"({title.issue_date:%d/%m/%Y}).")
     except ValueError:
         errors["paid_on"] = "Data de pagamento inválida (use dd/mm/aaaa)."
         day = None
