@@ -9,12 +9,13 @@ import threading
 import time
 
 import pytest
-from app.services.negativations.sending import negativate_titles, retry_outbox
 from sqlalchemy import func, select
 
 from app.models import Branch, Negativation, NegativationEvent, NegativationTitle
 from app.services.collections.routine import run_branch
 from app.services.core.audit import Actor
+from app.services.negativations.inclusion import negativate_titles
+from app.services.negativations.outbox import retry_outbox
 from app.services.settings import bureau_breaker as breaker
 from app.services.settings import bureau_integrations as bureau_settings
 from tests.clock import pin_clock

@@ -9,15 +9,16 @@ import signal
 import time
 
 import pytest
-from app.services.negativations.sending import retry_outbox
 from sqlalchemy import func, select, update
 
 from app.db import transaction
 from app.models import CollectionRun, JobLock, Negativation, NegativationTitle
 from app.services.collections.liveness import RUN_LEASE_TTL, lease_name, reap
-from app.services.collections.routine import queue_run, run_queued
+from app.services.collections.routine import run_queued
+from app.services.collections.run_records import queue_run
 from app.services.core.audit import Actor
 from app.services.core.errors import Conflict
+from app.services.negativations.outbox import retry_outbox
 from integrations.bureau import AuthenticationError, BureauRejected
 from tests.integration.bad_days_support import bad_day_services, world
 from tests.integration.collections_child import run_routine
