@@ -30,7 +30,7 @@ def test_openapi_document_is_valid_31_and_public(client):
     assert resp.status_code == 200 and doc["openapi"].startswith("3.1")
     validate(doc)
     operations = [op for ops in doc["paths"].values() for op in ops.values()]
-    assert len(operations) >= 64
+    assert len(operations) >= 63
     assert doc["components"]["securitySchemes"]["bearer"] == {
         "type": "http", "scheme": "bearer", "description": "Token de API (cd_...), criado por usuário."}
     assert all("ErrorBody" in op["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
@@ -225,9 +225,16 @@ def test_one_pagination_convention(client, admin, services):
 
 
 def test_xml_with_an_unknown_encoding_is_a_json_400(client, admin, services):
+    from integrations.commerce.signing import inbound_headers
+
+    from .credit_support import set_policy
+
     branch_id, _, _ = world(services)
+    set_policy(services, branch_id, platform_secret="segredo-da-plataforma")
     xml = b'<?xml version="1.0" encoding="klingon"?><clientes/>'
-    resp = client.post(f"/api/v1/commerce/customers?branch={branch_id}", data=xml, headers=admin,
+    # Signed, so it reaches the parser (the signature is checked before any parsing).
+    resp = client.post(f"/api/v1/commerce/customers?branch={branch_id}", data=xml,
+                       headers={**admin, **inbound_headers("segredo-da-plataforma", xml)},
                        content_type="application/xml")
     assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "unsupported_encoding"
 

@@ -112,7 +112,11 @@ class ConsultIn(StrictBody):
 
 
 class ReportOut(Out):
-    name: str | None
+    name: str | None = Field(description="O nome que o bureau conhece para o documento.")
+    register_name: str | None = Field(description="O nome do cadastro quando a consulta foi feita.")
+    name_differs_from_register: bool = Field(
+        description="O bureau conhece o documento por outro nome (caixa, acentos, pontuação e sufixos de empresa "
+                    "ignorados): o documento pode estar no cadastro errado.")
     score: int | None
     risk_class: str | None
     restrictions: list[Any]
@@ -144,7 +148,7 @@ class ConsultationOut(Out):
     party_id: int
     contact_id: int | None
     branch_id: int
-    status: Literal["pending", "success", "failed", "reused"]
+    status: Literal["pending", "success", "failed", "reused", "uncertain"]
     reused: bool
     reused_from_id: int | None
     retry_of_id: int | None
@@ -162,6 +166,8 @@ class ConsultationOut(Out):
     report: ReportOut | None
     cost: MoneyOut | None
     charged: bool
+    possibly_charged: bool = Field(description="A resposta se perdeu depois que o bureau fez o trabalho: "
+                                               "a consulta é incerta e pode ter sido cobrada.")
     error: FailureOut | None
     suggestion: SuggestionOut | None
     decision: DecisionOut | None

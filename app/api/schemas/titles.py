@@ -10,6 +10,7 @@ from .types import (
     Cursor,
     DateOut,
     Id,
+    InstantOut,
     IsoDate,
     Money,
     MoneyOut,
@@ -40,6 +41,12 @@ class TitlesQuery(QueryModel):
     limit: q_int(1, 500) = 100
 
 
+class TitleHold(Out):
+    since: InstantOut
+    reason: str
+    negativation_id: int | None
+
+
 class TitleOut(Out):
     id: int
     branch_id: int
@@ -61,6 +68,8 @@ class TitleOut(Out):
     origin: str | None
     paid_on: DateOut | None
     negativation_id: int | None = Field(description="A negativação viva do título (só na consulta de um título).")
+    hold: TitleHold | None = Field(description="\"Não negativar\": uma negativação do título foi baixada à mão "
+                                               "(acordo, correção de erro ou decisão); só uma pessoa libera.")
 
 
 class TitleListItem(TitleOut):
