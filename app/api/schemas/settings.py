@@ -19,6 +19,8 @@ class MeOut(Out):
     name: str
     role: Role
     credit_analysis_enabled: bool
+    scopes: list[str] = Field(description="Os escopos deste token (app/services/core/scopes.py).")
+    token_expires_at: InstantOut | None = Field(description="Quando este token expira; null se não expira.")
 
 
 class AddressIn(StrictBody):
