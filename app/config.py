@@ -77,6 +77,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "BUREAU_CONNECT_TIMEOUT": float(env.get("BUREAU_CONNECT_TIMEOUT", "3.05")),
         "BUREAU_READ_TIMEOUT": float(env.get("BUREAU_READ_TIMEOUT", "20")),
         "BUREAU_MAX_ATTEMPTS": int(env.get("BUREAU_MAX_ATTEMPTS", "4")),
+        # The circuit breaker opens after the bureau answered only 5xx/timeouts for this long.
+        "BUREAU_OUTAGE_AFTER_S": float(env.get("BUREAU_OUTAGE_AFTER_S", "120")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(20 * 1024 * 1024))),
         # The daily reconciliation (HH:MM, São Paulo; pace when the branch's limit is unknown)
         # and the outbound events' HTTP timeouts.
