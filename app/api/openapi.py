@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template_string, send_from_directory
 
+from app.services.events.schemas import WEBHOOKS
+
 from .validation import EXTRA_OPERATION_FIELDS, MAX_JSON_DEPTH, spec
 
 docs_bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
@@ -118,6 +120,9 @@ def build_document(app: Flask) -> dict[str, Any]:
     _int_path_params(document)
     _operation_ids(document)
     document["info"]["description"] = DESCRIPTION
+    # The signed events credit-desk POSTs to the provider's systems (docs/events.md): OpenAPI 3.1's
+    # `webhooks`, one per event type, with the signature headers and the payload's schema.
+    document["webhooks"] = copy.deepcopy(WEBHOOKS)
     document["tags"] = [{"name": t} for t in sorted({t for ops in document["paths"].values()
                                                       for op in ops.values() for t in op["tags"]})]
     return document

@@ -24,6 +24,16 @@ def fields(resp) -> dict:
     return resp.get_json()["error"].get("fields", {})
 
 
+def test_openapi_documents_every_outbound_event_as_a_webhook(client):
+    from app.services.events.catalog import EVENT_TYPES
+
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert set(doc["webhooks"]) == set(EVENT_TYPES)
+    hook = doc["webhooks"]["negativation.accepted"]["post"]
+    assert {p["name"] for p in hook["parameters"] if p["in"] == "header"} >= {"X-CreditDesk-Signature"}
+    assert hook["requestBody"]["content"]["application/json"]["schema"]["properties"]["type"]
+
+
 def test_openapi_document_is_valid_31_and_public(client):
     resp = client.get("/api/v1/openapi.json")
     doc = resp.get_json()
