@@ -170,7 +170,7 @@ def _policy_form(branch_id: int, data=None, errors=None):
     if data is None:
         data = {"pen_can_buy_upfront": current.pen_can_buy_upfront, "tolerance_enabled": current.tolerance_enabled,
                 "restore_mode": current.restore_mode, "installment_terms": ", ".join(current.installment_terms or []),
-                "reservation_expiry_hours": current.reservation_expiry_hours, "platform_url": current.platform_url,
+                "reservation_business_days": current.reservation_business_days, "platform_url": current.platform_url,
                 "protected_fields": list(current.protected_fields or [])}
     return render_template("credit/policy.html", branch=branch, form=data, errors=errors or {},
                            has_secret=bool(current.platform_secret_encrypted), restore_labels=RESTORE_MODE_LABELS,
@@ -189,7 +189,7 @@ def policy(branch_id: int):
             pen_can_buy_upfront=checkbox("pen_can_buy_upfront"), tolerance_enabled=checkbox("tolerance_enabled"),
             restore_mode=request.form.get("restore_mode", ""),
             installment_terms=[t.strip() for t in request.form.get("installment_terms", "").split(",")],
-            reservation_expiry_hours=request.form.get("reservation_expiry_hours", ""),
+            reservation_business_days=request.form.get("reservation_business_days", ""),
             platform_url=request.form.get("platform_url", ""), platform_secret=request.form.get("platform_secret"),
             clear_platform_secret=checkbox("clear_platform_secret"),
             protected_fields=request.form.getlist("protected_fields"))
@@ -208,7 +208,8 @@ def deliveries():
                                         limit=size + 1, offset=(page - 1) * size)
     return render_template("credit/deliveries.html", rows=rows[:size], has_next=len(rows) > size, page=page,
                            log=commerce_outbox.recent_deliveries(s, limit=50), branches=_branches(),
-                           status_labels=UPDATE_STATUS_LABELS, args=request.args)
+                           status_labels=UPDATE_STATUS_LABELS, args=request.args,
+                           customer_status_labels={k.value: v for k, v in STATUS_LABELS.items()})
 
 
 @bp.route("/entregas/<int:update_id>/reenviar", methods=["POST"])

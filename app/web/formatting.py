@@ -10,7 +10,8 @@ from app.services.core.clock import to_br
 from app.services.core.money import brl, decimal_br
 from app.services.core.privacy import document_for
 
-__all__ = ["brl", "date_br", "decimal_br", "document_for_role", "document_formatted", "register_filters"]
+__all__ = ["amount_br", "brl", "date_br", "decimal_br", "document_for_role", "document_formatted", "percent_br",
+           "register_filters"]
 
 
 def date_br(value) -> str:
@@ -37,7 +38,24 @@ def document_for_role(value: str | None, role: str | None) -> str:
     return document_for(role, value) or "—"
 
 
+def amount_br(value) -> str:
+    """Decimal('5000') -> '5.000,00': an amount a person reads or edits, without the "R$"
+    (`parse_money` reads the thousands dots back)."""
+    if value is None or value == "":
+        return ""
+    return brl(value).replace("R$ ", "")
+
+
+def percent_br(value) -> str:
+    """Decimal('10') -> '10,00%'."""
+    if value is None or value == "":
+        return "—"
+    return decimal_br(value) + "%"
+
+
 def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["amount_br"] = amount_br
+    app.jinja_env.filters["pct"] = percent_br
     app.jinja_env.filters["brl"] = brl
     app.jinja_env.filters["decimal_br"] = decimal_br
     app.jinja_env.filters["date_br"] = date_br
