@@ -53,7 +53,14 @@ def percent_br(value) -> str:
     return decimal_br(value) + "%"
 
 
+def plural(n, one: str, many: str) -> str:
+    """`1|plural('título', 'títulos')` -> '1 título'; 0 and 2+ take the plural, as pt-BR does."""
+    count = int(n or 0)
+    return f"{count} {one if count == 1 else many}"
+
+
 def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["plural"] = plural
     app.jinja_env.filters["amount_br"] = amount_br
     app.jinja_env.filters["pct"] = percent_br
     app.jinja_env.filters["brl"] = brl
