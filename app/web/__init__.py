@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, send_from_directory
 from flask_login import current_user
 
 from app.services.settings import switches as app_settings
@@ -51,6 +51,11 @@ def register_web(app: Flask) -> None:
     @app.errorhandler(400)
     def _bad_request(e):
         return render_template("errors/400.html", message=getattr(e, "description", "")), 400
+
+    @app.route("/favicon.ico")
+    def _favicon():  # browsers ask for it on every page, before any login
+        return send_from_directory(app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                                   max_age=86400)
 
     @app.errorhandler(413)
     def _too_large(_e):

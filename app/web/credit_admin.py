@@ -3,8 +3,6 @@ credit policy and the delivery log of updates to the commerce platform."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -21,6 +19,7 @@ from app.services.credit import account_list as credit_account_list
 from app.services.credit import policy as credit_policies
 from app.services.credit import purchases
 from app.services.credit.policy import policy_for
+from app.services.titles.lifecycle import parse_date
 
 from .common import (
     Capability,
@@ -107,7 +106,7 @@ def reservations():
     terms = {b.id: policy_for(s, b.id).installment_terms for b in _branches()}
     return render_template("credit/reservations.html", rows=rows[:size], has_next=len(rows) > size, page=page,
                            branches=_branches(), status_labels=RESERVATION_STATUS_LABELS, terms=terms,
-                           today=today_br().isoformat(), args=request.args)
+                           today=today_br(), args=request.args)
 
 
 def _back_to_list(**_view_args) -> str:
@@ -126,7 +125,7 @@ def _reservation_done(message: str):
 def settle(reservation_id: int):
     raw = request.form.get("invoice_date", "")
     try:
-        day = dt.date.fromisoformat(raw) if raw else None
+        day = parse_date(raw) if raw else None  # dd/mm/aaaa, as every date field
     except ValueError as exc:
         raise ValidationError("Data de faturamento inválida.", field_errors={"invoice_date": "inválida"}) from exc
     end_snapshot()  # the service takes the account lock first

@@ -246,7 +246,9 @@ def detail(negativation_id: int):
     if neg is None:
         return render_template("errors/404.html"), 404
     return render_template(
-        "negativations/detail.html", neg=neg, today=today_br(), can_write=can(Capability.NEGATIVATE)
+        "negativations/detail.html", neg=neg, today=today_br(), can_write=can(Capability.NEGATIVATE),
+        restriction_description=restriction_reasons.describe_code(
+            db_session(), neg.integration_id, neg.document_type, neg.restriction_code),
     )
 
 
