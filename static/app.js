@@ -13,3 +13,12 @@ document.addEventListener("change", function (event) {
     box.checked = el.checked;
   });
 });
+// Narrow screens: the menu folds behind a "Menu" button (static/app.css hides it under 720 px).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest(".menu-toggle");
+  if (!button) { return; }
+  var bar = button.closest(".topbar");
+  var open = !bar.classList.contains("menu-open");
+  bar.classList.toggle("menu-open", open);
+  button.setAttribute("aria-expanded", open ? "true" : "false");
+});
