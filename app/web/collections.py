@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from app.models import Branch, CollectionRun, CollectionRunItem, Party, Title
 from app.services.collections import policy as cp
+from app.services.collections.attention import RUN_PROBLEM_STATUSES
 from app.services.collections.routine import run_branch
 from app.services.collections.run_records import STATUS_LABELS, manual_run_blocker, queue_run
 from app.services.collections.schedule import next_run_at
@@ -87,6 +88,8 @@ def runs():
     branch_raw = request.args.get("branch_id", "")
     if branch_raw.isdigit():
         stmt = stmt.where(CollectionRun.branch_id == int(branch_raw))
+    if request.args.get("status") == "problem":  # the home page's "com falha ou interrompidas"
+        stmt = stmt.where(CollectionRun.status.in_(RUN_PROBLEM_STATUSES))
     kind = request.args.get("kind", "")
     if kind == "dry":
         stmt = stmt.where(CollectionRun.dry_run.is_(True))

@@ -188,6 +188,8 @@ def _list_filter() -> neg_filters.NegativationFilter:
         origin=origin if origin in neg_filters.ORIGIN_LABELS else None,
         created_from=_date_arg("from"),
         created_to=_date_arg("to"),
+        deadline=request.args.get("deadline") or None,
+        today=today_br(),
     )
 
 
@@ -211,6 +213,7 @@ def index():
         else None,
         statuses=NEGATIVATION_STATUS_LABELS,
         origins=neg_filters.ORIGIN_LABELS,
+        deadlines=neg_filters.DEADLINE_LABELS,
         branches=db_session().scalars(select(Branch).order_by(Branch.name)).all(),
         status=flt.status,
         args=request.args,

@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch, Negativation, Party
 from app.models.negativations import NEGATIVATION_STATUS_LABELS, REMOVAL_REASON_LABELS
+from app.services.core.business_days import next_business_day
 from app.services.core.clock import start_of_day_br
 from app.services.core.privacy import document_for
 from app.services.core.spreadsheet import csv_lines
 from app.services.crm.search import name_matches, search_kind
 
 ORIGIN_LABELS = {"manual": "Manual", "routine": "Rotina"}
+DEADLINE_LABELS = {"late": "Prazo legal de baixa vencido", "near": "Prazo legal de baixa até o próximo dia útil"}
 _STATUS = {status.value: label for status, label in NEGATIVATION_STATUS_LABELS.items()}
 _REASON = {reason.value: label for reason, label in REMOVAL_REASON_LABELS.items()}
 
@@ -36,6 +38,10 @@ class NegativationFilter:
     origin: str | None = None
     created_from: dt.date | None = None
     created_to: dt.date | None = None
+    # Rule 9 (removal after payment): "late" = legal deadline passed, "near" = today or the next
+    # business day; both only while the bureau has not confirmed the removal.
+    deadline: str | None = None
+    today: dt.date | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -59,6 +65,14 @@ def apply(stmt: Select, flt: NegativationFilter) -> Select:
         stmt = stmt.where(Negativation.created_at >= start_of_day_br(flt.created_from))
     if flt.created_to:  # the whole last day counts
         stmt = stmt.where(Negativation.created_at < start_of_day_br(flt.created_to + dt.timedelta(days=1)))
+    if flt.deadline in DEADLINE_LABELS and flt.today is not None:
+        stmt = stmt.where(Negativation.removal_deadline.is_not(None), Negativation.removed_at.is_(None),
+                          Negativation.status != "error")
+        if flt.deadline == "late":
+            stmt = stmt.where(Negativation.removal_deadline < flt.today)
+        else:
+            stmt = stmt.where(Negativation.removal_deadline >= flt.today,
+                              Negativation.removal_deadline <= next_business_day(flt.today))
     if flt.client and flt.client.strip():
         kind, term = search_kind(flt.client)
         if kind == "document":
