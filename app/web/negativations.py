@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.models import Branch, Negativation, Party
-from app.models.negativations import MANUAL_REMOVAL_REASONS, NEGATIVATION_STATUS_LABELS
+from app.models.negativations import MANUAL_REMOVAL_REASONS, NEGATIVATION_STATUS_LABELS, REMOVABLE_STATUSES
 from app.services.core.clock import today_br
 from app.services.core.money import decimal_br
 from app.services.negativations import filters as neg_filters
@@ -214,6 +214,9 @@ def index():
         statuses=NEGATIVATION_STATUS_LABELS,
         origins=neg_filters.ORIGIN_LABELS,
         deadlines=neg_filters.DEADLINE_LABELS,
+        can_remove=can(Capability.NEGATIVATE),
+        removable=REMOVABLE_STATUSES,
+        removal_reasons=MANUAL_REMOVAL_REASONS,
         branches=db_session().scalars(select(Branch).order_by(Branch.name)).all(),
         status=flt.status,
         args=request.args,

@@ -108,6 +108,7 @@ def index():
         desc=desc,
         args=request.args,
         can_write=can(Capability.MANAGE_TITLES),
+        can_negativate=can(Capability.NEGATIVATE),
     )
 
 
