@@ -22,3 +22,17 @@ document.addEventListener("click", function (event) {
   bar.classList.toggle("menu-open", open);
   button.setAttribute("aria-expanded", open ? "true" : "false");
 });
+// Customer XML import: follow the progress of a running import, then reload to show the results.
+(function () {
+  var box = document.getElementById("import-progress");
+  if (!box || box.getAttribute("data-status") !== "running") { return; }
+  var url = box.getAttribute("data-progress-url");
+  function poll() {
+    fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
+      document.getElementById("import-bar").value = data.percent;
+      document.getElementById("import-percent").textContent = data.percent + "%";
+      if (data.status !== "running") { window.location.reload(); } else { window.setTimeout(poll, 700); }
+    }).catch(function () { window.setTimeout(poll, 2000); });
+  }
+  window.setTimeout(poll, 300);
+})();

@@ -17,6 +17,7 @@ from .credit import (
     CustomerStatusChange,
     Reservation,
 )
+from .customer_imports import CustomerImport
 from .locks import JobLock
 from .negativations import Negativation, NegativationEvent, NegativationTitle
 from .parties import Contact, CustomerStatus, Party, Stage
@@ -43,6 +44,7 @@ __all__ = [
     "CreditLimitChange",
     "CreditPolicy",
     "CreditRelease",
+    "CustomerImport",
     "CustomerStatusChange",
     "DeliveryLog",
     "JobLock",

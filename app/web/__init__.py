@@ -25,9 +25,10 @@ def register_web(app: Flask) -> None:
                    crm, consultations, consultation_policy, credit, credit_admin, collections,
                    dashboard):
         app.register_blueprint(module.bp)
-    from . import bulk  # bulk actions over the Títulos and Negativações lists
+    from . import bulk, customer_imports  # bulk actions; the customer XML upload screen
 
     app.register_blueprint(bulk.bp)
+    app.register_blueprint(customer_imports.bp)
     register_filters(app)
     register_error_pages(app)
     app.jinja_env.globals.update(nav_items=nav_items, query_with=query_with, can=can)
