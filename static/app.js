@@ -1,7 +1,9 @@
 // Ask before destructive actions: forms with data-confirm show the text and submit only on OK.
 document.addEventListener("submit", function (event) {
   var form = event.target;
-  var text = form.getAttribute && form.getAttribute("data-confirm");
+  // The button pressed may carry its own question (one form, "Simular" and "Executar agora").
+  var text = (event.submitter && event.submitter.getAttribute("data-confirm")) ||
+    (form.getAttribute && form.getAttribute("data-confirm"));
   if (text && !window.confirm(text)) { event.preventDefault(); }
 }, true);
 // "Selecionar todos" checkboxes: data-select-all="name" toggles every enabled box with that name.
