@@ -73,3 +73,15 @@ def browser_login(page, base_url: str, username: str, password: str) -> None:
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The daily-flow browser tests run once, on SQLite (`make test` stays under 5 minutes); the
+    database layer is covered on both backends by the integration tests. Skipped at collection,
+    so the PostgreSQL copies set up no schema, server or browser."""
+    skip = pytest.mark.skip(reason="browser flows run on SQLite only")
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if (item.get_closest_marker("browser") and callspec is not None
+                and callspec.params.get("backend") == "postgresql"):
+            item.add_marker(skip)
