@@ -38,3 +38,15 @@ document.addEventListener("click", function (event) {
   }
   window.setTimeout(poll, 300);
 })();
+// One date behaviour everywhere: date fields are text in dd/mm/aaaa (never the browser's own
+// picker, which follows the browser's locale: 11/30/2026); typing digits adds the slashes.
+document.addEventListener("input", function (event) {
+  var el = event.target;
+  if (!el.classList || !el.classList.contains("date") || event.inputType === "deleteContentBackward") { return; }
+  var digits = el.value.replace(/\D/g, "").slice(0, 8);
+  if (digits.length !== el.value.replace(/\//g, "").length) { return; }  // not only digits: leave it as typed
+  var out = digits.slice(0, 2);
+  if (digits.length > 2) { out += "/" + digits.slice(2, 4); }
+  if (digits.length > 4) { out += "/" + digits.slice(4); }
+  el.value = out;
+});

@@ -3,6 +3,7 @@ negativations. Clicks per flow are counted in the closing note of issue 14."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,9 @@ def test_search_filter_and_export_titles_and_negativations(page, live_server, us
     page.click("text=Títulos")
     page.fill("#f-q", "cliente 0")  # the client's name, any case
     page.select_option("#f-aging", "31-60")
+    start = today_br() - dt.timedelta(days=200)
+    page.type("#f-due-from", start.strftime("%d%m%Y"))  # digits only: the field adds the slashes
+    assert page.input_value("#f-due-from") == start.strftime("%d/%m/%Y")
     page.click("button:has-text('Filtrar')")
     rows = page.inner_text("table.grid tbody")
     assert "T-59" in rows and "T-60" in rows and "T-120" not in rows
