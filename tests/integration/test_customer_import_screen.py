@@ -49,15 +49,18 @@ def test_upload_shows_progress_results_history_and_field_history(services, login
     assert "Concluída" in page and "0 criados, 1 atualizado, 0 recusados" in page and "Atualizado" in page
     with services.session_factory() as s:
         party = s.scalar(select(Party).where(Party.external_id == "PLT-00000001"))
-        fields = s.scalars(select(AuditEvent).where(AuditEvent.entity_type == "party",
-                                                    AuditEvent.entity_id == str(party.id),
-                                                    AuditEvent.action == "commerce.customer_field")).all()
+        [event] = s.scalars(select(AuditEvent).where(AuditEvent.entity_type == "party",
+                                                     AuditEvent.entity_id == str(party.id),
+                                                     AuditEvent.action == "commerce.customer_update")).all()
     old, new = customer(1), customer(1, 1)
-    summaries = {e.summary for e in fields}
-    assert f"Nome: {old['nome']} → {new['nome']}" in summaries
-    assert all(e.actor == "plataforma" for e in fields)
-    assert f"Nome: {old['nome']} → {new['nome']}" in client.get(
-        f"/crm/cadastros/{party.id}/dados").get_data(as_text=True)
+    assert event.actor == "plataforma"
+    assert event.details["changes"]["name"] == [old["nome"], new["nome"]]
+    assert event.details["changes"]["phone"] == [old["telefone"], new["telefone"]]
+    assert "document" not in event.details["changes"]  # same CNPJ: not a change
+    data_page = client.get(f"/crm/cadastros/{party.id}/dados").get_data(as_text=True)
+    # One Histórico line per changed field, before → after, by "plataforma".
+    assert f"<td>plataforma</td><td>Nome: {old['nome']} → {new['nome']}</td>" in data_page
+    assert f"<td>plataforma</td><td>Telefone: {old['telefone']} → {new['telefone']}</td>" in data_page
     history = client.get("/credito/importacoes-de-clientes/").get_data(as_text=True)
     assert "clientes.xml" in history and "atualizacao.xml" in history
     third = _wait(services, _upload(client, branch_id, bad, "ruim.xml"))
