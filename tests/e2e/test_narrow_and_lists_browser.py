@@ -25,7 +25,10 @@ def test_menu_and_tables_at_390px(page, live_server, users, services, backend, f
     page.click("button.menu-toggle")  # 1 click: the menu opens
     assert page.is_visible("#main-menu")
     page.click("#main-menu >> text=Títulos")
-    for path in ("/", "/titulos/", "/negativacoes/", "/negativacoes/1", f"/clientes/{party_id}/titulos"):
+    for path in ("/", "/titulos/", "/negativacoes/", "/negativacoes/1", f"/clientes/{party_id}/titulos",
+                 f"/titulos/{ids['T-60']}", "/crm/clientes/", f"/crm/cadastros/{party_id}/dados",
+                 f"/clientes/{party_id}/negativacoes/incluir", "/cobranca/execucoes", "/cobranca/painel",
+                 "/credito/contas", "/credito/simular", "/credito/reservas", "/credito/importacoes-de-clientes/"):
         page.goto(live_server + path)
         scroll, viewport = page_width(page)
         assert scroll <= viewport, f"{path} is {scroll}px wide at {viewport}px"
