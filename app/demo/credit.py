@@ -74,7 +74,7 @@ def seed(services, echo=print) -> None:
             if policy is None:
                 credit_policies.save_policy(s, services.box, actor, branch.id, credit_policies.CreditPolicyInput(
                     pen_can_buy_upfront=True, tolerance_enabled=True, restore_mode="payment",
-                    installment_terms=list(DEFAULT_TERMS), reservation_expiry_hours=120, platform_url=url,
+                    installment_terms=list(DEFAULT_TERMS), reservation_business_days=5, platform_url=url,
                     platform_secret=DEMO_SECRET, protected_fields=["phone", "address"]))
             elif policy.platform_url != url:  # the simulator's port may change between runs
                 policy.platform_url = url

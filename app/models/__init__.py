@@ -17,6 +17,7 @@ from .credit import (
     CustomerStatusChange,
     Reservation,
 )
+from .customer_imports import CustomerImport
 from .events import EventDelivery, EventDeliveryAttempt, EventEndpoint
 from .locks import JobLock
 from .negativations import Negativation, NegativationEvent, NegativationTitle
@@ -46,6 +47,7 @@ __all__ = [
     "CreditLimitChange",
     "CreditPolicy",
     "CreditRelease",
+    "CustomerImport",
     "CustomerStatusChange",
     "DeliveryLog",
     "Divergence",

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, TimestampMixin, utcnow
 
 DEFAULT_TERMS = ["7", "28", "45", "30/60", "30/60/90"]  # rule 22 (installment terms)'s examples
-DEFAULT_RESERVATION_HOURS = 120  # rule 22 (reservation): held about 5 business days
+DEFAULT_RESERVATION_DAYS = 5  # rule 22 (reservation): held for 5 business days of the branch, then it lapses
 
 
 class RestoreMode(enum.StrEnum):
@@ -51,7 +51,7 @@ class CreditPolicy(Base, TimestampMixin):
     __tablename__ = "credit_policies"
     __table_args__ = (
         CheckConstraint("restore_mode in ('payment','payment_and_cancellation')", name="restore_mode"),
-        CheckConstraint("reservation_expiry_hours between 1 and 720", name="reservation_hours_range"),
+        CheckConstraint("reservation_business_days between 1 and 30", name="reservation_days_range"),
     )
 
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
@@ -61,7 +61,9 @@ class CreditPolicy(Base, TimestampMixin):
     tolerance_enabled: Mapped[bool] = mapped_column(default=False)
     restore_mode: Mapped[str] = mapped_column(String(30), default=RestoreMode.PAYMENT.value)
     installment_terms: Mapped[list[Any]] = mapped_column(default=lambda: list(DEFAULT_TERMS))
-    reservation_expiry_hours: Mapped[int] = mapped_column(default=DEFAULT_RESERVATION_HOURS)
+    # Business days of the branch's state (weekends and holidays do not count); the reservation
+    # lasts until the end of the last one, Brasília time.
+    reservation_business_days: Mapped[int] = mapped_column(default=DEFAULT_RESERVATION_DAYS)
     platform_url: Mapped[str | None] = mapped_column(String(300))
     platform_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     protected_fields: Mapped[list[Any]] = mapped_column(default=list)

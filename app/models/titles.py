@@ -9,7 +9,7 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import transitions
@@ -137,6 +137,15 @@ class Title(Base, TimestampMixin):
 
     def days_overdue(self, today: dt.date) -> int:
         return (today - self.due_date).days if self.is_overdue(today) else 0
+
+
+# The Títulos search finds a number by its beginning, case ignored (`upper(number) LIKE 'T-1%'`);
+# text_pattern_ops lets PostgreSQL use the index whatever the database's collation.
+Index(
+    "ix_titles_number_upper",
+    func.upper(Title.__table__.c.number).label("number_upper"),
+    postgresql_ops={"number_upper": "text_pattern_ops"},
+)
 
 
 class Payment(Base):

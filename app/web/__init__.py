@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, send_from_directory
 from flask_login import current_user
 
 from app.services.settings import switches as app_settings
@@ -27,6 +27,10 @@ def register_web(app: Flask) -> None:
                    crm, consultations, consultation_policy, credit, credit_admin, collections,
                    dashboard, reconciliation, events, account, api_tokens):
         app.register_blueprint(module.bp)
+    from . import bulk, customer_imports  # bulk actions; the customer XML upload screen
+
+    app.register_blueprint(bulk.bp)
+    app.register_blueprint(customer_imports.bp)
     register_filters(app)
     register_error_pages(app)
     register_bureau_alerts(app)
@@ -54,6 +58,11 @@ def register_web(app: Flask) -> None:
     @app.errorhandler(400)
     def _bad_request(e):
         return render_template("errors/400.html", message=getattr(e, "description", "")), 400
+
+    @app.route("/favicon.ico")
+    def _favicon():  # browsers ask for it on every page, before any login
+        return send_from_directory(app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                                   max_age=86400)
 
     @app.errorhandler(413)
     def _too_large(_e):

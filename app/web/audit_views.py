@@ -14,6 +14,7 @@ from app.services.core import audit
 from app.services.core.clock import to_br
 from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.spreadsheet import text_cell
+from app.services.titles.lifecycle import parse_date
 
 from .common import Capability, db_session, page_args, requires
 
@@ -35,7 +36,7 @@ def purpose_and_outcome(event) -> tuple[str, str]:
 
 def _date(name: str) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
+        return parse_date(request.args.get(name, ""))  # dd/mm/aaaa, as every date field
     except ValueError:
         return None
 

@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 
 from app.models import Branch, CollectionRun, CollectionRunItem, Party, Title
 from app.services.collections import policy as cp
+from app.services.collections.attention import RUN_PROBLEM_STATUSES
 from app.services.collections.liveness import reap_dead_runs
 from app.services.collections.routine import run_branch
-from app.services.collections.run_records import STATUS_LABELS, queue_run
+from app.services.collections.run_records import STATUS_LABELS, manual_run_blocker, queue_run
 from app.services.collections.schedule import next_run_at
 from app.services.core.clock import today_br
 from app.services.negativations.eligibility import REASON_LABELS
@@ -90,6 +91,8 @@ def runs():
     branch_raw = request.args.get("branch_id", "")
     if branch_raw.isdigit():
         stmt = stmt.where(CollectionRun.branch_id == int(branch_raw))
+    if request.args.get("status") == "problem":  # the home page's "com falha ou interrompidas"
+        stmt = stmt.where(CollectionRun.status.in_(RUN_PROBLEM_STATUSES))
     kind = request.args.get("kind", "")
     if kind == "dry":
         stmt = stmt.where(CollectionRun.dry_run.is_(True))
@@ -115,9 +118,14 @@ def simulate():
     if branch_id is None:
         flash("Escolha a filial para simular.", "warning")
         return redirect(url_for("collections.runs"))
+    branch = db_session().get(Branch, branch_id)
+    blocked = manual_run_blocker(db_session(), branch) if branch is not None else None
     summary = run_branch(services(), actor(), branch_id, dry_run=True, trigger="manual", today=today_br())
-    flash("Simulação concluída: nada foi enviado ao bureau. Veja abaixo o que seria incluído, baixado e ignorado.",
-          "success")
+    if blocked:  # the same reason "Executar agora" gives, not a "concluída, 0" that reads as all clear
+        flash(f"{blocked} A simulação abaixo mostra o que seria selecionado depois de corrigir isso.", "warning")
+    else:
+        flash("Simulação concluída: nada foi enviado ao bureau. Veja abaixo o que seria incluído, baixado e "
+              "ignorado.", "success")
     return redirect(url_for("collections.run_detail", run_id=summary.run_id))
 
 

@@ -12,6 +12,7 @@ from app.services.core.clock import today_br
 from app.services.credit import accounts as credit_accounts
 from app.services.credit import purchases
 from app.services.credit.policy import policy_for
+from app.services.crm import parties as party_service
 
 from .common import Capability, actor, can, db_session, discard_writes, end_snapshot, requires
 from .errors import on_error
@@ -134,7 +135,24 @@ def _simulate_page(data, errors: dict | None = None, result=None):
                    key=lambda t: [int(x) for x in t.split("/")])
     return render_template("credit/simulate.html", branch_options=[(b.id, b.name) for b in branches], form=data,
                            errors=errors or {}, result=result, methods=purchases.METHODS,
-                           term_options=[(t, f"{t} dias") for t in terms], dry_run=request.form.get("dry_run"))
+                           term_options=[(t, f"{t} dias") for t in terms], dry_run=request.form.get("dry_run"),
+                           result_labels=purchases.RESULT_LABELS, dry_run_messages=purchases.DRY_RUN_MESSAGES,
+                           customer_status_labels={k.value: v for k, v in STATUS_LABELS.items()},
+                           branch_blank="Filial do cliente")
+
+
+def _purchase_branch() -> str:
+    """The branch chosen, or by default the client's own ("Filial do cliente"): a form that
+    defaulted to the first branch answered "Cliente não cadastrado nesta filial" to a Matriz client."""
+    chosen = request.form.get("branch_id", "")
+    if chosen:
+        return chosen
+    party_id = party_service.client_id_by_document(db_session(), request.form.get("document", ""))
+    party = db_session().get(Party, party_id) if party_id else None
+    if party is not None:
+        return str(party.branch_id)
+    branches = _active_branches()  # no such client anywhere: any branch answers "não encontrado"
+    return str(branches[0].id) if branches else ""
 
 
 @bp.route("/simular", methods=["GET", "POST"])
@@ -144,14 +162,13 @@ def simulate():
     if request.method == "POST":
         _start_with_the_account_lock()
         result = purchases.authorise(
-            db_session(), actor(), branch_id=request.form.get("branch_id", ""),
+            db_session(), actor(), branch_id=_purchase_branch(),
             document=request.form.get("document", ""), amount=request.form.get("amount", ""),
             method=request.form.get("method", ""), order_ref=request.form.get("order_ref") or None,
             installment_term=request.form.get("installment_term") or None)
         if request.form.get("dry_run") in {"y", "on"}:
             discard_writes()  # "Só simular": the answer is shown, the reservation is not kept
         return _simulate_page(dict(request.form), result=result)
-    branches = _active_branches()
-    data = {"branch_id": request.args.get("branch_id") or (branches[0].id if branches else ""),
+    data = {"branch_id": request.args.get("branch_id") or "",
             "document": request.args.get("document", ""), "method": "boleto_faturado"}
     return _simulate_page(data)

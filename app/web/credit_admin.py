@@ -3,8 +3,6 @@ credit policy and the delivery log of updates to the commerce platform."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -22,6 +20,7 @@ from app.services.credit import account_list as credit_account_list
 from app.services.credit import policy as credit_policies
 from app.services.credit import purchases
 from app.services.credit.policy import policy_for
+from app.services.titles.lifecycle import parse_date
 
 from .common import (
     Capability,
@@ -107,7 +106,7 @@ def reservations():
     terms = {b.id: policy_for(s, b.id).installment_terms for b in _branches()}
     return render_template("credit/reservations.html", rows=rows[:size], has_next=len(rows) > size, page=page,
                            branches=_branches(), status_labels=RESERVATION_STATUS_LABELS, terms=terms,
-                           today=today_br().isoformat(), args=request.args)
+                           today=today_br(), args=request.args)
 
 
 def _back_to_list(**_view_args) -> str:
@@ -126,7 +125,7 @@ def _reservation_done(message: str):
 def settle(reservation_id: int):
     raw = request.form.get("invoice_date", "")
     try:
-        day = dt.date.fromisoformat(raw) if raw else None
+        day = parse_date(raw) if raw else None  # dd/mm/aaaa, as every date field
     except ValueError as exc:
         raise ValidationError("Data de faturamento inválida.", field_errors={"invoice_date": "inválida"}) from exc
     end_snapshot()  # the service takes the account lock first
@@ -170,7 +169,7 @@ def _policy_form(branch_id: int, data=None, errors=None):
     if data is None:
         data = {"pen_can_buy_upfront": current.pen_can_buy_upfront, "tolerance_enabled": current.tolerance_enabled,
                 "restore_mode": current.restore_mode, "installment_terms": ", ".join(current.installment_terms or []),
-                "reservation_expiry_hours": current.reservation_expiry_hours, "platform_url": current.platform_url,
+                "reservation_business_days": current.reservation_business_days, "platform_url": current.platform_url,
                 "protected_fields": list(current.protected_fields or [])}
     return render_template("credit/policy.html", branch=branch, form=data, errors=errors or {},
                            has_secret=bool(current.platform_secret_encrypted), restore_labels=RESTORE_MODE_LABELS,
@@ -189,7 +188,7 @@ def policy(branch_id: int):
             pen_can_buy_upfront=checkbox("pen_can_buy_upfront"), tolerance_enabled=checkbox("tolerance_enabled"),
             restore_mode=request.form.get("restore_mode", ""),
             installment_terms=[t.strip() for t in request.form.get("installment_terms", "").split(",")],
-            reservation_expiry_hours=request.form.get("reservation_expiry_hours", ""),
+            reservation_business_days=request.form.get("reservation_business_days", ""),
             platform_url=request.form.get("platform_url", ""), platform_secret=request.form.get("platform_secret"),
             clear_platform_secret=checkbox("clear_platform_secret"),
             protected_fields=request.form.getlist("protected_fields"))
@@ -208,7 +207,8 @@ def deliveries():
                                         limit=size + 1, offset=(page - 1) * size)
     return render_template("credit/deliveries.html", rows=rows[:size], has_next=len(rows) > size, page=page,
                            log=commerce_outbox.recent_deliveries(s, limit=50), branches=_branches(),
-                           status_labels=UPDATE_STATUS_LABELS, args=request.args)
+                           status_labels=UPDATE_STATUS_LABELS, args=request.args,
+                           customer_status_labels={k.value: v for k, v in STATUS_LABELS.items()})
 
 
 @bp.route("/entregas/<int:update_id>/reenviar", methods=["POST"])

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.models import AuditEvent, Branch, Party
 from app.models.consultations import PURPOSES
 from app.models.parties import STATUS_LABELS
+from app.services.commerce.customer_import import HISTORY_LABELS
 from app.services.crm import parties as party_service
 from app.services.crm.search import SORTS, PartyFilter, list_parties
 from app.services.settings import branches as branch_service
@@ -130,6 +131,7 @@ def party_data(party_id: int):
         select(AuditEvent).where(AuditEvent.entity_type == "party", AuditEvent.entity_id == str(party.id))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(30)).all()
     return render_template("crm/party_data.html", active_tab="dados", history=history,
+                           history_labels=HISTORY_LABELS,
                            **party_page_context(party))
 
 

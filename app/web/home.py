@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, url_for
 from flask_login import login_required
 from sqlalchemy import func, select
 
 from app.models import Branch, BureauIntegration, Party
+from app.services.collections.attention import attention_today
+from app.services.core.clock import today_br
 from app.services.reconciliation.queries import attention_items
+from app.services.settings import switches as app_settings
 
-from .common import db_session
+from .common import Capability, can, db_session
 
 bp = Blueprint("home", __name__)
 
@@ -23,7 +26,33 @@ def index():
         "integrations": s.scalar(select(func.count(BureauIntegration.id))),
         "parties": s.scalar(select(func.count(Party.id))),
     }
-    return render_template("home/index.html", counts=counts, attention=attention_items(s))
+    return render_template("home/index.html", counts=counts, attention=_attention(),
+                           divergences=attention_items(s))
+
+
+def _attention():
+    """Per branch, what needs a person today, each line with the link to its filtered list."""
+    if not can(Capability.READ) or not app_settings.credit_analysis_enabled(db_session()):
+        return []
+    groups = attention_today(db_session(), today_br())
+    for group in groups:
+        for line in group.lines:
+            line.filters["branch_id"] = group.branch_id
+    return groups
+
+
+ATTENTION_LINKS = {
+    "removals_late": "negativations.index", "removals_near": "negativations.index",
+    "pending": "negativations.index", "error": "negativations.index", "runs": "collections.runs",
+    "deliveries": "credit_admin.deliveries",
+}
+
+
+@bp.app_template_global()
+def attention_url(line, branch_id: int) -> str:
+    if line.kind == "quota":
+        return url_for("consultation_policy.edit", branch_id=branch_id)
+    return url_for(ATTENTION_LINKS[line.kind], **line.filters)
 
 
 @bp.route("/healthz")

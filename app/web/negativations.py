@@ -3,13 +3,15 @@ inclusion and removal pages, the global list, the detail, and the branch policy 
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.models import Branch, Negativation, Party
-from app.models.negativations import MANUAL_REMOVAL_REASONS, NEGATIVATION_STATUS_LABELS
+from app.models.negativations import MANUAL_REMOVAL_REASONS, NEGATIVATION_STATUS_LABELS, REMOVABLE_STATUSES
 from app.services.core.clock import today_br
 from app.services.core.money import decimal_br
+from app.services.negativations import filters as neg_filters
 from app.services.negativations import inclusion as neg_inclusion
 from app.services.negativations import listing
 from app.services.negativations import outbox as neg_outbox
@@ -163,17 +165,45 @@ def remove(party_id: int):
     return _remove_page(party_id)
 
 
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _date_arg(name: str):
+    try:
+        return title_service.parse_date(request.args.get(name, ""))
+    except ValueError:  # an unreadable date filters nothing rather than failing the page
+        return None
+
+
+def _list_filter() -> neg_filters.NegativationFilter:
+    status = request.args.get("status") or None
+    origin = request.args.get("origin") or None
+    return neg_filters.NegativationFilter(
+        branch_id=_int_arg("branch_id"),
+        party_id=_int_arg("party_id"),
+        client=request.args.get("client") or None,
+        status=status if status in NEGATIVATION_STATUS_LABELS else None,
+        origin=origin if origin in neg_filters.ORIGIN_LABELS else None,
+        created_from=_date_arg("from"),
+        created_to=_date_arg("to"),
+        deadline=request.args.get("deadline") or None,
+        today=today_br(),
+    )
+
+
 @bp.route("/negativacoes/")
 @requires(Capability.READ)
 @credit_required
 def index():
-    status = request.args.get("status") or None
     before = request.args.get("before", "")
+    flt = _list_filter()
     page = listing.list_negativations(
         db_session(),
-        status=status if status in NEGATIVATION_STATUS_LABELS else None,
         before_id=int(before) if before.isdigit() else None,
         limit=50,
+        flt=flt,
     )
     return render_template(
         "negativations/index.html",
@@ -182,9 +212,35 @@ def index():
         policy_branch_id=listing.policy_branch_id(db_session(), page.items) if can(Capability.MANAGE_SETTINGS)
         else None,
         statuses=NEGATIVATION_STATUS_LABELS,
-        status=status,
+        origins=neg_filters.ORIGIN_LABELS,
+        deadlines=neg_filters.DEADLINE_LABELS,
+        can_remove=can(Capability.NEGATIVATE),
+        removable=REMOVABLE_STATUSES,
+        removal_reasons=MANUAL_REMOVAL_REASONS,
+        branches=db_session().scalars(select(Branch).order_by(Branch.name)).all(),
+        status=flt.status,
         args=request.args,
         today=today_br(),
+    )
+
+
+@bp.route("/negativacoes/exportar.csv")
+@requires(Capability.READ)
+@credit_required
+def export():
+    session = services().session_factory()  # the stream outlives the request's session teardown
+    lines = neg_filters.export_csv(session, _list_filter(), role=current_user.role)
+
+    def generate():
+        try:
+            yield from lines
+        finally:
+            session.close()
+
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": "attachment; filename=negativacoes.csv"},
     )
 
 
@@ -196,7 +252,9 @@ def detail(negativation_id: int):
     if neg is None:
         return render_template("errors/404.html"), 404
     return render_template(
-        "negativations/detail.html", neg=neg, today=today_br(), can_write=can(Capability.NEGATIVATE)
+        "negativations/detail.html", neg=neg, today=today_br(), can_write=can(Capability.NEGATIVATE),
+        restriction_description=restriction_reasons.describe_code(
+            db_session(), neg.integration_id, neg.document_type, neg.restriction_code),
     )
 
 

@@ -63,7 +63,18 @@ def _filter() -> title_service.TitleFilter:
         aging=aging if aging in title_service.AGING_BUCKETS else None,
         negativated=_yes_no("negativated"),
         number=request.args.get("number") or None,
+        q=request.args.get("q") or None,
+        due_from=_date_arg("due_from"),
+        due_to=_date_arg("due_to"),
     )
+
+
+def _date_arg(name: str):
+    """A dd/mm/aaaa filter date; a date that cannot be read is ignored, not an error page."""
+    try:
+        return title_service.parse_date(request.args.get(name, ""))
+    except ValueError:
+        return None
 
 
 def _branches():
@@ -97,6 +108,7 @@ def index():
         desc=desc,
         args=request.args,
         can_write=can(Capability.MANAGE_TITLES),
+        can_negativate=can(Capability.NEGATIVATE),
     )
 
 

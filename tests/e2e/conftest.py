@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -38,12 +40,30 @@ def browser():
         b.close()
 
 
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so `page` knows whether the flow failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
 @pytest.fixture
-def page(browser, tmp_path):
+def page(browser, tmp_path, request):
     context = browser.new_context(locale="pt-BR")
     pg = context.new_page()
     pg.set_default_timeout(15000)
     yield pg
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        # One screenshot per failed flow, named after the test, to see what the person would have seen.
+        SCREENSHOTS.mkdir(exist_ok=True)
+        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.name)
+        with contextlib.suppress(Exception):  # a screenshot must never hide the test's own failure
+            pg.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     context.close()
 
 
@@ -53,3 +73,15 @@ def browser_login(page, base_url: str, username: str, password: str) -> None:
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The daily-flow browser tests run once, on SQLite (`make test` stays under 5 minutes); the
+    database layer is covered on both backends by the integration tests. Skipped at collection,
+    so the PostgreSQL copies set up no schema, server or browser."""
+    skip = pytest.mark.skip(reason="browser flows run on SQLite only")
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if (item.get_closest_marker("browser") and callspec is not None
+                and callspec.params.get("backend") == "postgresql"):
+            item.add_marker(skip)

@@ -41,7 +41,7 @@ def make_client(services, branch_id: int, *, document: str = CPF, status: str = 
 
 def set_policy(services, branch_id: int, **overrides) -> None:
     values = {"pen_can_buy_upfront": True, "tolerance_enabled": False, "restore_mode": "payment",
-              "installment_terms": ["7", "28", "45", "30/60", "30/60/90"], "reservation_expiry_hours": 120,
+              "installment_terms": ["7", "28", "45", "30/60", "30/60/90"], "reservation_business_days": 5,
               "platform_url": "", "platform_secret": None, "protected_fields": []}
     values.update(overrides)
     with transaction(services.session_factory) as s:

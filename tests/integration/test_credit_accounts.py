@@ -260,14 +260,14 @@ def test_policy_page_is_admin_only_and_keeps_the_secret_encrypted(client, servic
     assert client.get(f"/credito/politicas/{branch_id}").status_code == 403
     login_as("admin")
     form = {"pen_can_buy_upfront": "y", "restore_mode": "payment_and_cancellation", "installment_terms": "7, 30/60",
-            "reservation_expiry_hours": "48", "platform_url": "https://plataforma.exemplo.com.br/erp",
+            "reservation_business_days": "3", "platform_url": "https://plataforma.exemplo.com.br/erp",
             "platform_secret": "novo-segredo", "protected_fields": ["email", "address"]}
     assert client.post(f"/credito/politicas/{branch_id}", data=form).status_code == 302
     with services.session_factory() as s:
         policy = s.get(CreditPolicy, branch_id)
         assert (policy.pen_can_buy_upfront, policy.tolerance_enabled, policy.restore_mode, policy.installment_terms,
-                policy.reservation_expiry_hours, policy.protected_fields) == (
-            True, False, "payment_and_cancellation", ["7", "30/60"], 48, ["email", "address"])
+                policy.reservation_business_days, policy.protected_fields) == (
+            True, False, "payment_and_cancellation", ["7", "30/60"], 3, ["email", "address"])
         assert services.box.decrypt(policy.platform_secret_encrypted) == "novo-segredo"
     page = client.get(f"/credito/politicas/{branch_id}").get_data(as_text=True)
     assert "novo-segredo" not in page and policy.platform_secret_encrypted not in page

@@ -59,7 +59,7 @@ def test_tabs_list_detail_refresh_and_remove(services, login_as, fake_bureau):
     assert "W-OK" in client.get(f"/clientes/{party_id}/titulos").get_data(as_text=True)
     fake_bureau.activate("N-000001")
     resp = client.post("/negativacoes/1/atualizar-status", follow_redirects=True)
-    assert "ativa no bureau" in resp.get_data(as_text=True)
+    assert "Situação consultada no bureau: Em notificação → Ativo." in resp.get_data(as_text=True)
     assert "Ativo" in client.get("/negativacoes/?status=active").get_data(as_text=True)
     remove_page = client.get(f"/clientes/{party_id}/negativacoes/remover").get_data(as_text=True)
     assert "Correção de erro" in remove_page and "Código de baixa" not in remove_page

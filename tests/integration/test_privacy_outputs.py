@@ -14,7 +14,7 @@ from app.models import CreditAccount, OutboundUpdate
 from .titles_support import CPF_OK, world
 
 FORMATTED = f"{CPF_OK[:3]}.{CPF_OK[3:6]}.{CPF_OK[6:9]}-{CPF_OK[9:]}"
-SKIP = {"/logout", "/static/<path:filename>"}
+SKIP = {"/logout", "/static/<path:filename>", "/favicon.ico"}  # files, not pages
 
 
 @pytest.fixture

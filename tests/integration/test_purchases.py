@@ -76,7 +76,8 @@ def test_apv_within_limit_reserves_with_expiry_and_beyond_is_denied_with_availab
     assert (ok.approved, ok.code, ok.available) == (True, "reserved", Decimal("400.00"))
     [reservation] = reservations(services)
     assert (reservation.order_ref, reservation.amount, reservation.status) == ("PED-1", Decimal("600.00"), "active")
-    assert before + dt.timedelta(hours=120) <= reservation.expires_at <= now_utc() + dt.timedelta(hours=120)
+    # Rule 22: five business days of the branch (SP), until the end of the fifth.
+    assert reservation.expires_at == purchases.reservation_expiry(before, 5, "SP")
     assert summary(services, party_id).available == Decimal("400.00")
     denied = authorise(services, branch_id, "400.01")
     assert (denied.approved, denied.code, denied.available) == (False, "insufficient_credit", Decimal("400.00"))
@@ -275,7 +276,7 @@ def test_payment_always_restores_cancellation_only_by_option(services, branch_id
 def test_expired_reservation_stops_counting_and_cannot_be_settled(services, branch_id):
     party_id = make_client(services, branch_id, limit="1000.00")
     rid = authorise(services, branch_id, "700.00").reservation.id
-    later = now_utc() + dt.timedelta(hours=121)
+    later = now_utc() + dt.timedelta(days=15)  # past five business days, whatever the holidays
     with services.session_factory() as s:
         from app.models import Party
         from app.services.credit import accounts as credit_accounts

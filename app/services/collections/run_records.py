@@ -41,7 +41,8 @@ class RunSummary:
         if self.message:
             out.append(f"  {self.message}")
         verb_in, verb_out = ("incluiria", "removeria") if self.dry_run else ("incluídas", "removidas")
-        out.append(f"  Negativações {verb_in}: {c.get('included', 0)} ({c.get('titles_included', 0)} títulos); "
+        titles = c.get("titles_included", 0)
+        out.append(f"  Negativações {verb_in}: {c.get('included', 0)} ({titles} título{'' if titles == 1 else 's'}); "
                    f"baixas {verb_out}: {c.get('removed', 0)}; pendentes de reenvio: {c.get('pending', 0)}; "
                    f"erros: {c.get('errors', 0)}")
         if c.get("not_sent"):
@@ -90,17 +91,24 @@ def record_unrun(services, actor, spec: RunSpec, status: str, message: str) -> R
     return RunSummary(run_id, spec.branch_id, spec.branch_name, False, status, message=message)
 
 
+def manual_run_blocker(session: Session, branch: Branch) -> str | None:
+    """Why "Executar agora" would refuse this branch, in the words both Executar agora and Simular
+    show (None when it may run)."""
+    blocked = collection_policy.blockers(collection_policy.policy_for(session, branch.id), branch, scheduled=False)
+    return "A rotina não pode ser executada: " + " ".join(blocked) if blocked else None
+
+
 def queue_run(session: Session, actor: audit.Actor, branch_id: int) -> CollectionRun:
     """"Executar agora" from the web or the API: the scheduler process picks it up within a minute,
     so a long run never ties up a web worker. The caller commits."""
     branch = session.get(Branch, branch_id)
     if branch is None:
         raise NotFound("Filial não encontrada.")
-    policy = collection_policy.policy_for(session, branch_id)
-    blocked = collection_policy.blockers(policy, branch, scheduled=False)
+    blocked = manual_run_blocker(session, branch)
     if blocked:
-        raise ValidationError("A rotina não pode ser executada: " + " ".join(blocked), code="collections_blocked")
+        raise ValidationError(blocked, code="collections_blocked")
     liveness.reap_dead_runs(session, branch_id)  # a run whose process is gone never blocks "Executar agora"
+    policy = collection_policy.policy_for(session, branch_id)
     waiting = session.scalar(select(CollectionRun.id).where(
         CollectionRun.branch_id == branch_id, CollectionRun.status.in_(("queued", "running")),
         CollectionRun.dry_run.is_(False)).limit(1))

@@ -18,7 +18,7 @@ from app.services.consultations.consult import get_consultation
 from app.services.core import audit
 from app.services.core.clock import now_utc
 from app.services.core.errors import Conflict, PermissionDenied, ValidationError
-from app.services.core.money import parse_money
+from app.services.core.money import brl, parse_money
 from app.services.core.permissions import Capability, allows
 from app.services.credit import accounts as credit_accounts
 from app.services.settings import switches as app_settings
@@ -78,7 +78,7 @@ def apply_decision(session: Session, actor: audit.Actor, consultation_id: int, *
         session, actor, "consultation.decision", "consultation", row.id, branch_id=row.branch_id,
         document=row.document,
         summary=f"Decisão de crédito de '{party.name}': {actor.name} {verb} {status}"
-                + (f", limite R$ {limit:.2f}" if limit is not None else ""),
+                + (f", limite {brl(limit)}" if limit is not None else ""),
         details={"party_id": party.id, "subject": party.name, "reason": reason, "overrode": overrode,
                  "suggested": {"status": row.suggested_status, "limit": _plain(row.suggested_limit)},
                  "applied": {"status": status, "limit": _plain(limit)},

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Branch, CreditPolicy
 from app.models.credit import (
-    DEFAULT_RESERVATION_HOURS,
+    DEFAULT_RESERVATION_DAYS,
     DEFAULT_TERMS,
     PROTECTED_FIELD_LABELS,
     RestoreMode,
@@ -28,7 +28,7 @@ def policy_for(session: Session, branch_id: int) -> CreditPolicy:
         return row
     return CreditPolicy(branch_id=branch_id, pen_can_buy_upfront=True, tolerance_enabled=False,
                         restore_mode=RestoreMode.PAYMENT.value, installment_terms=list(DEFAULT_TERMS),
-                        reservation_expiry_hours=DEFAULT_RESERVATION_HOURS, platform_url=None,
+                        reservation_business_days=DEFAULT_RESERVATION_DAYS, platform_url=None,
                         platform_secret_encrypted=None, protected_fields=[])
 
 
@@ -38,7 +38,7 @@ class CreditPolicyInput:
     tolerance_enabled: bool = False
     restore_mode: str = RestoreMode.PAYMENT.value
     installment_terms: list[str] = field(default_factory=lambda: list(DEFAULT_TERMS))
-    reservation_expiry_hours: int | str = DEFAULT_RESERVATION_HOURS
+    reservation_business_days: int | str = DEFAULT_RESERVATION_DAYS
     platform_url: str = ""
     platform_secret: str | None = None  # None or "" keeps the stored one
     clear_platform_secret: bool = False
@@ -49,7 +49,7 @@ def _snapshot(p: CreditPolicy) -> dict:
     return {
         "pen_can_buy_upfront": p.pen_can_buy_upfront, "tolerance_enabled": p.tolerance_enabled,
         "restore_mode": p.restore_mode, "installment_terms": ", ".join(p.installment_terms or []),
-        "reservation_expiry_hours": p.reservation_expiry_hours, "platform_url": p.platform_url,
+        "reservation_business_days": p.reservation_business_days, "platform_url": p.platform_url,
         "protected_fields": ", ".join(p.protected_fields or []),
     }
 
@@ -76,12 +76,12 @@ def save_policy(session: Session, box: SecretBox, actor: audit.Actor, branch_id:
     if not terms and "installment_terms" not in errors:
         errors["installment_terms"] = "Informe ao menos um prazo (por exemplo 28 ou 30/60/90)."
     try:
-        hours = int(str(data.reservation_expiry_hours).strip())
-        if not 1 <= hours <= 720:
+        days = int(str(data.reservation_business_days).strip())
+        if not 1 <= days <= 30:
             raise ValueError
     except ValueError:
-        errors["reservation_expiry_hours"] = "A validade da reserva deve ficar entre 1 e 720 horas."
-        hours = DEFAULT_RESERVATION_HOURS
+        errors["reservation_business_days"] = "A validade da reserva deve ficar entre 1 e 30 dias úteis."
+        days = DEFAULT_RESERVATION_DAYS
     url = (data.platform_url or "").strip()
     if url:
         parsed = urlparse(url)
@@ -106,7 +106,7 @@ def save_policy(session: Session, box: SecretBox, actor: audit.Actor, branch_id:
     policy.tolerance_enabled = bool(data.tolerance_enabled)
     policy.restore_mode = data.restore_mode
     policy.installment_terms = terms
-    policy.reservation_expiry_hours = hours
+    policy.reservation_business_days = days
     policy.platform_url = url or None
     secret_changed = False
     if (data.platform_secret or "").strip():

@@ -22,7 +22,8 @@ from app.models import Branch, Party, Reservation, Title
 from app.models.credit import ReservationStatus
 from app.models.parties import CustomerStatus, Stage
 from app.services.core import audit
-from app.services.core.clock import now_utc, today_br
+from app.services.core.business_days import add_business_days
+from app.services.core.clock import now_utc, start_of_day_br, to_br, today_br
 from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.errors import Conflict, NotFound, ValidationError
 from app.services.core.like import LIKE_ESCAPE, contains_pattern
@@ -58,6 +59,22 @@ MESSAGES = {
                           "à vista: PIX, cartão de crédito ou boleto antecipado."),
     "no_credit_limit": ("Cliente sem limite de crédito: boleto faturado indisponível. As formas de pagamento à "
                         "vista continuam disponíveis."),
+}
+
+# What a person reads for each code (the codes stay the API's stable contract).
+RESULT_LABELS = {
+    "approved": "Aprovada",
+    "reserved": "Aprovada, valor reservado no limite",
+    "customer_not_found": "Negada: cliente não encontrado",
+    "customer_rejected": "Negada: cadastro reprovado (RPV)",
+    "pending_purchases_disabled": "Negada: cadastro pré-aprovado (PEN)",
+    "approval_required": "Negada: exige cadastro aprovado (APV)",
+    "no_credit_limit": "Negada: sem limite de crédito",
+    "insufficient_credit": "Negada: limite insuficiente",
+}
+# "Somente simular": the same checks, nothing kept; the message must not say it was reserved.
+DRY_RUN_MESSAGES = {
+    "reserved": "Compra aprovada: há limite disponível para reservar este valor. Simulação: nada foi reservado.",
 }
 
 
@@ -155,12 +172,21 @@ def authorise(session: Session, actor: audit.Actor, *, branch_id, document: str,
     reservation = Reservation(
         branch_id=branch.id, party_id=party.id, account_id=account.id, order_ref=ref, method=INVOICED,
         amount=value, installment_term=term, status=ReservationStatus.ACTIVE.value,
-        expires_at=now + dt.timedelta(hours=policy.reservation_expiry_hours), created_by=actor.name[:80])
+        expires_at=reservation_expiry(now, policy.reservation_business_days, branch.state),
+        created_by=actor.name[:80])
     session.add(reservation)
     session.flush()
     credit_accounts.queue_limit_update(session, party, actor, account=account, policy=policy)
     return Authorization(True, "reserved", MESSAGES["reserved"], method, value, party.id, party.status,
                          summary.available - value if summary.available > value else Decimal("0.00"), reservation)
+
+
+def reservation_expiry(now: dt.datetime, business_days: int, state: str | None) -> dt.datetime:
+    """Rule 22 (reservation): the end of the n-th business day after today in the branch's state
+    (the day of the purchase is not counted), as an instant; a Friday purchase with 5 days lasts
+    until the next Friday night, never lapsing on a Saturday."""
+    last_day = add_business_days(to_br(now).date(), business_days, state)
+    return start_of_day_br(last_day + dt.timedelta(days=1))
 
 
 def _order_ref(session: Session, branch_id: int, order_ref: str | None) -> str:
@@ -232,7 +258,12 @@ def change_amount(session: Session, actor: audit.Actor, reservation_id: int, new
         if party.status != CustomerStatus.APV.value:
             raise Conflict(MESSAGES["approval_required"], code="approval_required")
         if delta > summary.headroom:
-            raise Conflict(_insufficient_message(summary, delta), code="insufficient_credit")
+            # The person typed the new total: the message speaks of the total and of what the
+            # limit would allow for this order (what it has now plus the current reservation).
+            raise Conflict(
+                f"Limite de crédito insuficiente: o pedido {reservation.order_ref} pode ir até "
+                f"{brl(reservation.amount + summary.headroom)}; pedido de {brl(value)} "
+                f"(aumento de {brl(delta)}).", code="insufficient_credit")
     old = reservation.amount
     if reservation.status == ReservationStatus.SETTLED.value:
         if delta < 0:

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from app.models import Branch, Negativation
 from app.models.negativations import REMOVABLE_STATUSES
 from app.services.core.pagination import keyset_page
+from app.services.negativations.filters import NegativationFilter
+from app.services.negativations.filters import apply as apply_filter
 
 
 @dataclass(frozen=True)
@@ -26,8 +28,10 @@ class NegativationPage:
 
 def list_negativations(session: Session, *, status: str | None = None, party_id: int | None = None,
                        branch_id: int | None = None, before_id: int | None = None,
-                       limit: int = 50) -> NegativationPage:
+                       limit: int = 50, flt: NegativationFilter | None = None) -> NegativationPage:
     stmt = select(Negativation)
+    if flt is not None:  # the list page's filters (filters.py)
+        stmt = apply_filter(stmt, flt)
     if status:
         stmt = stmt.where(Negativation.status == status)
     if party_id:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 
 from sqlalchemy import or_, select
 
 from app.db import transaction
 from app.models import BureauIntegration, Negativation, NegativationTitle, Title
-from app.models.negativations import NegativationStatus
+from app.models.negativations import NEGATIVATION_STATUS_LABELS, NegativationStatus
 from app.models.titles import COLLECTIBLE_STATUSES
 from app.services.core import audit
 from app.services.core.clock import now_utc, today_br
@@ -77,8 +78,11 @@ def refresh_status(services, actor: audit.Actor, negativation_id: int) -> Outcom
         rec.require_writer(actor)
         return send_removal(services, negativation_id, force=True)
     if protocol is None or integration_id is None or status not in ("notice", "active"):
+        # Nothing was asked of the bureau: say so, never "enviada"/"baixada com sucesso".
         with services.session_factory() as s:
-            return outcome(s.get(Negativation, negativation_id))
+            found = outcome(s.get(Negativation, negativation_id))
+            return replace(found, message=f"Situação registrada: {_label(status)}. Nada a consultar no bureau "
+                                          "nesta situação.")
     with services.session_factory() as s:
         bureau = services.bureau_for(s.get(BureauIntegration, integration_id))
     try:
@@ -94,7 +98,18 @@ def refresh_status(services, actor: audit.Actor, negativation_id: int) -> Outcom
     with transaction(services.session_factory) as s:
         neg = rec.lock_negativation(s, negativation_id)
         _apply_status(s, neg, answer, actor.name)
-        return outcome(neg)
+        found = outcome(neg)
+        if neg.status == status:
+            text = f"Situação consultada no bureau: {_label(status)}, sem mudança."
+        else:
+            text = f"Situação consultada no bureau: {_label(status)} → {_label(neg.status)}."
+            if neg.status == NegativationStatus.ERROR.value and neg.last_error_message:
+                text += f" {neg.last_error_message}"
+        return replace(found, message=text)
+
+
+def _label(status: str) -> str:
+    return NEGATIVATION_STATUS_LABELS[NegativationStatus(status)]
 
 
 def _apply_status(s, neg: Negativation, answer, actor_name: str) -> None:

@@ -78,3 +78,16 @@ def cached_reasons(integration: BureauIntegration | None, person_type: str | Non
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+
+
+def describe_code(session, integration_id: int | None, document_type: str | None, code: str | None) -> str | None:
+    """The description of a restriction code from the integration's stored list ("12" ->
+    "Mensalidade em atraso"), without calling the bureau; None when it was never fetched."""
+    if not integration_id or not code:
+        return None
+    integration = session.get(BureauIntegration, integration_id)
+    person_type = {"CPF": "PF", "CNPJ": "PJ"}.get(document_type or "", document_type)
+    for reason in ((integration.reasons_cache or {}) if integration else {}).get(person_type, []):
+        if str(reason.get("code")) == str(code):
+            return reason.get("description")
+    return None

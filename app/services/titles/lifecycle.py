@@ -26,6 +26,7 @@ from app.services.core.pagination import encode_cursor as encode_position
 from app.services.core.pagination import keyset_page
 from app.services.credit import accounts as credit_accounts
 from app.services.negativations import records as rec
+from app.services.titles import search as title_search
 
 AGING_BUCKETS = {
     "1-30": (1, 30),
@@ -279,7 +280,10 @@ class TitleFilter:
     overdue: bool | None = None
     aging: str | None = None  # one of AGING_BUCKETS
     negativated: bool | None = None
-    number: str | None = None
+    number: str | None = None  # prefix, case ignored
+    q: str | None = None  # client name words, CPF/CNPJ or number prefix (titles/search.py)
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
 
 
 @dataclass
@@ -301,8 +305,13 @@ def filtered(flt: TitleFilter, today: dt.date) -> Select:
         stmt = stmt.where(Title.party_id == flt.party_id)
     if flt.status:
         stmt = stmt.where(Title.status == flt.status)
-    if flt.number:
-        stmt = stmt.where(Title.number == flt.number.strip())
+    if flt.number and flt.number.strip():
+        stmt = stmt.where(title_search.number_prefix(flt.number))
+    if flt.q and flt.q.strip():
+        stmt = stmt.where(title_search.search_clause(flt.q))
+    due_range = title_search.due_range(flt.due_from, flt.due_to)
+    if due_range is not None:
+        stmt = stmt.where(due_range)
     overdue = and_(Title.status.in_(COLLECTIBLE_STATUSES), Title.open_amount > 0, Title.due_date < today)
     if flt.overdue is True or flt.aging:
         stmt = stmt.where(overdue)
