@@ -209,6 +209,7 @@ def put_status(party_id: int):
 def resend(party_id: int):
     s = db_session()
     row = credit_accounts.resend_limit(s, api_actor(), party_id)
+    s.flush()  # the queued update's id, before the request commits it
     return jsonify({"update_id": row.id, "status": row.status}), 202
 
 

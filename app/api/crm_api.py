@@ -232,7 +232,7 @@ def list_consultations(party_id: int):
 @require_credit
 @require(Capability.CONSULT)
 @schema(body=sch.ConsultIn, ok=sch.ConsultationOut, status=201, more={200: sch.ConsultationOut},
-        errors=(403, 404, 409, 502), optional_body=True)
+        errors=(403, 404, 409, 424, 503), optional_body=True)
 def create_consultation(party_id: int):
     data = json_body()
     contact_id = data.get("contact_id")
@@ -258,7 +258,7 @@ def get_consultation(consultation_id: int):
 @bp.post("/consultations/<int:consultation_id>/retry")
 @require_credit
 @require(Capability.CONSULT)
-@schema(ok=sch.ConsultationOut, status=201, more={200: sch.ConsultationOut}, errors=(403, 404, 409, 502))
+@schema(ok=sch.ConsultationOut, status=201, more={200: sch.ConsultationOut}, errors=(403, 404, 409, 424, 503))
 def retry(consultation_id: int):
     """Repeat a failed, uncertain or interrupted consultation. An uncertain one inside the reuse
     window needs `{"confirm_possible_charge": true}` (else 409 consultation_possible_charge)."""

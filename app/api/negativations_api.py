@@ -118,7 +118,7 @@ def list_negativations():
 @bp.post("/negativations")
 @require(Capability.NEGATIVATE)
 @require_credit
-@schema(body=sch.NegativateIn, ok=sch.OutcomeWithNegativation, status=201, errors=(403, 404, 409, 502))
+@schema(body=sch.NegativateIn, ok=sch.OutcomeWithNegativation, status=201, errors=(403, 404, 409, 424, 503))
 def create_negativation():
     data = json_body()
     party_id = data.get("party_id")
@@ -164,7 +164,7 @@ def negativation_events(negativation_id: int):
 @bp.post("/negativations/removals")
 @require(Capability.NEGATIVATE)
 @require_credit
-@schema(body=sch.RemoveIn, ok=sch.OutcomeList, errors=(403, 404, 409, 502))
+@schema(body=sch.RemoveIn, ok=sch.OutcomeList, errors=(403, 404, 409, 424, 503))
 def remove_negativations():
     data = json_body()
     outcomes = manual_removal.remove_by_hand(
@@ -179,7 +179,7 @@ def remove_negativations():
 
 @bp.post("/negativations/<int:negativation_id>/sync")
 @require_credit
-@schema(ok=sch.OutcomeWithNegativation, errors=(403, 404, 409, 502))
+@schema(ok=sch.OutcomeWithNegativation, errors=(403, 404, 409, 424, 503))
 def sync_negativation(negativation_id: int):
     outcome = neg_outbox.refresh_status(services(), api_actor(), negativation_id)
     end_snapshot()  # the service committed in sessions of its own: read what it wrote
@@ -189,7 +189,7 @@ def sync_negativation(negativation_id: int):
 @bp.post("/negativations/<int:negativation_id>/resend")
 @require(Capability.NEGATIVATE)
 @require_credit
-@schema(body=sch.ResendIn, ok=sch.OutcomeWithNegativation, errors=(403, 404, 409, 502), optional_body=True)
+@schema(body=sch.ResendIn, ok=sch.OutcomeWithNegativation, errors=(403, 404, 409, 424, 503), optional_body=True)
 def resend_negativation(negativation_id: int):
     data = request.get_json(silent=True) or {}
     outcome = neg_inclusion.resend(
@@ -201,7 +201,7 @@ def resend_negativation(negativation_id: int):
 
 @bp.get("/parties/<int:party_id>/restriction-reasons")
 @require_credit
-@schema(query=sch.ReasonsQuery, ok=sch.ReasonList, errors=(403, 404, 502))
+@schema(query=sch.ReasonsQuery, ok=sch.ReasonList, errors=(403, 404, 424, 503))
 def party_reasons(party_id: int):
     result = restriction_reasons.reasons_for_party(
         services(), party_id, refresh=request.args.get("refresh") == "1"

@@ -49,7 +49,8 @@ ERROR_DESCRIPTIONS = {
     422: "Entrada recusada (veja `fields`)",
     429: "Limite de requisições atingido",
     500: "Erro inesperado",
-    502: "O bureau ou a plataforma não responderam como esperado",
+    424: "O bureau recusou a chamada ou a resposta se perdeu (código `bureau_*`)",
+    503: "O bureau está indisponível ou limitou as chamadas (`bureau_unavailable`, `bureau_rate_limited`)",
 }
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")

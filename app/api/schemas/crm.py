@@ -109,6 +109,9 @@ class ConsultIn(StrictBody):
     contact_id: Id | None = Field(default=None, description="Consultar o documento deste contato.")
     purpose: Literal["cadastro", "limite", "renegociacao"] = "cadastro"
     force_new: bool = Field(default=False, description="true: nova consulta (cobrada) mesmo com uma recente.")
+    confirm_possible_charge: bool = Field(
+        default=False, description="true: confirma uma nova consulta quando a anterior ficou incerta "
+                                   "(pode ter sido cobrada); sem isso, 409 consultation_possible_charge.")
 
 
 class ReportOut(Out):
