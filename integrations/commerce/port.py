@@ -5,19 +5,12 @@ Services depend on `CommercePlatform`; `HttpCommercePlatform` speaks HTTP, tests
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from ..signed_post import PostResult
 
-@dataclass(frozen=True)
-class DeliveryResult:
-    """The outcome of one delivery attempt. `retryable` is False for answers a retry cannot fix."""
-
-    ok: bool
-    http_status: int | None = None
-    duration_ms: int = 0
-    error: str | None = None
-    retryable: bool = True
+# One attempt's outcome, shared with the other outbound delivery (integrations.signed_post).
+DeliveryResult = PostResult
 
 
 @runtime_checkable

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from ..signed_post import PostResult
 
-@dataclass(frozen=True)
-class SendResult:
-    """One attempt. `retryable` is False for answers a retry cannot fix (e.g. 410 Gone)."""
-
-    ok: bool
-    http_status: int | None = None
-    duration_ms: int = 0
-    error: str | None = None
-    retryable: bool = True
+# One attempt's outcome, shared with the other outbound delivery (integrations.signed_post).
+SendResult = PostResult
 
 
 @runtime_checkable

@@ -138,7 +138,9 @@ class _FakeSession:
     def __init__(self, status: int):
         self.status, self.calls = status, []
 
-    def post(self, url, data, headers, timeout):
+    def post(self, url, data, headers, timeout, allow_redirects=True):
+        # A redirect would resend the customer's data to an address nobody configured.
+        assert allow_redirects is False
         self.calls.append((url, data, headers, timeout))
         return _FakeResponse(self.status, "erro")
 
