@@ -11,24 +11,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 
+from .post_result import PostResult
+
 # Timeouts, connection errors, 408, 425, 429 and 5xx may pass later; other 4xx will not.
 RETRYABLE_STATUSES = {408, 425, 429}
-
-
-@dataclass(frozen=True)
-class PostResult:
-    """The outcome of one attempt. `retryable` is False for answers a retry cannot fix (e.g. 410)."""
-
-    ok: bool
-    http_status: int | None = None
-    duration_ms: int = 0
-    error: str | None = None
-    retryable: bool = True
 
 
 def encode(payload: dict[str, Any]) -> bytes:

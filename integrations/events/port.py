@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from ..signed_post import PostResult
+from ..post_result import PostResult
 
-# One attempt's outcome, shared with the other outbound delivery (integrations.signed_post).
+# One attempt's outcome, shared with the other outbound delivery (integrations.post_result).
 SendResult = PostResult
 
 
