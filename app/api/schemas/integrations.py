@@ -38,13 +38,15 @@ class IntegrationUpdate(StrictBody):
 
 
 class IntegrationCreate(IntegrationUpdate):
-    name: text_for(BureauIntegration.name, min_length=1)
+    name: text_for(BureauIntegration.name, min_length=1) = Field(examples=["Crédito na Medida SP"])
     provider: Provider = "credito_na_medida"
     environment: Environment = "homologacao"
     base_url: text_for(BureauIntegration.base_url) = Field(
-        default="", description="https em produção; vazia em homologação = o simulador.")
-    client_id: text_for(BureauIntegration.client_id, min_length=1)
-    client_secret: text(SECRET_MAX, min_length=1) = Field(description="Só de escrita: guardado cifrado, nunca devolvido.")
+        default="", description="https em produção; vazia em homologação = o simulador.",
+        examples=["https://api.exemplo.com.br"])
+    client_id: text_for(BureauIntegration.client_id, min_length=1) = Field(examples=["cliente-123"])
+    client_secret: text(SECRET_MAX, min_length=1) = Field(description="Só de escrita: guardado cifrado, nunca devolvido.",
+                                                          examples=["segredo-fornecido-pelo-bureau"])
     auto_include_remove: bool = Field(default=False, description="false até os códigos serem buscados.")
 
 
