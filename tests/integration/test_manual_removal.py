@@ -118,8 +118,15 @@ def test_the_api_refuses_payment_removal_and_releases_a_hold(services, negativat
     assert resp.status_code == 200
     held = client.get(f"/api/v1/titles/{ids['T-120']}", headers=headers).get_json()
     assert held["hold"]["reason"] == "manual" and held["hold"]["negativation_id"] == neg_id
-    resp = client.post(f"/api/v1/titles/{ids['T-120']}/release-hold", json={"reason": "revisado com o cliente"},
-                       headers=headers)
+    url = f"/api/v1/titles/{ids['T-120']}/release-hold"
+    for body, message in (({}, "Campo obrigatório."), ({"reason": ["x"]}, "Informe um texto."),
+                          ({"reason": "ok"}, "Informe o motivo (pelo menos 5 caracteres)."),  # the service's rule
+                          ({"reason": "revisado", "force": True}, None)):
+        resp = client.post(url, json=body, headers=headers)
+        fields = resp.get_json()["error"]["fields"]
+        assert resp.status_code == 422 and fields == ({"reason": message} if message else {"force": "Campo desconhecido."})
+    assert client.get(f"/api/v1/titles/{ids['T-120']}", headers=headers).get_json()["hold"] is not None
+    resp = client.post(url, json={"reason": "revisado com o cliente"}, headers=headers)
     assert resp.status_code == 200 and resp.get_json()["hold"] is None
 
 
