@@ -60,7 +60,7 @@ _DEFAULTS = {"name": "", "provider": "credito_na_medida", "environment": "homolo
 
 def _input(data: dict, current: BureauIntegration | None) -> bureau_settings.IntegrationInput:
     """The body (already checked by its schema) over the current values; the rules are the service's."""
-    values = {k: data.get(k, getattr(current, k) if current is not None else default) for k, default in _DEFAULTS.items()}
+    values = {k: data.get(k, default if current is None else getattr(current, k)) for k, default in _DEFAULTS.items()}
     return bureau_settings.IntegrationInput(**values, client_secret=data.get("client_secret"))
 
 

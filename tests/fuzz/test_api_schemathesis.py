@@ -1,8 +1,9 @@
 """Schemathesis against the served contract: every /api/v1 operation, valid and invalid inputs.
 
 The app runs in-process (WSGI) on a seeded SQLite database with the fake bureau and an offline
-events sender (nothing leaves the process); the token is an admin's, so every operation is reachable. Checks: no 5xx, only documented statuses, answers that
-match their schemas, and invalid input refused with a 4xx. Bounded by FUZZ_EXAMPLES per operation
+events sender (nothing leaves the process); the token is an admin's, so every operation is
+reachable. Checks: no 5xx, only documented statuses, answers that match their schemas, and invalid
+input refused with a 4xx. Bounded by FUZZ_EXAMPLES per operation
 and generation mode (CREDITDESK_FUZZ_EXAMPLES raises it for a longer local run).
 """
 

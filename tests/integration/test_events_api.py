@@ -48,7 +48,8 @@ def test_types_and_endpoints_and_never_the_secret(client, api_token, endpoint_id
     listed = client.get("/api/v1/events/endpoints", headers=admin)
     assert [(e["id"], e["url"]) for e in listed.get_json()["items"]] == [(endpoint_id, "https://erp.example.com.br/hooks")]
     assert SECRET not in listed.get_data(as_text=True) and "secret" not in listed.get_data(as_text=True)
-    for url in ("/api/v1/events/types", "/api/v1/events/endpoints", f"/api/v1/events/endpoints/{endpoint_id}/deliveries"):
+    for url in ("/api/v1/events/types", "/api/v1/events/endpoints",
+                f"/api/v1/events/endpoints/{endpoint_id}/deliveries"):
         assert client.get(url, headers=api_token("finance")).status_code == 403, url
 
 

@@ -45,8 +45,8 @@ class IntegrationCreate(IntegrationUpdate):
         default="", description="https em produção; vazia em homologação = o simulador.",
         examples=["https://api.exemplo.com.br"])
     client_id: text_for(BureauIntegration.client_id, min_length=1) = Field(examples=["cliente-123"])
-    client_secret: text(SECRET_MAX, min_length=1) = Field(description="Só de escrita: guardado cifrado, nunca devolvido.",
-                                                          examples=["segredo-fornecido-pelo-bureau"])
+    client_secret: text(SECRET_MAX, min_length=1) = Field(
+        description="Só de escrita: guardado cifrado, nunca devolvido.", examples=["segredo-fornecido-pelo-bureau"])
     auto_include_remove: bool = Field(default=False, description="false até os códigos serem buscados.")
 
 
