@@ -66,6 +66,36 @@ def test_every_api_route_is_in_the_served_contract(app, client):
     assert served <= routes  # and the document describes no route that does not exist
 
 
+def test_no_answer_of_the_contract_carries_a_secret(client):
+    """Secrets are write-only (client_secret, tokens, signing secrets): no success answer has a field
+    for one, at any depth, while the request bodies do take client_secret."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+
+    def names(node, seen: set[str]) -> set[str]:
+        found: set[str] = set()
+        if isinstance(node, dict):
+            ref = node.get("$ref", "").rsplit("/", 1)[-1]
+            if ref and ref not in seen:
+                seen.add(ref)
+                found |= names(schemas[ref], seen)
+            found |= set(node.get("properties", {}))
+            for value in node.values():
+                found |= names(value, seen)
+        elif isinstance(node, list):
+            for value in node:
+                found |= names(value, seen)
+        return found
+
+    answers = [r for ops in doc["paths"].values() for op in ops.values()
+               for status, r in op["responses"].items() if status.startswith("2")]
+    fields = names(answers, set())
+    assert {"branch_ids", "token_expires_at", "event_types"} <= fields  # integrations, me, event endpoints
+    assert sorted(f for f in fields if "secret" in f or f in ("token", "access_token", "password")) == []
+    bodies = [op["requestBody"] for ops in doc["paths"].values() for op in ops.values() if "requestBody" in op]
+    assert "client_secret" in names(bodies, set())
+
+
 def test_docs_page_and_its_assets_are_served_by_the_app(client):
     page = client.get("/api/v1/docs")
     html = page.get_data(as_text=True)
