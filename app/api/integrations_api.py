@@ -14,15 +14,14 @@ from sqlalchemy import select
 
 from app.models import Branch, BureauIntegration
 from app.request_scope import db_session, end_snapshot, services
-from app.services.core.errors import NotFound, ValidationError
+from app.services.core.errors import NotFound
 from app.services.settings import branches as branch_service
 from app.services.settings import bureau_breaker as breaker
 from app.services.settings import bureau_integrations as bureau_settings
 
 from . import Capability, api_actor, bp, json_body, require
-
-_EDITABLE = ("name", "environment", "base_url", "client_id", "client_secret", "auto_include_remove",
-             "restriction_code_pf", "restriction_code_pj")
+from .schemas import integrations as sch
+from .validation import schema
 
 
 def _iso(value):
@@ -54,32 +53,15 @@ def _integration(integration_id: int) -> BureauIntegration:
     return row
 
 
-def _text(data: dict, key: str, default: str | None) -> str | None:
-    value = data.get(key, default)
-    if value is not None and not isinstance(value, str):
-        raise ValidationError(f"'{key}' deve ser texto.", field_errors={key: "texto"})
-    return value
+# What a create starts from; an edit starts from the stored row (fields left out keep their value).
+_DEFAULTS = {"name": "", "provider": "credito_na_medida", "environment": "homologacao", "base_url": "",
+             "client_id": "", "auto_include_remove": False, "restriction_code_pf": None, "restriction_code_pj": None}
 
 
 def _input(data: dict, current: BureauIntegration | None) -> bureau_settings.IntegrationInput:
-    unknown = sorted(set(data) - set(_EDITABLE) - {"provider"})
-    if unknown:
-        raise ValidationError(f"Campos desconhecidos: {', '.join(unknown)}.",
-                              field_errors={k: "desconhecido" for k in unknown})
-    auto = data.get("auto_include_remove", current.auto_include_remove if current else False)
-    if not isinstance(auto, bool):
-        raise ValidationError("Informe 'auto_include_remove' como true ou false.",
-                              field_errors={"auto_include_remove": "booleano"})
-
-    def keep(key: str) -> str | None:
-        return _text(data, key, getattr(current, key) if current else None)
-
-    return bureau_settings.IntegrationInput(
-        name=keep("name") or "", environment=keep("environment") or ("homologacao" if current is None else ""),
-        base_url=keep("base_url") or "", client_id=keep("client_id") or "",
-        client_secret=_text(data, "client_secret", None), auto_include_remove=auto,
-        restriction_code_pf=keep("restriction_code_pf"), restriction_code_pj=keep("restriction_code_pj"),
-        provider=_text(data, "provider", current.provider if current else "credito_na_medida") or "")
+    """The body (already checked by its schema) over the current values; the rules are the service's."""
+    values = {k: data.get(k, default if current is None else getattr(current, k)) for k, default in _DEFAULTS.items()}
+    return bureau_settings.IntegrationInput(**values, client_secret=data.get("client_secret"))
 
 
 def _fresh(integration_id: int) -> BureauIntegration:
@@ -89,14 +71,16 @@ def _fresh(integration_id: int) -> BureauIntegration:
 
 @bp.get("/integrations")
 @require(Capability.MANAGE_SETTINGS)
+@schema(ok=sch.IntegrationList, errors=(403,))
 def list_integrations():
     """List the bureau integrations (without secrets), each with its breaker state when open."""
     rows = db_session().scalars(select(BureauIntegration).order_by(BureauIntegration.id)).all()
-    return jsonify({"items": [integration_json(i) for i in rows]})
+    return jsonify({"items": [integration_json(i) for i in rows], "next_cursor": None})
 
 
 @bp.post("/integrations")
 @require(Capability.MANAGE_SETTINGS)
+@schema(body=sch.IntegrationCreate, ok=sch.IntegrationOut, status=201, errors=(403,))
 def create_integration():
     """Create an integration: name, environment (producao|homologacao), base_url (https in producao;
     blank in homologacao = the simulator), client_id, client_secret (required, write-only).
@@ -109,6 +93,7 @@ def create_integration():
 
 @bp.get("/integrations/<int:integration_id>")
 @require(Capability.MANAGE_SETTINGS)
+@schema(ok=sch.IntegrationOut, errors=(403, 404))
 def get_integration(integration_id: int):
     """One integration (without its secret)."""
     return jsonify(integration_json(_integration(integration_id)))
@@ -116,6 +101,7 @@ def get_integration(integration_id: int):
 
 @bp.route("/integrations/<int:integration_id>", methods=["PATCH", "PUT"])
 @require(Capability.MANAGE_SETTINGS)
+@schema(body=sch.IntegrationUpdate, ok=sch.IntegrationOut, errors=(403, 404))
 def update_integration(integration_id: int):
     """Edit an integration; fields left out keep their value (client_secret too). Here automatic
     inclusion/removal is switched on with the PF and PJ codes ({"auto_include_remove": true,
@@ -131,6 +117,7 @@ def update_integration(integration_id: int):
 
 @bp.delete("/integrations/<int:integration_id>")
 @require(Capability.MANAGE_SETTINGS)
+@schema(ok=None, status=204, errors=(403, 404))
 def delete_integration(integration_id: int):
     """Delete an integration that no branch uses (422 otherwise)."""
     s = db_session()
@@ -140,6 +127,7 @@ def delete_integration(integration_id: int):
 
 @bp.get("/integrations/<int:integration_id>/restriction-codes")
 @require(Capability.MANAGE_SETTINGS)
+@schema(ok=sch.RestrictionCodesOut, errors=(403, 404))
 def integration_codes(integration_id: int):
     """The restriction codes last fetched from the bureau, by person type (no bureau call)."""
     row = _integration(integration_id)
@@ -148,6 +136,7 @@ def integration_codes(integration_id: int):
 
 @bp.post("/integrations/<int:integration_id>/restriction-codes")
 @require(Capability.MANAGE_SETTINGS)
+@schema(ok=sch.RestrictionCodesOut, errors=(403, 404, 424, 503))
 def fetch_integration_codes(integration_id: int):
     """"Buscar códigos": fetch the PF and PJ restriction codes from the bureau and keep them on the
     integration. 503 bureau_unavailable / 424 bureau_* when the bureau call fails."""
@@ -158,6 +147,7 @@ def fetch_integration_codes(integration_id: int):
 
 @bp.post("/integrations/<int:integration_id>/test")
 @require(Capability.MANAGE_SETTINGS)
+@schema(ok=sch.ConnectionTestOut, errors=(403, 404))
 def test_integration(integration_id: int):
     """"Testar conexão": a new token and the PF codes. 200 with {"ok", "message", "error_code"}: a
     failed test is an answer, not an error. A success closes an open circuit breaker."""
@@ -176,6 +166,7 @@ def _branch_input(branch: Branch, integration_id: int | None) -> branch_service.
 
 @bp.put("/integrations/<int:integration_id>/branches/<int:branch_id>")
 @require(Capability.MANAGE_SETTINGS)
+@schema(ok=sch.IntegrationOut, errors=(403, 404))
 def link_branch(integration_id: int, branch_id: int):
     """Link a branch to this integration (the branch's negativations and consultations use it)."""
     s = db_session()
@@ -190,6 +181,7 @@ def link_branch(integration_id: int, branch_id: int):
 
 @bp.delete("/integrations/<int:integration_id>/branches/<int:branch_id>")
 @require(Capability.MANAGE_SETTINGS)
+@schema(ok=sch.IntegrationOut, errors=(403, 404))
 def unlink_branch(integration_id: int, branch_id: int):
     """Unlink a branch from this integration (it then has none)."""
     s = db_session()

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from app.models.reconciliation import DivergenceKind, ReconciliationRun
+from app.models.reconciliation import ReconciliationRun
 from app.request_scope import db_session, services
-from app.services.core.errors import NotFound, ValidationError
+from app.services.core.errors import NotFound
 from app.services.reconciliation import actions, queries
 from app.services.reconciliation.runs import queue_runs
 
 from . import Capability, api_actor, bp, json_body, require, require_credit
+from .pagination import make_cursor, read_cursor
+from .schemas import reconciliation as sch
+from .validation import schema
+
+# The actions reach the bureau: its failures answer 424 (bureau_*) or 503 (bureau_unavailable).
+BUREAU_ERRORS = (403, 404, 409, 424, 503)
 
 
 def _iso(value):
@@ -33,29 +39,29 @@ def run_json(r: ReconciliationRun) -> dict:
             "counts": r.counts, "opened": r.opened, "closed": r.closed, "message": r.message}
 
 
-def _int(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    if raw and not raw.isdigit():
-        raise ValidationError(f"{name} deve ser um número.", field_errors={name: "inválido"})
+def _branch_arg() -> int | None:
+    raw = request.args.get("branch_id")
     return int(raw) if raw else None
 
 
 @bp.get("/reconciliation/divergences")
 @require_credit
+@schema(query=sch.DivergencesQuery, ok=sch.DivergenceList, errors=(403,))
 def list_divergences():
+    """Open divergences first, newest first; paged by `cursor`, with the open counts per kind."""
     status = request.args.get("status", "open")
-    kind = request.args.get("kind") or None
-    if kind and kind not in {k.value for k in DivergenceKind}:
-        raise ValidationError("Tipo de divergência desconhecido.", field_errors={"kind": "inválido"})
-    limit = min(200, _int("limit") or 50)
-    rows = queries.list_divergences(db_session(), status=status if status in ("open", "closed") else None,
-                                    kind=kind, branch_id=_int("branch_id"), limit=limit, offset=_int("offset") or 0)
-    return jsonify({"items": [divergence_json(d) for d in rows],
-                    "open_counts": queries.open_counts(db_session(), _int("branch_id"))})
+    limit, offset = int(request.args.get("limit", 50)), read_cursor(request.args.get("cursor")) or 0
+    rows = queries.list_divergences(db_session(), status=None if status == "all" else status,
+                                    kind=request.args.get("kind"), branch_id=_branch_arg(), limit=limit + 1,
+                                    offset=offset)
+    return jsonify({"items": [divergence_json(d) for d in rows[:limit]],
+                    "next_cursor": make_cursor(offset + limit) if len(rows) > limit else None,
+                    "open_counts": queries.open_counts(db_session(), _branch_arg())})
 
 
 @bp.get("/reconciliation/divergences/<int:divergence_id>")
 @require_credit
+@schema(ok=sch.DivergenceOut, errors=(403, 404))
 def get_divergence(divergence_id: int):
     return jsonify(divergence_json(actions.get_divergence(db_session(), divergence_id)))
 
@@ -63,26 +69,30 @@ def get_divergence(divergence_id: int):
 @bp.post("/reconciliation/runs")
 @require_credit
 @require(Capability.NEGATIVATE)
+@schema(body=sch.RunsQueueIn, ok=sch.QueuedRunList, status=202, errors=(403, 404, 409), optional_body=True)
 def create_runs():
-    data = request.get_json(silent=True) or {}
-    branch_id = data.get("branch_id")
-    if branch_id is not None and not isinstance(branch_id, int):
-        raise ValidationError("branch_id deve ser um número.", field_errors={"branch_id": "inválido"})
+    """"Conciliar agora": queue a run for the branch, or for every branch with an integration."""
+    branch_id = (request.get_json(silent=True) or {}).get("branch_id")
     s = db_session()
     runs = queue_runs(s, api_actor(), branch_id, trigger="api")
-    return jsonify({"items": [run_json(r) for r in runs]}), 202
+    return jsonify({"items": [run_json(r) for r in runs], "next_cursor": None}), 202
 
 
 @bp.get("/reconciliation/runs")
 @require_credit
+@schema(query=sch.ReconciliationRunsQuery, ok=sch.ReconciliationRunList, errors=(403,))
 def list_runs():
-    rows = queries.list_runs(db_session(), branch_id=_int("branch_id"), limit=min(200, _int("limit") or 30),
-                             offset=_int("offset") or 0)
-    return jsonify({"items": [run_json(r) for r in rows]})
+    """Newest first, paged by `cursor` (the id the next page starts before)."""
+    limit = int(request.args.get("limit", 30))
+    rows = queries.list_runs(db_session(), branch_id=_branch_arg(), limit=limit + 1,
+                             before_id=read_cursor(request.args.get("cursor")))
+    return jsonify({"items": [run_json(r) for r in rows[:limit]],
+                    "next_cursor": make_cursor(rows[limit - 1].id) if len(rows) > limit else None})
 
 
 @bp.get("/reconciliation/runs/<int:run_id>")
 @require_credit
+@schema(ok=sch.ReconciliationRunOut, errors=(403, 404))
 def get_run(run_id: int):
     run = db_session().get(ReconciliationRun, run_id)
     if run is None:
@@ -93,6 +103,7 @@ def get_run(run_id: int):
 @bp.post("/reconciliation/divergences/<int:divergence_id>/recheck")
 @require_credit
 @require(Capability.NEGATIVATE)
+@schema(ok=sch.RecheckOut, errors=BUREAU_ERRORS)
 def recheck(divergence_id: int):
     result = actions.recheck_divergence(services(), api_actor(), divergence_id)
     return jsonify({"negativation_id": result.negativation_id, "outcome": result.outcome, "kinds": result.kinds,
@@ -107,6 +118,7 @@ def _outcome_json(outcome) -> dict:
 @bp.post("/reconciliation/divergences/<int:divergence_id>/resend-removal")
 @require_credit
 @require(Capability.NEGATIVATE)
+@schema(ok=sch.ActionOutcomeOut, errors=BUREAU_ERRORS)
 def resend_removal(divergence_id: int):
     return jsonify(_outcome_json(actions.resend_removal(services(), api_actor(), divergence_id)))
 
@@ -114,14 +126,17 @@ def resend_removal(divergence_id: int):
 @bp.post("/reconciliation/divergences/<int:divergence_id>/mark-removed")
 @require_credit
 @require(Capability.NEGATIVATE)
+@schema(body=sch.MarkRemovedIn, ok=sch.ActionOutcomeOut, errors=(403, 404, 409))
 def mark_removed(divergence_id: int):
+    """"Registrar baixa": the bureau no longer has the entry; no bureau call."""
     data = json_body()
-    return jsonify(_outcome_json(actions.mark_removed(services(), api_actor(), divergence_id,
-                                                      str(data.get("reason") or ""), note=str(data.get("note") or ""))))
+    return jsonify(_outcome_json(actions.mark_removed(services(), api_actor(), divergence_id, data["reason"],
+                                                      note=data.get("note") or "")))
 
 
 @bp.post("/reconciliation/divergences/<int:divergence_id>/update-status")
 @require_credit
 @require(Capability.NEGATIVATE)
+@schema(ok=sch.ActionOutcomeOut, errors=BUREAU_ERRORS)
 def update_status(divergence_id: int):
     return jsonify(_outcome_json(actions.update_status(services(), api_actor(), divergence_id)))

@@ -1,4 +1,4 @@
-"""API: titles (list, get, create, update, cancel, renegotiate, dispute) and payments."""
+"""API: titles (list, get, create, update, cancel, renegotiate, dispute, release a hold) and payments."""
 
 from __future__ import annotations
 
@@ -212,11 +212,11 @@ def dispute_title(title_id: int):
 
 @bp.post("/titles/<int:title_id>/release-hold")
 @require(Capability.NEGATIVATE)
+@schema(body=sch.ReleaseHoldIn, ok=sch.TitleOut, errors=(403, 404))
 def release_hold(title_id: int):
     """Clear the "não negativar" hold a removal by hand left (rules 10 and 11); `reason` is required."""
-    data = json_body()
     s = db_session()
-    title = manual_removal.clear_hold(s, api_actor(), title_id, str(data.get("reason") or ""))
+    title = manual_removal.clear_hold(s, api_actor(), title_id, json_body()["reason"])
     return jsonify(title_json(title))
 
 

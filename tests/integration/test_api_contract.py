@@ -3,6 +3,8 @@ body of every failure status, the OpenAPI document and the offline docs page."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import select
@@ -40,7 +42,7 @@ def test_openapi_document_is_valid_31_and_public(client):
     assert resp.status_code == 200 and doc["openapi"].startswith("3.1")
     validate(doc)
     operations = [op for ops in doc["paths"].values() for op in ops.values()]
-    assert len(operations) >= 63
+    assert len(operations) >= 89
     assert doc["components"]["securitySchemes"]["bearer"] == {
         "type": "http", "scheme": "bearer", "description": "Token de API (cd_...), criado por usuário."}
     assert all("ErrorBody" in op["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
@@ -48,6 +50,50 @@ def test_openapi_document_is_valid_31_and_public(client):
     listed = doc["paths"]["/api/v1/titles"]["get"]
     assert {p["name"] for p in listed["parameters"]} >= {"cursor", "limit"}
     assert "before_id" not in {p["name"] for p in doc["paths"]["/api/v1/negativations"]["get"]["parameters"]}
+
+
+def test_every_api_route_is_in_the_served_contract(app, client):
+    """A route without @schema is neither documented nor fuzzed and takes its input unchecked:
+    every /api/v1 route and method must be an operation of the served document."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    served = {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
+    routes = {(method, re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule))
+              for rule in app.url_map.iter_rules()
+              if rule.rule.startswith("/api/v1/") and not rule.endpoint.startswith("api_docs.")
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert len(routes) >= 89
+    assert sorted(routes - served) == []
+    assert served <= routes  # and the document describes no route that does not exist
+
+
+def test_no_answer_of_the_contract_carries_a_secret(client):
+    """Secrets are write-only (client_secret, tokens, signing secrets): no success answer has a field
+    for one, at any depth, while the request bodies do take client_secret."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+
+    def names(node, seen: set[str]) -> set[str]:
+        found: set[str] = set()
+        if isinstance(node, dict):
+            ref = node.get("$ref", "").rsplit("/", 1)[-1]
+            if ref and ref not in seen:
+                seen.add(ref)
+                found |= names(schemas[ref], seen)
+            found |= set(node.get("properties", {}))
+            for value in node.values():
+                found |= names(value, seen)
+        elif isinstance(node, list):
+            for value in node:
+                found |= names(value, seen)
+        return found
+
+    answers = [r for ops in doc["paths"].values() for op in ops.values()
+               for status, r in op["responses"].items() if status.startswith("2")]
+    fields = names(answers, set())
+    assert {"branch_ids", "token_expires_at", "event_types"} <= fields  # integrations, me, event endpoints
+    assert sorted(f for f in fields if "secret" in f or f in ("token", "access_token", "password")) == []
+    bodies = [op["requestBody"] for ops in doc["paths"].values() for op in ops.values() if "requestBody" in op]
+    assert "client_secret" in names(bodies, set())
 
 
 def test_docs_page_and_its_assets_are_served_by_the_app(client):
@@ -105,10 +151,7 @@ def test_deep_json_is_refused_on_every_write_operation(client, admin):
               if "application/json" in op.get("requestBody", {}).get("content", {})]
     assert len(writes) >= 24
     for path, method in writes:
-        url = path.replace("{kind}", "leads")
-        for name in ("{branch_id}", "{party_id}", "{title_id}", "{reservation_id}", "{contact_id}",
-                     "{consultation_id}", "{negativation_id}", "{update_id}"):
-            url = url.replace(name, "1")
+        url = re.sub(r"\{[a-z_]+_id\}", "1", path.replace("{kind}", "leads"))
         resp = client.open(url, method=method.upper(), data=DEEP, headers=admin, content_type="application/json")
         assert resp.status_code in (400, 403), (method, url, resp.status_code)
         assert resp.get_json()["error"]["code"] in ("json_too_deep", "credit_analysis_disabled")
@@ -227,7 +270,8 @@ def test_one_pagination_convention(client, admin, services):
     assert len(first["items"]) == 2 and [t["number"] for t in second["items"]] == ["P-1"]
     assert second["next_cursor"] is None
     for url in ("/api/v1/branches", "/api/v1/negativations", "/api/v1/credit/reservations", "/api/v1/credit/accounts",
-                "/api/v1/commerce/updates", "/api/v1/collections/runs", "/api/v1/clients"):
+                "/api/v1/commerce/updates", "/api/v1/collections/runs", "/api/v1/clients", "/api/v1/integrations",
+                "/api/v1/events/types", "/api/v1/events/endpoints", "/api/v1/reconciliation/runs"):
         body = client.get(url, headers=admin).get_json()
         assert set(body) == {"items", "next_cursor"}, url
     bad = client.get("/api/v1/negativations?cursor=abc", headers=admin)

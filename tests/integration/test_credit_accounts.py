@@ -291,6 +291,19 @@ def test_api_csv_export_and_import(client, services, api_token, branch_id):
     assert resp.status_code == 403
 
 
+def test_csv_import_reads_any_line_end_and_refuses_what_csv_cannot_read(client, services, api_token, branch_id):
+    party_id = make_client(services, branch_id, limit="10", name="Cliente CSV")
+    url = f"/api/v1/credit/accounts/import?branch_id={branch_id}"
+    old_mac = f"documento;limite\r{CPF};250,00\r".encode()  # bare CR line ends used to be a 500
+    resp = client.post(url, headers=api_token("finance"), data=old_mac, content_type="text/csv")
+    assert resp.status_code == 200 and resp.get_json()["ok"] == 1
+    assert summary(services, party_id).limit == Decimal("250.00")
+    huge = f"documento;limite\n{CPF};{'9' * 140_000}\n".encode()  # past the csv module's field limit
+    resp = client.post(url, headers=api_token("finance"), data=huge, content_type="text/csv")
+    assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "invalid_csv"
+    assert summary(services, party_id).limit == Decimal("250.00")
+
+
 def test_unchanged_values_are_not_sent_again(services, branch_id):
     party_id = make_client(services, branch_id, limit="1000.00")
     with transaction(services.session_factory) as s:

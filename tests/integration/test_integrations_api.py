@@ -56,8 +56,17 @@ def test_same_rules_as_the_form(client, api_token, fake_bureau):
     assert no_secret.status_code == 422 and "client_secret" in no_secret.get_json()["error"]["fields"]
     early = new(client, admin, auto_include_remove=True, restriction_code_pf="12", restriction_code_pj="22")
     assert early.status_code == 422 and "Buscar códigos" in early.get_json()["error"]["fields"]["auto_include_remove"]
+    # The body's schema refuses malformed input before the rules: unknown fields, a text boolean, an
+    # environment outside the list, a name longer than its column.
     unknown = new(client, admin, token="x")
-    assert unknown.status_code == 422 and unknown.get_json()["error"]["fields"] == {"token": "desconhecido"}
+    assert unknown.status_code == 422 and unknown.get_json()["error"]["fields"] == {"token": "Campo desconhecido."}
+    for field, value, message in (("auto_include_remove", "false", "Use true ou false."),
+                                  ("environment", "teste", "Valor inválido; use 'producao' or 'homologacao'."),
+                                  ("name", "x" * 121, "No máximo 120 caracteres."),
+                                  ("client_id", 12, "Informe um texto.")):
+        refused = new(client, admin, **{field: value})
+        assert refused.status_code == 422 and refused.get_json()["error"]["fields"] == {field: message}, field
+    assert client.get("/api/v1/integrations", headers=admin).get_json() == {"items": [], "next_cursor": None}
     iid = new(client, admin).get_json()["id"]
     auto = {"auto_include_remove": True, "restriction_code_pf": "12", "restriction_code_pj": "22"}
     before_codes = client.patch(f"/api/v1/integrations/{iid}", json=auto, headers=admin)

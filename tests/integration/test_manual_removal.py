@@ -118,8 +118,14 @@ def test_the_api_refuses_payment_removal_and_releases_a_hold(services, negativat
     assert resp.status_code == 200
     held = client.get(f"/api/v1/titles/{ids['T-120']}", headers=headers).get_json()
     assert held["hold"]["reason"] == "manual" and held["hold"]["negativation_id"] == neg_id
-    resp = client.post(f"/api/v1/titles/{ids['T-120']}/release-hold", json={"reason": "revisado com o cliente"},
-                       headers=headers)
+    url = f"/api/v1/titles/{ids['T-120']}/release-hold"
+    for body, fields in (({}, {"reason": "Campo obrigatório."}), ({"reason": ["x"]}, {"reason": "Informe um texto."}),
+                         ({"reason": "ok"}, {"reason": "Informe o motivo (pelo menos 5 caracteres)."}),  # the service's
+                         ({"reason": "revisado", "force": True}, {"force": "Campo desconhecido."})):
+        resp = client.post(url, json=body, headers=headers)
+        assert resp.status_code == 422 and resp.get_json()["error"]["fields"] == fields, body
+    assert client.get(f"/api/v1/titles/{ids['T-120']}", headers=headers).get_json()["hold"] is not None
+    resp = client.post(url, json={"reason": "revisado com o cliente"}, headers=headers)
     assert resp.status_code == 200 and resp.get_json()["hold"] is None
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
 from app.db import transaction
-from app.models import Negativation
+from app.models import Negativation, Title
 from app.models.events import EventEndpoint
 from app.models.reconciliation import Divergence, ReconciliationRun
 from app.services.core.audit import Actor
@@ -77,6 +79,45 @@ def test_api(client, api_token, divergent, session):
     assert [r["status"] for r in runs] == ["queued", "done"] and runs[1]["counts"] == {"unknown_protocol": 1}
     viewer = api_token("viewer")
     assert client.post("/api/v1/reconciliation/runs", json={}, headers=viewer).status_code == 403
+
+
+def test_api_lists_page_by_cursor_and_bodies_are_checked(client, api_token, services, fake_bureau, divergent,
+                                                         session):
+    branch_id, neg_id = divergent
+    headers = api_token("finance")
+    with pin_clock(TODAY):
+        second = negativate_titles(services, FINANCE, session.scalar(select(Negativation.party_id)),
+                                   [session.scalar(select(Title.id).where(Title.number == "T-2"))], "12", today=TODAY)
+        fake_bureau.set_amount(session.get(Negativation, second.negativation_id).protocol, Decimal("999.00"))
+        run_branch(services, Actor.system("rotina"), branch_id)
+
+    def walk(url: str) -> list[list[int]]:
+        pages, cursor = [], None
+        while True:
+            body = client.get(url + (f"&cursor={cursor}" if cursor else ""), headers=headers).get_json()
+            pages.append([item["id"] for item in body["items"]])
+            if (cursor := body["next_cursor"]) is None:
+                return pages
+
+    divergences = session.scalars(select(Divergence.id).order_by(Divergence.id.desc())).all()
+    assert len(divergences) == 2
+    assert walk("/api/v1/reconciliation/divergences?limit=1") == [[divergences[0]], [divergences[1]]]
+    assert walk("/api/v1/reconciliation/divergences?status=closed&limit=1") == [[]]
+    runs = session.scalars(select(ReconciliationRun.id).order_by(ReconciliationRun.id.desc())).all()
+    assert walk("/api/v1/reconciliation/runs?limit=1") == [[runs[0]], [runs[1]]]
+    for url in ("/api/v1/reconciliation/runs?offset=1", "/api/v1/reconciliation/divergences?kind=outro",
+                "/api/v1/reconciliation/divergences?status=todas", "/api/v1/reconciliation/runs?limit=201"):
+        assert client.get(url, headers=headers).status_code == 422, url
+    assert client.post("/api/v1/reconciliation/runs", json={"branch_id": "1"}, headers=headers).status_code == 422
+    mark = f"/api/v1/reconciliation/divergences/{divergences[1]}/mark-removed"
+    for body, message in (({}, "Campo obrigatório."), ({"reason": "paid"}, "Valor inválido; use 'payment', "
+                                                       "'agreement', 'error_correction' or 'manual'.")):
+        resp = client.post(mark, json=body, headers=headers)
+        assert resp.status_code == 422 and resp.get_json()["error"]["fields"] == {"reason": message}
+    assert session.get(Negativation, neg_id).status == "notice"
+    done = client.post(mark, json={"reason": "error_correction", "note": "protocolo perdido"}, headers=headers)
+    assert done.status_code == 200 and (done.get_json()["negativation_id"], done.get_json()["status"]) == (
+        neg_id, "removed")
 
 
 def test_events_pages(login_as, services, divergent):

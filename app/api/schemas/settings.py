@@ -1,4 +1,4 @@
-"""Schemas: who am I, branches, bureau integrations (read), the credit-analysis switch."""
+"""Schemas: who am I, branches, the credit-analysis switch (the integrations: schemas/integrations.py)."""
 
 from __future__ import annotations
 
@@ -55,24 +55,6 @@ class BranchOut(Out):
 
 class BranchList(Out):
     items: list[BranchOut]
-    next_cursor: None = Field(description="Sempre null: a lista vem inteira.")
-
-
-class IntegrationOut(Out):
-    id: int
-    name: str
-    provider: str
-    environment: str
-    base_url: str
-    client_id: str
-    auto_include_remove: bool
-    restriction_code_pf: str | None
-    restriction_code_pj: str | None
-    token_expires_at: InstantOut | None
-
-
-class IntegrationList(Out):
-    items: list[IntegrationOut]
     next_cursor: None = Field(description="Sempre null: a lista vem inteira.")
 
 

@@ -1,4 +1,4 @@
-"""Schemas: titles (list, get, create, update, cancel, renegotiate, dispute) and payments."""
+"""Schemas: titles (list, get, create, update, cancel, renegotiate, dispute, release a hold) and payments."""
 
 from __future__ import annotations
 
@@ -140,6 +140,11 @@ class RenegotiateIn(StrictBody):
 class DisputeIn(StrictBody):
     disputed: bool = True
     reason: text(300) | None = None
+
+
+class ReleaseHoldIn(StrictBody):
+    reason: text(300, min_length=1) = Field(description="Por que o título pode ser negativado de novo "
+                                                        "(ao menos 5 caracteres; vai ao histórico).")
 
 
 class PaymentList(Out):

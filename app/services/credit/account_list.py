@@ -133,15 +133,19 @@ def import_csv(session: Session, actor: audit.Actor, text: str, *, branch_id: in
     text = text.lstrip("\ufeff")
     sample = text[:2048]
     delimiter = ";" if sample.count(";") >= sample.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
+    # newline="": the csv module reads \r, \n and \r\n line ends itself (a file saved on any system).
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        fields = {(f or "").strip().lower() for f in reader.fieldnames or []}
+    except csv.Error as exc:
+        raise ValidationError(f"O CSV não pôde ser lido ({exc}).", code="invalid_csv") from None
     if not {"documento", "limite"} <= fields:
         raise ValidationError("O CSV deve ter ao menos as colunas 'documento' e 'limite'.", code="invalid_csv")
     if "filial_cnpj" not in fields and not branch_id:
         raise ValidationError("Escolha a filial ou inclua a coluna 'filial_cnpj'.", code="invalid_csv")
     branches = {b.cnpj: b.id for b in session.scalars(select(Branch))}
     results: list[CsvLine] = []
-    for number, raw in enumerate(reader, start=2):
+    for number, raw in enumerate(_rows(reader), start=2):
         if number - 1 > MAX_CSV_ROWS:
             raise ValidationError(f"O CSV tem mais de {MAX_CSV_ROWS} linhas; divida o arquivo.", code="csv_too_large")
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
@@ -150,6 +154,15 @@ def import_csv(session: Session, actor: audit.Actor, text: str, *, branch_id: in
                  summary=f"Importação de limites por CSV: {sum(r.ok for r in results)} de {len(results)} linhas",
                  details={"ok": sum(r.ok for r in results), "errors": sum(not r.ok for r in results)})
     return results
+
+
+def _rows(reader: csv.DictReader):
+    """The CSV's lines; a line the csv module cannot read is a refusal of the file, never a 500."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise ValidationError(f"O CSV não pôde ser lido na linha {reader.line_num} ({exc}).",
+                              code="invalid_csv") from None
 
 
 def _import_line(session, actor, number, row, branches, branch_id, reason) -> CsvLine:

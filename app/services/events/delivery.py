@@ -162,10 +162,14 @@ def send_test(services, actor: audit.Actor, endpoint_id: int, *, sender=None) ->
 
 
 def deliveries(session: Session, endpoint_id: int, *, status: str | None = None, limit: int = 50,
-               offset: int = 0) -> list[EventDelivery]:
+               offset: int = 0, before_id: int | None = None) -> list[EventDelivery]:
+    """The endpoint's log, newest first; `before_id` continues a page (the API's cursor), `offset` a
+    numbered page (the web)."""
     stmt = select(EventDelivery).where(EventDelivery.endpoint_id == endpoint_id)
     if status:
         stmt = stmt.where(EventDelivery.status == status)
+    if before_id is not None:
+        stmt = stmt.where(EventDelivery.id < before_id)
     return list(session.scalars(stmt.order_by(EventDelivery.id.desc()).offset(offset).limit(limit)))
 
 

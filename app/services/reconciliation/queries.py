@@ -57,10 +57,13 @@ def attention_items(session: Session) -> list[dict]:
 
 
 def list_runs(session: Session, *, branch_id: int | None = None, limit: int = 30,
-              offset: int = 0) -> list[ReconciliationRun]:
+              offset: int = 0, before_id: int | None = None) -> list[ReconciliationRun]:
+    """Newest first; `before_id` continues a page (the API's cursor), `offset` a numbered page (the web)."""
     stmt = select(ReconciliationRun).order_by(ReconciliationRun.id.desc())
     if branch_id:
         stmt = stmt.where(ReconciliationRun.branch_id == branch_id)
+    if before_id is not None:
+        stmt = stmt.where(ReconciliationRun.id < before_id)
     return list(session.scalars(stmt.offset(offset).limit(limit)))
 
 
