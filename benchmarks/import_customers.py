@@ -113,17 +113,26 @@ class ChildMemory:
     @staticmethod
     def _children() -> list[str]:
         pids: list[str] = []
+        own = Path(f"/proc/{os.getpid()}/cmdline").read_bytes()
         for task in Path(f"/proc/{os.getpid()}/task").iterdir():
             try:
                 pids.extend((task / "children").read_text().split())
             except OSError:
                 continue
-        return pids
+        # A child caught between fork and exec still shows this process's memory (and command line).
+        return [p for p in pids if _cmdline(p) not in (own, b"")]
 
     def stop(self) -> float:
         self._stop.set()
         self._thread.join()
         return self.peak_kb / 1024
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def run_import(session_factory, path: Path, branch_id: int, batch_size: int, parallel: bool | None
@@ -193,7 +202,8 @@ def bare_write(engine, path: Path, branch_id: int, batch_size: int, parallel: bo
                               "document_kind": "CPF" if len(rec.document) == 11 else "CNPJ", **values})
             else:
                 batch.append({"branch_id": branch_id, "stage": "client", "status": "PEN", "created_at": now,
-                              "updated_at": now, "became_client_at": now, "search_name": None, "external_id": rec.external_id, "document": rec.document,
+                              "updated_at": now, "became_client_at": now, "search_name": None,
+                              "external_id": rec.external_id, "document": rec.document,
                               "document_kind": "CPF" if len(rec.document) == 11 else "CNPJ", **values})
             if len(batch) >= batch_size:
                 flush()
