@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.collections [--clients 100000] [--titles 1000000] [--send 2000]
         [--database-url URL] [--skip-selection] [--skip-send] [--keep] [--explain] [--runs 3]
-        [--simulator thread|process]
+        [--simulator thread|process] [--busy-core [free|pinned]]
 
 (`python benchmarks/collections.py` works too.) The database is a fresh SQLite file under benchmarks/out/
 unless `--database-url` or `DATABASE_URL` is given; on PostgreSQL everything happens in a private schema
@@ -15,7 +15,9 @@ unless `--database-url` or `DATABASE_URL` is given; on PostgreSQL everything hap
 3. Sending: the real routine (`collections.run_branch`) on the send branch, through the real HTTP client,
    to the bureau simulator on a socket (50 ms latency, 100 requests/s), run in a child process by default
    (the real bureau is another machine: its CPU must not compete with the routine's threads for this
-   interpreter's GIL); `--simulator thread` runs it in this process instead.
+   interpreter's GIL); `--simulator thread` runs it in this process instead. `--busy-core` starts a
+   spinning process for the send phase (a busy loop, placed by the OS or `pinned` to the last CPU) and
+   stops it at the end: the routine on a machine whose other core is busy.
 
 Progress goes to stderr; the LAST stdout line is the JSON result. Exit status 1 when the two selections
 differ or a title was sent twice.
@@ -70,6 +72,7 @@ RATE_LIMIT_PER_S = portfolio.RATE_LIMIT_PER_S
 LATENCY_MS = 50
 TARGET_RATIO = 1.5
 TARGET_SEND = 0.9
+TARGET_CPU_MS = 3.0  # CPU of this process per negativation in the send phase
 
 # The rules of app/services/negativations/eligibility.py (domain rules 1-8), written by hand as conjunctions: first the
 # collectible titles of the branch in the due-date window (open/partial, not disputed, not court blocked,
@@ -280,8 +283,41 @@ def start_simulator(config: SimulatorConfig, where: str) -> tuple[str, Callable[
     return url, stop
 
 
-def send_phase(db: Database, pf: portfolio.Portfolio, key: str, simulator: str = "thread") -> dict[str, Any]:
+def _spin(stop, pin: bool) -> None:
+    """`--busy-core`: another program using a whole core (a busy loop), as on a shared machine."""
+    if pin and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+    n = 0
+    while not stop.is_set():
+        for _ in range(100_000):
+            n = (n * 1_103_515_245 + 12_345) & 0xFFFFFFFF
+
+
+def start_busy_core(mode: str | None) -> Callable[[], None]:
+    """Start the spinning process (`pinned` to the last CPU, or `free` for the scheduler to place);
+    returns the function that stops it."""
+    if not mode:
+        return lambda: None
+    ctx = multiprocessing.get_context("spawn")
+    stop = ctx.Event()
+    proc = ctx.Process(target=_spin, args=(stop, mode == "pinned"), name="busy-core", daemon=True)
+    proc.start()
+    log(f"  busy core: a spinning process ({mode}), pid {proc.pid}")
+
+    def halt() -> None:
+        stop.set()
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(timeout=5)
+
+    return halt
+
+
+def send_phase(db: Database, pf: portfolio.Portfolio, key: str, simulator: str = "thread",
+               busy_core: str | None = None) -> dict[str, Any]:
     box = SecretBox(key)
+    stop_spinning = start_busy_core(busy_core)
     base_url, stop = start_simulator(SimulatorConfig(latency_ms=LATENCY_MS, rate_limit_per_s=RATE_LIMIT_PER_S,
                                                      request_log=False), simulator)
     try:
@@ -309,6 +345,7 @@ def send_phase(db: Database, pf: portfolio.Portfolio, key: str, simulator: str =
         stats = requests.get(f"{base_url}/_sim/stats", timeout=10).json()
     finally:
         stop()
+        stop_spinning()
     for line in summary.lines():
         log("  " + line)
     with make_session_factory(db.engine)() as s:
@@ -330,6 +367,7 @@ def send_phase(db: Database, pf: portfolio.Portfolio, key: str, simulator: str =
     if summary.status != "done" or live_send != pf.send_titles:
         log(f"WARNING: run {summary.status}, {live_send} of {pf.send_titles} send titles negativated")
     rate = sent / elapsed if elapsed else 0.0
+    per = cpu / sent * 1000 if sent else None
     if sent:
         # The routine's worker threads and the in-process simulator share one interpreter (one GIL): the
         # process cannot use more than one core, so CPU per negativation bounds the rate.
@@ -338,6 +376,8 @@ def send_phase(db: Database, pf: portfolio.Portfolio, key: str, simulator: str =
             f"negativation, a ceiling of ~{1000 / per:.0f}/s for one process; load average {load0:.1f} -> {load1:.1f}")
     return {"sent": sent, "send_rate_per_s": round(rate, 2), "rate_limit_per_s": RATE_LIMIT_PER_S,
             "send_rate_vs_limit": round(rate / RATE_LIMIT_PER_S, 3),
+            "cpu_ms_per_negativation": round(per, 2) if per is not None else None,
+            "load_average": [round(load0, 1), round(load1, 1)], "busy_core": busy_core,
             "duplicates": int(stats["duplicate_titles"]) + int(double_live or 0), "_send_s": elapsed}
 
 
@@ -357,6 +397,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=3, help="selection runs, the best counts (3)")
     p.add_argument("--explain", action="store_true", help="print both query plans even within target")
     p.add_argument("--seed", type=int, default=5)
+    p.add_argument("--busy-core", nargs="?", const="free", choices=("free", "pinned"), default=None,
+                   help="keep another core busy during the send phase with a spinning process, as on a "
+                        "shared machine: `free` (the default) lets the OS place it, `pinned` ties it to the "
+                        "last CPU")
     p.add_argument("--simulator", choices=("thread", "process"), default="process",
                    help="run the simulator in a child process (default: the bureau is another machine, it "
                         "must not share the routine's interpreter lock) or in a thread of this process")
@@ -373,7 +417,9 @@ def main(argv: list[str] | None = None) -> int:
     today = today_br()
     result: dict[str, Any] = {"titles": None, "eligible": None, "selection_s": None, "bare_sql_s": None,
                               "selection_vs_sql_ratio": None, "sent": None, "send_rate_per_s": None,
-                              "rate_limit_per_s": RATE_LIMIT_PER_S, "send_rate_vs_limit": None, "duplicates": None,
+                              "rate_limit_per_s": RATE_LIMIT_PER_S, "send_rate_vs_limit": None,
+                              "cpu_ms_per_negativation": None, "load_average": None, "busy_core": None,
+                              "duplicates": None,
                               "database": db.kind}
     timings: dict[str, float] = {}
     try:
@@ -393,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_send and args.send:
             log(f"[send] {args.send:,} clients through run_branch → simulator ({LATENCY_MS} ms, "
                 f"{RATE_LIMIT_PER_S}/s, in a {args.simulator})")
-            sent = send_phase(db, pf, key, args.simulator)
+            sent = send_phase(db, pf, key, args.simulator, args.busy_core)
             timings["send_s"] = sent.pop("_send_s")
             result.update(sent)
     finally:
@@ -406,6 +452,10 @@ def main(argv: list[str] | None = None) -> int:
     if result["send_rate_vs_limit"] is not None:
         verdicts.append(f"send rate {result['send_rate_vs_limit']} "
                         f"{'OK' if result['send_rate_vs_limit'] >= TARGET_SEND else 'BELOW'} {TARGET_SEND}")
+        per = result["cpu_ms_per_negativation"]
+        if per is not None:
+            verdict = "OK" if per <= TARGET_CPU_MS else "ABOVE"
+            verdicts.append(f"CPU per negativation {per} ms {verdict} {TARGET_CPU_MS}")
         verdicts.append(f"duplicates {result['duplicates']}")
     log("[targets] " + "; ".join(verdicts))
     print(json.dumps(result), flush=True)

@@ -25,7 +25,8 @@ SEND_CHUNK = 50  # groups per create/record transaction of negativations.inclusi
 
 def paced_services(services, rate: int | None):
     """The run's services: one bureau client per worker thread and integration (its token stays in
-    memory for the run instead of being read from the database for every call), paced by one bucket."""
+    memory for the run instead of being read from the database for every call), paced by one bucket,
+    and one cached view of the breakers (`bureau_breaker.StateCache`)."""
     bucket = TokenBucket(rate) if rate else None
     base = services.bureau_factory
     local = threading.local()
@@ -40,7 +41,9 @@ def paced_services(services, rate: int | None):
             clients[integration.id] = client
         return client
 
-    return replace(services, bureau_factory=factory)
+    # The breaker's state is read once a second for the whole run, not before every call.
+    extras = {**services.extras, breaker.CACHE_KEY: breaker.StateCache(services.session_factory)}
+    return replace(services, bureau_factory=factory, extras=extras)
 
 
 def _chunks(groups: list, concurrency: int) -> list[list]:

@@ -2,8 +2,8 @@
 
 Parsing and validating the XML (defusedxml, document checks) and writing to the database are both
 CPU-bound Python; in one process they add up. For a large file, a reader process
-(`python -m app.services.commerce.customer_xml FILE`, which imports no database code) parses and validates
-and hands the customers over in chunks through a pipe, while this process writes them: the two
+(`customer_xml` run as a script, importing only the parser and two core modules: `_READER`) parses
+and validates and hands the customers over in chunks through a pipe, while this process writes them: the two
 run at once on two cores. Small files are read in this process. Memory stays flat in both: the
 reader keeps one chunk, the pipe a few.
 """
@@ -31,6 +31,12 @@ from app.services.core import audit
 from app.services.core.errors import DomainError
 
 PARALLEL_FROM_BYTES = 8 * 1024 * 1024
+# The reader runs `customer_xml` as __main__ with the `app` package registered bare: importing it the
+# ordinary way runs app/__init__.py, which loads Flask, SQLAlchemy and the whole application (~45 MB
+# of the reader's ~70) that the parser never uses; the memory bound is both processes together.
+_READER = ("import runpy, sys, types; app = types.ModuleType('app'); app.__path__ = [sys.argv.pop(1)]; "
+           "sys.modules['app'] = app; "
+           "runpy.run_module('app.services.commerce.customer_xml', run_name='__main__', alter_sys=True)")
 
 
 def import_customer_file(session: Session, actor: audit.Actor, path: str | os.PathLike, branch_id: int, *,
@@ -51,10 +57,10 @@ def import_customer_file(session: Session, actor: audit.Actor, path: str | os.Pa
 
 
 def _read_by_child(path: str, on_progress: Callable[[int], None] | None) -> Iterator[CustomerRecord | Refusal]:
-    root = str(Path(__file__).resolve().parents[3])  # the project root: `app` importable from any cwd
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
-    reader = subprocess.Popen([sys.executable, "-m", "app.services.commerce.customer_xml", path],
-                              stdout=subprocess.PIPE, env=env)
+    root = Path(__file__).resolve().parents[3]  # the project root: `app` importable from any cwd
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH")) if p)}
+    reader = subprocess.Popen([sys.executable, "-c", _READER, str(root / "app"), path], stdout=subprocess.PIPE,
+                              env=env)
     try:
         while True:
             try:
