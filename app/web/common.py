@@ -7,7 +7,7 @@ from functools import wraps
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from app.request_args import MAX_PAGE, bounded_int
+from app.request_args import MAX_PAGE, bounded_int, form_id, id_arg
 from app.request_scope import after_commit, db_session, discard_writes, end_snapshot, services
 from app.safe_redirect import safe_next  # the one safe-redirect helper, re-exported for the views
 from app.services.core.audit import Actor
@@ -15,7 +15,7 @@ from app.services.core.permissions import Capability, allows
 from app.services.settings import switches as app_settings
 
 __all__ = ["Capability", "actor", "after_commit", "can", "checkbox", "credit_required", "db_session",
-           "discard_writes", "end_snapshot", "page_args", "requires", "safe_next", "services"]
+           "discard_writes", "end_snapshot", "form_id", "id_arg", "page_args", "requires", "safe_next", "services"]
 
 
 def actor() -> Actor:

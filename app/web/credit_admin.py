@@ -28,6 +28,8 @@ from .common import (
     checkbox,
     db_session,
     end_snapshot,
+    form_id,
+    id_arg,
     page_args,
     requires,
     services,
@@ -42,8 +44,7 @@ def _branches():
 
 
 def _int(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return id_arg(name)
 
 
 def _filters() -> dict:
@@ -87,9 +88,8 @@ def import_accounts():
     if upload is None or not upload.filename:
         raise ValidationError("Escolha um arquivo CSV.", field_errors={"file": "obrigatório"})
     text = upload.read().decode("utf-8-sig", errors="replace")
-    raw = request.form.get("branch_id", "")
     lines = credit_account_list.import_csv(db_session(), actor(), text,
-                                           branch_id=int(raw) if raw.isdigit() else None,
+                                           branch_id=form_id("branch_id"),
                                            reason=request.form.get("reason", ""))
     ok = sum(line.ok for line in lines)
     flash(f"{ok} de {len(lines)} linhas aplicadas.", "success" if ok == len(lines) else "warning")

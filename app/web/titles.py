@@ -10,6 +10,7 @@ from app.models import Branch, Party, Title
 from app.models.negativations import REMOVAL_REASON_LABELS
 from app.models.titles import TITLE_STATUS_LABELS
 from app.services.core.clock import today_br
+from app.services.core.ids import as_id
 from app.services.core.money import brl, decimal_br
 from app.services.crm import parties as party_service
 from app.services.negativations import removal as neg_removal
@@ -20,7 +21,7 @@ from app.services.titles import lifecycle as title_service
 from app.services.titles import manual_removal
 from app.services.titles import payments as payment_service
 
-from .common import Capability, actor, after_commit, can, checkbox, db_session, requires, services
+from .common import Capability, actor, after_commit, can, checkbox, db_session, form_id, id_arg, requires, services
 from .errors import on_error
 
 bp = Blueprint("titles", __name__, url_prefix="/titulos")
@@ -47,17 +48,12 @@ def _yes_no(name: str) -> bool | None:
     return {"sim": True, "nao": False}.get(request.args.get(name, ""))
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() else None
-
-
 def _filter() -> title_service.TitleFilter:
     status = request.args.get("status") or None
     aging = request.args.get("aging") or None
     return title_service.TitleFilter(
-        branch_id=_int_arg("branch_id"),
-        party_id=_int_arg("party_id"),
+        branch_id=id_arg("branch_id"),
+        party_id=id_arg("party_id"),
         status=status if status in TITLE_STATUS_LABELS else None,
         overdue=_yes_no("overdue"),
         aging=aging if aging in title_service.AGING_BUCKETS else None,
@@ -139,11 +135,9 @@ def export():
 
 
 def _input(form, origin: str = "manual") -> title_service.TitleInput:
-    raw_branch = form.get("branch_id", "")
-    branch_id = int(raw_branch) if raw_branch.isdigit() else None
-    if form.get("party_id", "").isdigit():
-        party_id = int(form["party_id"])
-    else:  # typed as the client's CPF/CNPJ
+    branch_id = form_id("branch_id")
+    party_id = as_id(form.get("party_id"))
+    if party_id is None:  # typed as the client's CPF/CNPJ
         party_id = party_service.client_id_by_document(db_session(), form.get("cliente_documento", ""),
                                                        branch_id=branch_id)
     return title_service.TitleInput(
@@ -161,8 +155,8 @@ def _input(form, origin: str = "manual") -> title_service.TitleInput:
 
 
 def _party_arg() -> Party | None:
-    raw = request.values.get("party_id", "")
-    return db_session().get(Party, int(raw)) if raw.isdigit() else None
+    party_id = as_id(request.values.get("party_id"))
+    return db_session().get(Party, party_id) if party_id is not None else None
 
 
 def _new_form(data, errors: dict[str, str]):

@@ -17,6 +17,7 @@ from app.models.negativations import MANUAL_REMOVAL_REASONS, Negativation, Negat
 from app.services.core import audit
 from app.services.core.clock import to_br
 from app.services.core.errors import NotFound, ValidationError
+from app.services.core.ids import ids_or_error
 from app.services.negativations import records as rec
 from app.services.negativations.outcomes import (
     Outcome,
@@ -42,7 +43,7 @@ def remove_negativations(
     rec.require_writer(actor)
     if reason not in MANUAL_REMOVAL_REASONS:
         raise ValidationError("Escolha o motivo da baixa.", field_errors={"reason": "obrigatório"})
-    ids = sorted({int(i) for i in ids})
+    ids = ids_or_error(ids, field="ids", message="Seleção de negativações inválida.")
     if not ids:
         raise ValidationError("Selecione ao menos uma negativação.", field_errors={"ids": "obrigatório"})
     skipped: list[Outcome] = []

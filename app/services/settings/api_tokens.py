@@ -35,7 +35,8 @@ def expiry_from_days(days: int | str | None, *, now: dt.datetime | None = None) 
     raw = str(days).strip() if days is not None else ""
     if not raw:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_EXPIRY_DAYS:
+    # ASCII digits only: "²".isdigit() is true and int("²") a ValueError.
+    if len(raw) > 6 or not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_EXPIRY_DAYS:
         raise ValidationError(f"A validade deve ser de 1 a {MAX_EXPIRY_DAYS} dias (ou em branco: sem validade).",
                               field_errors={"expires_days": "inválido"})
     return (now or utcnow()) + dt.timedelta(days=int(raw))
