@@ -192,7 +192,11 @@ def new():
     return _new_form(data, {})
 
 
-def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None):
+PAYMENT_FIELDS = ("amount", "paid_on", "method", "reference")
+
+
+def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None, *, payment=None,
+                 payment_errors: dict[str, str] | None = None):
     s = db_session()
     title = s.get(Title, title_id)
     if title is None:
@@ -209,6 +213,8 @@ def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None)
             "payment_link": title.payment_link or "",
             "court_blocked": title.court_blocked,
         }
+    if payment is None:  # a first visit; after a refused payment, what the person typed stays
+        payment = {"amount": decimal_br(title.open_amount), "paid_on": today_br().strftime("%d/%m/%Y")}
     return render_template(
         "titles/detail.html",
         title=title,
@@ -219,6 +225,8 @@ def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None)
         can_write=can(Capability.MANAGE_TITLES),
         branch_options=[(b.id, b.name) for b in _branches()],
         hold_labels=REMOVAL_REASON_LABELS,
+        payment=payment,
+        payment_errors=payment_errors or {},
     )
 
 
@@ -252,8 +260,15 @@ def _send_removals_after_commit(ids: list[int]) -> None:
     after_commit(send)
 
 
+def _payment_form_again(data, errors, title_id: int):
+    """A refused payment: the title's page with each message next to its field and every field as
+    typed. Never the full balance and today again: a quick second click would record a full payment."""
+    typed = {name: data.get(name, "") for name in PAYMENT_FIELDS}
+    return _detail_page(title_id, payment=typed, payment_errors=errors)
+
+
 @bp.route("/<int:title_id>/pagamentos", methods=["POST"])
-@on_error(redirect="titles.detail")
+@on_error(form=_payment_form_again, status=422)
 @requires(Capability.MANAGE_TITLES)
 def pay(title_id: int):
     result = payment_service.register_payment(
@@ -261,9 +276,10 @@ def pay(title_id: int):
         actor(),
         title_id,
         request.form.get("amount", ""),
-        request.form.get("paid_on") or None,
+        request.form.get("paid_on", ""),
         method=request.form.get("method") or None,
         reference=request.form.get("reference") or None,
+        date_required=True,
     )
     flash(f"Pagamento registrado. Saldo em aberto: {brl(result.title.open_amount)}.", "success")
     _send_removals_after_commit(result.removal_ids)
