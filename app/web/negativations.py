@@ -112,6 +112,7 @@ def _include_page(party_id: int, data=None, errors=None):
         selected=set(request.form.getlist("title_ids")),
         today=today_br(),
         active_tab="negativations",
+        errors=errors or {},
     )
 
 
@@ -142,6 +143,10 @@ def _remove_page(party_id: int, data=None, errors=None):
         rows=listing.removable_of_party(db_session(), party_id),
         reasons=MANUAL_REMOVAL_REASONS,
         active_tab="negativations",
+        # After a refusal: the entries, reason and note as chosen and typed, the message by its field.
+        selected=set(request.form.getlist("ids")),
+        data=data or {},
+        errors=errors or {},
     )
 
 

@@ -171,11 +171,12 @@ def negativate_groups(
 def _create(s, actor, index, party, loaded, ids, restriction_code, origin, criteria, integrations) -> _Created:
     code = (restriction_code or "").strip()
     if not ids:
-        raise ValidationError("Selecione ao menos um título.", field_errors={"title_ids": "obrigatório"})
+        message = "Selecione ao menos um título."
+        raise ValidationError(message, field_errors={"title_ids": message})
     if not code:
         raise ValidationError(
             "Escolha o motivo da restrição (Buscar motivos restrição).",
-            field_errors={"restriction_code": "obrigatório"},
+            field_errors={"restriction_code": "Escolha o motivo da restrição."},
         )
     if party is None or party.stage != "client":
         raise NotFound("Cliente não encontrado.")

@@ -42,10 +42,11 @@ def remove_negativations(
     area (`app.services.titles.manual_removal`), and a refusal there removes nothing."""
     rec.require_writer(actor)
     if reason not in MANUAL_REMOVAL_REASONS:
-        raise ValidationError("Escolha o motivo da baixa.", field_errors={"reason": "obrigatório"})
+        raise ValidationError("Escolha o motivo da baixa.", field_errors={"reason": "Escolha o motivo da baixa."})
     ids = ids_or_error(ids, field="ids", message="Seleção de negativações inválida.")
     if not ids:
-        raise ValidationError("Selecione ao menos uma negativação.", field_errors={"ids": "obrigatório"})
+        message = "Selecione ao menos uma negativação."
+        raise ValidationError(message, field_errors={"ids": message})
     skipped: list[Outcome] = []
     with transaction(services.session_factory) as s:
         for neg_id in ids:
