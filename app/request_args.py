@@ -15,9 +15,10 @@ from app.services.core.ids import as_id
 MAX_PAGE = 100_000
 
 
-def bounded_int(name: str, default: int, *, lo: int, hi: int) -> int:
-    """The query parameter as an int clamped to [lo, hi]; the default when absent or not a number."""
-    raw = (request.args.get(name) or "").strip()
+def bounded_int(name: str, default: int, *, lo: int, hi: int, args=None) -> int:
+    """The query parameter (of `args`, by default the request's) as an int clamped to [lo, hi]; the
+    default when absent or not a number."""
+    raw = ((request.args if args is None else args).get(name) or "").strip()
     try:
         value = int(raw) if raw else default
     except ValueError:

@@ -55,9 +55,10 @@ def credit_required(view):
     return wrapped
 
 
-def page_args(default_size: int = 50, max_size: int = 200) -> tuple[int, int]:
-    return (bounded_int("page", 1, lo=1, hi=MAX_PAGE),
-            bounded_int("per_page", default_size, lo=1, hi=max_size))
+def page_args(default_size: int = 50, max_size: int = 200, args=None) -> tuple[int, int]:
+    """(page, per_page) of the request's query, or of `args` (a list's query shown again after a POST)."""
+    return (bounded_int("page", 1, lo=1, hi=MAX_PAGE, args=args),
+            bounded_int("per_page", default_size, lo=1, hi=max_size, args=args))
 
 
 def checkbox(name: str) -> bool:

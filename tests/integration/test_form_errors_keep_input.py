@@ -122,3 +122,30 @@ def test_a_wrong_field_is_shown_next_to_it_with_everything_as_typed(client, logi
     for name in kept:
         assert _input_value(page, name) == data[name], name
     assert _counts(services) == before  # nothing written
+
+
+def test_a_refused_reservation_action_keeps_the_rows_typed_values(client, login_as, services):
+    from app.db import transaction
+    from app.services.credit import purchases
+
+    from .credit_support import CPF, FINANCE, set_policy
+    from .credit_support import make_branch as credit_branch
+    from .credit_support import make_client as credit_client
+
+    branch_id = credit_branch(services)
+    set_policy(services, branch_id)
+    credit_client(services, branch_id, limit="1000.00")
+    with transaction(services.session_factory) as s:
+        rid = purchases.authorise(s, FINANCE, branch_id=branch_id, document=CPF, amount="100.00",
+                                  method="boleto_faturado", order_ref="PED-1").reservation.id
+    login_as("finance")
+    before = _counts(services)
+    back = "/credito/reservas?status=active"
+    resp = client.post(f"/credito/reservas/{rid}/faturar", data={"next": back, "invoice_date": "31/02/2026"})
+    page = resp.get_data(as_text=True)
+    # Before: a redirect, and the date field back at today: a second click invoiced on the wrong day.
+    assert resp.status_code == 422 and _input_value(page, "invoice_date") == "31/02/2026"
+    assert '<small class="error">Use dd/mm/aaaa.</small>' in page and f'name="next" value="{back}"' in page
+    resp = client.post(f"/credito/reservas/{rid}/alterar", data={"next": back, "amount": "abc,5"})
+    assert resp.status_code == 422 and _input_value(resp.get_data(as_text=True), "amount") == "abc,5"
+    assert _counts(services) == before
