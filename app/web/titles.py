@@ -196,7 +196,8 @@ PAYMENT_FIELDS = ("amount", "paid_on", "method", "reference")
 
 
 def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None, *, payment=None,
-                 payment_errors: dict[str, str] | None = None):
+                 payment_errors: dict[str, str] | None = None, action: str | None = None, action_reason: str = "",
+                 action_errors: dict[str, str] | None = None):
     s = db_session()
     title = s.get(Title, title_id)
     if title is None:
@@ -227,6 +228,9 @@ def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None,
         hold_labels=REMOVAL_REASON_LABELS,
         payment=payment,
         payment_errors=payment_errors or {},
+        failed_action=action,
+        action_reason=action_reason,
+        action_errors=action_errors or {},
     )
 
 
@@ -286,8 +290,15 @@ def pay(title_id: int):
     return redirect(url_for("titles.detail", title_id=title_id))
 
 
+def _action_form_again(data, errors, title_id: int, action: str):
+    """A refused action (a reason too short, a closed title): the title again, the reason as typed."""
+    reason_error = errors.get("reason") or errors.get("dispute_reason")  # the form's one field is `reason`
+    return _detail_page(title_id, action=action, action_reason=data.get("reason", ""),
+                        action_errors={"reason": reason_error} if reason_error else {})
+
+
 @bp.route("/<int:title_id>/<action>", methods=["POST"])
-@on_error(redirect="titles.detail")
+@on_error(form=_action_form_again, status=422)
 @requires(Capability.MANAGE_TITLES)
 def act(title_id: int, action: str):
     s = db_session()

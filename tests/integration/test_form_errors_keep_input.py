@@ -149,3 +149,23 @@ def test_a_refused_reservation_action_keeps_the_rows_typed_values(client, login_
     resp = client.post(f"/credito/reservas/{rid}/alterar", data={"next": back, "amount": "abc,5"})
     assert resp.status_code == 422 and _input_value(resp.get_data(as_text=True), "amount") == "abc,5"
     assert _counts(services) == before
+
+
+def test_a_refused_title_action_keeps_the_typed_reason(client, login_as, services, ids):
+    login_as("finance")
+    before = _counts(services)
+    resp = client.post(f"/titulos/{ids['title']}/disputa", data={"disputed": "1", "reason": "   "})
+    assert resp.status_code == 422
+    assert _error_next_to_inline(resp.get_data(as_text=True), "disputa") == "Informe o motivo da disputa."
+    assert client.post(f"/titulos/{ids['title']}/cancelar", data={"reason": "pedido devolvido"}).status_code == 302
+    # Cancelled: a second cancel is refused, and what was typed is still there (the page shows the
+    # actions only for open titles, so the message is the flash).
+    resp = client.post(f"/titulos/{ids['title']}/cancelar", data={"reason": "de novo"})
+    assert resp.status_code == 422 and "Cancelado" in resp.get_data(as_text=True)
+    assert _counts(services)[0] == before[0] + 1  # the one cancellation's audit event only
+
+
+def _error_next_to_inline(page: str, action: str) -> str | None:
+    form = re.search(rf'action="/titulos/\d+/{action}".*?</form>', page, re.S).group(0)
+    found = re.search(r'<small class="error">([^<]+)</small>', form)
+    return html_lib.unescape(found.group(1)) if found else None

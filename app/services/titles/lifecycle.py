@@ -248,7 +248,8 @@ def set_dispute(
     title = get_title(session, title_id, for_update=True)
     reason = (reason or "").strip()
     if disputed and not reason:
-        raise ValidationError("Informe o motivo da disputa.", field_errors={"dispute_reason": "obrigatório"})
+        message = "Informe o motivo da disputa."
+        raise ValidationError(message, field_errors={"dispute_reason": message})
     title.disputed, title.dispute_reason = disputed, (reason[:300] if disputed else None)
     audit.record(
         session,
