@@ -13,7 +13,9 @@ from tests.clock import pin_clock
 from .credit_support import FINANCE
 from .titles_support import TODAY, make_branch, make_client, make_title
 
-NOT_IDS = ["abc", "²", "٣", "３", "１２", str(2**63), str(2**64), str(10**30), "-1", "0", "1_0", "x" * 3000]
+# 2^31 is past PostgreSQL's INTEGER ids, 2^63 past SQLite's driver.
+NOT_IDS = ["abc", "²", "٣", "３", "１２", str(2**31), str(2**63), str(2**64), str(10**30), "-1", "0", "1_0",
+           "x" * 3000]
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +36,8 @@ def portfolio(services):
 
 
 @pytest.mark.parametrize("cursor", ["abc", "²", "WyJ4IiwgMV0", "W10", "eyJhIjoxfQ", "%%%", str(2**64),
-                                    "WyIyMDI2LTAyLTAxIiwgOTk5OTk5OTk5OTk5OTk5OTk5OTk5XQ"])
+                                    "WyIyMDI2LTAyLTAxIiwgOTk5OTk5OTk5OTk5OTk5OTk5OTk5XQ",
+                                    "WyIyMDI2LTAyLTAxIiwgMzAwMDAwMDAwMF0"])
 def test_any_cursor_on_the_clients_titles_tab_is_not_a_server_error(client, login_as, portfolio, cursor):
     login_as("viewer")
     resp = client.get(f"/clientes/{portfolio['party']}/titulos", query_string={"cursor": cursor})
@@ -57,7 +60,7 @@ def test_a_valid_cursor_on_the_clients_titles_tab_still_pages(client, login_as, 
     assert client.get(f"/clientes/{portfolio['party']}/titulos?cursor={cursor}").status_code == 200
 
 
-@pytest.mark.parametrize("title_ids", [["abc"], ["²"], [str(2**63)], ["1", "abc"]])
+@pytest.mark.parametrize("title_ids", [["abc"], ["²"], [str(2**31)], [str(2**63)], ["1", "abc"]])
 def test_negativation_form_with_ids_that_are_not_ids(client, login_as, services, portfolio, title_ids):
     login_as("finance")
     resp = client.post(f"/clientes/{portfolio['party']}/negativacoes/incluir",
@@ -68,7 +71,7 @@ def test_negativation_form_with_ids_that_are_not_ids(client, login_as, services,
         assert s.scalar(select(func.count(Negativation.id))) == 0
 
 
-@pytest.mark.parametrize("ids", [["abc"], ["²"], [str(2**64)]])
+@pytest.mark.parametrize("ids", [["abc"], ["²"], [str(2**31)], [str(2**64)]])
 def test_removal_by_hand_with_ids_that_are_not_ids(client, login_as, services, portfolio, ids):
     login_as("finance")
     resp = client.post(f"/clientes/{portfolio['party']}/negativacoes/remover",
@@ -102,7 +105,8 @@ def test_restore_credit_of_a_title_ignores_a_posted_party_id(client, login_as, s
     assert resp.status_code == 422 and "Informe o motivo da restauração." in resp.get_data(as_text=True)
     resp = client.post(f"/credito/titulos/{title_id}/restaurar", data={"party_id": "abc", "reason": "devolvido"})
     assert resp.status_code == 302 and resp.headers["Location"] == f"/credito/clientes/{party_id}"
-    assert client.post(f"/credito/titulos/{2**63 - 1}/restaurar", data={"party_id": "abc"}).status_code == 404
+    for huge in (2**31, 2**63 - 1):  # past PostgreSQL's INTEGER ids, and past everything
+        assert client.post(f"/credito/titulos/{huge}/restaurar", data={"party_id": "abc"}).status_code == 404
 
 
 @pytest.mark.parametrize("target", ["/%0D%0ASet-Cookie:x=1", "/%0d%0a%0d%0a<h1>x", "%0D%0A//evil.example",
@@ -169,7 +173,8 @@ def test_forms_with_a_branch_that_is_not_an_id(client, login_as, services, portf
 
 def test_path_ids_past_64_bits_are_not_found(client, login_as, portfolio):
     login_as("admin")
-    for path in (f"/titulos/{2**63}", f"/clientes/{2**64}/titulos", f"/crm/cadastros/{10**30}/dados"):
+    for path in (f"/titulos/{2**31}", f"/titulos/{2**63 - 1}", f"/titulos/{2**63}", f"/clientes/{2**64}/titulos",
+                 f"/crm/cadastros/{10**30}/dados", f"/credito/clientes/{2**31}", f"/negativacoes/{2**40}"):
         assert client.get(path).status_code == 404
 
 
@@ -183,3 +188,30 @@ def test_impossible_dates_in_filters_are_ignored(client, login_as, portfolio):
                 impossible or key == "due_from"), (key, value)
         assert client.get("/negativacoes/", query_string={"from": value, "to": value}).status_code == 200
         assert client.get("/auditoria/", query_string={"from": value, "to": value}).status_code == 200
+
+
+@pytest.mark.parametrize("number", [str(2**31), str(2**63), "9" * 30, "²", "٣", "-5", "1e9", "NaN"])
+def test_number_fields_of_the_settings_forms_take_any_number_shaped_text(client, login_as, portfolio, number):
+    login_as("admin")
+    branch = portfolio["branch"]
+    cases = [
+        (f"/cobranca/parametros/{branch}", {"enabled": "y", "handle_by_title": "sim", "grouping": "client",
+                                            "run_time": "06:00", "days_to_execute": number,
+                                            "max_concurrency": number, "rate_limit_per_s": number}),
+        (f"/cobranca/parametros/{branch}", {"handle_by_title": "sim", "grouping": "client", "run_time": "06:00",
+                                            "days_to_execute": "90", "max_concurrency": "4",
+                                            "rate_limit_per_s": number}),
+        (f"/configuracoes/filiais/{branch}/politica-de-consultas",
+         {"reuse_days": number, "monthly_quota": number, "cost_per_consultation": "1,00", "retention_days": number,
+          "approve_min_score": number, "reject_below_score": number, "overdue_block_days": number}),
+        (f"/negativacoes/politicas/{branch}", {"min_amount": number, "prescription_years": number,
+                                               "notice_days": number}),
+        (f"/credito/politicas/{branch}", {"restore_mode": "on_payment", "installment_terms": f"{number}, 30/{number}",
+                                          "reservation_business_days": number}),
+        (f"/credito/clientes/{portfolio['party']}/limite", {"limit": number, "tolerance_pct": number, "reason": "x"}),
+        ("/configuracoes/usuarios/novo", {"username": "u" + number[:5], "name": "N", "role": "viewer",
+                                          "password": number}),
+    ]
+    for url, data in cases:
+        resp = client.post(url, data=data)
+        assert resp.status_code < 500, (url, number)

@@ -1,8 +1,9 @@
 """Record ids as people's input carries them: text from a form, a query or a CSV line.
 
 One reading for every caller. `str.isdigit()` is not it: it accepts "²", which int() refuses (a
-ValueError that was a server error), and int() itself reads "٣", "３" and "1_000"; an id past
-2^63 - 1 is an OverflowError in the database driver. What is not an id here never reaches SQL.
+ValueError that was a server error), and int() itself reads "٣", "３" and "1_000"; an id past the
+id columns' range is a database error (PostgreSQL: "integer out of range" past 2^31 - 1; SQLite's
+driver: OverflowError past 2^63 - 1). What is not an id here never reaches SQL.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from collections.abc import Iterable
 
 from app.services.core.errors import ValidationError
 
-MAX_ID = 2**63 - 1  # the largest id the database stores (a signed 64-bit integer)
+# The largest id the database stores: the primary keys are INTEGER columns, 32-bit on PostgreSQL.
+MAX_ID = 2**31 - 1
 
 
 def as_id(raw: object) -> int | None:
@@ -22,8 +24,8 @@ def as_id(raw: object) -> int | None:
         value = raw
     else:
         text = raw.strip() if isinstance(raw, str) else ""
-        # Past 19 digits it is no id (and past 4300, int() itself refuses the text).
-        if not text or len(text) > 19 or not text.isascii() or not text.isdigit():
+        # Past 10 digits it is no id (and past 4300, int() itself refuses the text).
+        if not text or len(text) > 10 or not text.isascii() or not text.isdigit():
             return None
         value = int(text)
     return value if 0 < value <= MAX_ID else None
