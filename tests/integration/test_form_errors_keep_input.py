@@ -169,3 +169,14 @@ def _error_next_to_inline(page: str, action: str) -> str | None:
     form = re.search(rf'action="/titulos/\d+/{action}".*?</form>', page, re.S).group(0)
     found = re.search(r'<small class="error">([^<]+)</small>', form)
     return html_lib.unescape(found.group(1)) if found else None
+
+
+def test_the_inclusion_by_hand_keeps_the_chosen_titles_and_says_what_is_missing(client, login_as, services, ids):
+    login_as("finance")
+    before = _counts(services)
+    resp = client.post(f"/clientes/{ids['party']}/negativacoes/incluir",
+                       data={"restriction_code": "", "title_ids": [str(ids["title"])]})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and _error_next_to(page, "restriction_code") == "Escolha o motivo da restrição."
+    assert re.search(rf'name="title_ids" value="{ids["title"]}"\s*checked', page)
+    assert _counts(services) == before
