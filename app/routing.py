@@ -1,14 +1,15 @@
-"""URL converters: `<int:...>` in every route means a positive 64-bit id.
+"""URL converters: `<int:...>` in every route means a positive id the id columns can hold.
 
-Werkzeug's int converter accepts any length of digits, and an id past 2^63 - 1 reached the database
-driver (OverflowError, a 500). With this converter such an address simply does not exist (404).
+Werkzeug's int converter accepts any length of digits, and an id past the columns' range reached the
+database (SQLite's driver: OverflowError past 2^63 - 1; PostgreSQL: "integer out of range" past
+2^31 - 1, its INTEGER primary keys), a 500. With this converter such an address does not exist (404).
 """
 
 from __future__ import annotations
 
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1
+from app.services.core.ids import MAX_ID
 
 
 class IdConverter(IntegerConverter):

@@ -25,11 +25,12 @@ def _user(user_id: int) -> User:
     return user
 
 
-def _page(user: User, *, new_token: str | None = None, chosen: list[str] | None = None):
+def _page(user: User, *, new_token: str | None = None, chosen: list[str] | None = None, typed=None, errors=None):
     return render_template("users/user_tokens.html", user=user, new_token=new_token,
                            tokens=token_service.tokens_of(db_session(), user.id), scopes=SCOPES,
                            chosen=chosen if chosen is not None else default_scopes(),
-                           commerce_scopes=COMMERCE_SCOPES, state=token_service.token_state)
+                           commerce_scopes=COMMERCE_SCOPES, state=token_service.token_state,
+                           typed=typed, errors=errors)
 
 
 @bp.route("/configuracoes/usuarios/<int:user_id>/tokens")
@@ -40,7 +41,8 @@ def index(user_id: int):
 
 @bp.route("/configuracoes/usuarios/<int:user_id>/tokens", methods=["POST"])
 # The page again with the reason (a missing name or scope, an expiry out of range); nothing written.
-@on_error(form=lambda data, errors, user_id: _page(_user(user_id), chosen=request.form.getlist("scopes")),
+@on_error(form=lambda data, errors, user_id: _page(_user(user_id), chosen=request.form.getlist("scopes"),
+                                                  typed=data, errors=errors),
           status=422)
 @requires(Capability.MANAGE_SETTINGS)
 def create(user_id: int):

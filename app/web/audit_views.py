@@ -16,7 +16,7 @@ from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.spreadsheet import text_cell
 from app.services.titles.lifecycle import parse_date
 
-from .common import Capability, db_session, page_args, requires
+from .common import Capability, db_session, id_arg, page_args, requires
 
 bp = Blueprint("audit", __name__, url_prefix="/auditoria")
 
@@ -49,9 +49,8 @@ def _filter() -> tuple[audit.AuditFilter, str | None]:
             doc = normalize_document(doc_raw).number
         except InvalidDocument as exc:
             warning = exc.message
-    user_raw = request.args.get("user_id", "")
     return audit.AuditFilter(
-        user_id=int(user_raw) if user_raw.isdigit() else None, document=doc,
+        user_id=id_arg("user_id"), document=doc,
         action_prefix=(request.args.get("action") or None), date_from=_date("from"), date_to=_date("to"),
     ), warning
 

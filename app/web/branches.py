@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.models import Branch, BureauIntegration
 from app.services.settings import branches as branch_service
 
-from .common import Capability, actor, checkbox, db_session, requires
+from .common import Capability, actor, checkbox, db_session, form_id, requires
 from .errors import on_error
 
 bp = Blueprint("branches", __name__, url_prefix="/configuracoes/filiais")
@@ -21,11 +21,10 @@ def _integrations():
 
 
 def _input() -> branch_service.BranchInput:
-    raw = request.form.get("bureau_integration_id") or ""
     return branch_service.BranchInput(
         **{f: request.form.get(f, "") for f in FIELDS},
         active=checkbox("active"),
-        bureau_integration_id=int(raw) if raw.isdigit() else None,
+        bureau_integration_id=form_id("bureau_integration_id"),
     )
 
 

@@ -15,7 +15,18 @@ from app.services.collections.schedule import next_run_at
 from app.services.core.clock import today_br
 from app.services.negativations.eligibility import REASON_LABELS
 
-from .common import Capability, actor, checkbox, credit_required, db_session, page_args, requires, services
+from .common import (
+    Capability,
+    actor,
+    checkbox,
+    credit_required,
+    db_session,
+    form_id,
+    id_arg,
+    page_args,
+    requires,
+    services,
+)
 from .errors import on_error
 
 bp = Blueprint("collections", __name__, url_prefix="/cobranca")
@@ -88,9 +99,9 @@ def runs():
     reap_dead_runs(s)
     page, size = page_args(30)
     stmt = select(CollectionRun).order_by(CollectionRun.id.desc())
-    branch_raw = request.args.get("branch_id", "")
-    if branch_raw.isdigit():
-        stmt = stmt.where(CollectionRun.branch_id == int(branch_raw))
+    branch_id = id_arg("branch_id")
+    if branch_id is not None:
+        stmt = stmt.where(CollectionRun.branch_id == branch_id)
     if request.args.get("status") == "problem":  # the home page's "com falha ou interrompidas"
         stmt = stmt.where(CollectionRun.status.in_(RUN_PROBLEM_STATUSES))
     kind = request.args.get("kind", "")
@@ -105,8 +116,7 @@ def runs():
 
 
 def _branch_from_form() -> int | None:
-    raw = request.form.get("branch_id", "")
-    return int(raw) if raw.isdigit() else None
+    return form_id("branch_id")
 
 
 @bp.route("/simular", methods=["POST"])

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
-from app.request_args import MAX_PAGE, bounded_int
+from app.request_args import MAX_PAGE, bounded_int, form_id, id_arg
 from app.request_scope import after_commit, db_session, discard_writes, end_snapshot, services
 from app.safe_redirect import safe_next  # the one safe-redirect helper, re-exported for the views
 from app.services.core.audit import Actor
@@ -15,7 +15,7 @@ from app.services.core.permissions import Capability, allows
 from app.services.settings import switches as app_settings
 
 __all__ = ["Capability", "actor", "after_commit", "can", "checkbox", "credit_required", "db_session",
-           "discard_writes", "end_snapshot", "page_args", "requires", "safe_next", "services"]
+           "discard_writes", "end_snapshot", "form_id", "id_arg", "page_args", "requires", "safe_next", "services"]
 
 
 def actor() -> Actor:
@@ -55,9 +55,10 @@ def credit_required(view):
     return wrapped
 
 
-def page_args(default_size: int = 50, max_size: int = 200) -> tuple[int, int]:
-    return (bounded_int("page", 1, lo=1, hi=MAX_PAGE),
-            bounded_int("per_page", default_size, lo=1, hi=max_size))
+def page_args(default_size: int = 50, max_size: int = 200, args=None) -> tuple[int, int]:
+    """(page, per_page) of the request's query, or of `args` (a list's query shown again after a POST)."""
+    return (bounded_int("page", 1, lo=1, hi=MAX_PAGE, args=args),
+            bounded_int("per_page", default_size, lo=1, hi=max_size, args=args))
 
 
 def checkbox(name: str) -> bool:

@@ -18,6 +18,7 @@ from app.services.consultations.decisions import apply_decision
 from app.services.consultations.policy import policy_for
 from app.services.core.clock import today_br
 from app.services.core.errors import ValidationError
+from app.services.core.ids import as_id
 from app.services.core.money import decimal_br
 
 from .common import Capability, actor, can, credit_required, db_session, requires, services
@@ -84,10 +85,9 @@ def party_history(party_id: int):
 @requires(Capability.CONSULT)
 @credit_required
 def consult(party_id: int):
-    contact_raw = request.form.get("contact_id", "")
     origin = request.form.get("origin")
     outcome = consultation_service.consult_credit(
-        services(), actor(), party_id, contact_id=int(contact_raw) if contact_raw.isdigit() else None,
+        services(), actor(), party_id, contact_id=as_id(request.form.get("contact_id")),
         purpose=request.form.get("purpose") or "cadastro", force_new=request.form.get("force_new") == "1",
         origin=origin if origin in ORIGINS else None)
     flash(outcome.message, "info" if outcome.reused else "success")

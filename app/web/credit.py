@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from app.models import Branch, Party
+from app.models import Branch, Party, Title
 from app.models.parties import STATUS_LABELS, CustomerStatus
 from app.services.commerce import outbox as commerce_outbox
 from app.services.core.clock import today_br
@@ -58,9 +58,13 @@ def _tab(party_id: int, data=None, errors: dict | None = None):
     )
 
 
-def _posted_party_id() -> int:
-    """The client whose tab a title's form was posted from (its hidden `party_id`)."""
-    return int(request.form.get("party_id", "0") or 0)
+def _title_party_id(title_id: int) -> int:
+    """The client whose tab shows this title: read from the title itself, never from the form (a
+    posted `party_id=abc` was a server error, and another client's id showed the wrong tab)."""
+    title = db_session().get(Title, title_id)
+    if title is None:
+        abort(404)
+    return title.party_id
 
 
 # A failed change shows the tab again with the message, the field errors and what was typed.
@@ -115,13 +119,13 @@ def resend(party_id: int):
 
 
 @bp.route("/titulos/<int:title_id>/restaurar", methods=["POST"])
-@on_error(status=422, form=lambda data, errors, title_id: _tab(_posted_party_id(), data, errors))
+@on_error(status=422, form=lambda data, errors, title_id: _tab(_title_party_id(title_id), data, errors))
 @requires(Capability.MANAGE_CREDIT)
 def release_title(title_id: int):
     _start_with_the_account_lock()
     credit_accounts.release_title(db_session(), actor(), title_id, request.form.get("reason", ""))
     flash("Limite do título cancelado restaurado.", "success")
-    return redirect(url_for("credit.client_tab", party_id=_posted_party_id()))
+    return redirect(url_for("credit.client_tab", party_id=_title_party_id(title_id)))
 
 
 def _active_branches() -> list[Branch]:

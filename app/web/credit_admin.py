@@ -3,9 +3,12 @@ credit policy and the delivery log of updates to the commerce platform."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlsplit
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from app.models import Branch
 from app.models.commerce import UPDATE_STATUS_LABELS
@@ -15,6 +18,7 @@ from app.safe_redirect import safe_next
 from app.services.commerce import outbox as commerce_outbox
 from app.services.core.clock import today_br
 from app.services.core.errors import ValidationError
+from app.services.core.ids import as_id
 from app.services.core.privacy import sees_full_document
 from app.services.credit import account_list as credit_account_list
 from app.services.credit import policy as credit_policies
@@ -28,6 +32,8 @@ from .common import (
     checkbox,
     db_session,
     end_snapshot,
+    form_id,
+    id_arg,
     page_args,
     requires,
     services,
@@ -42,8 +48,7 @@ def _branches():
 
 
 def _int(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return id_arg(name)
 
 
 def _filters() -> dict:
@@ -87,31 +92,43 @@ def import_accounts():
     if upload is None or not upload.filename:
         raise ValidationError("Escolha um arquivo CSV.", field_errors={"file": "obrigatório"})
     text = upload.read().decode("utf-8-sig", errors="replace")
-    raw = request.form.get("branch_id", "")
     lines = credit_account_list.import_csv(db_session(), actor(), text,
-                                           branch_id=int(raw) if raw.isdigit() else None,
+                                           branch_id=form_id("branch_id"),
                                            reason=request.form.get("reason", ""))
     ok = sum(line.ok for line in lines)
     flash(f"{ok} de {len(lines)} linhas aplicadas.", "success" if ok == len(lines) else "warning")
     return _import_page(lines)
 
 
-@bp.route("/reservas")
-@requires(Capability.VIEW_CREDIT)
-def reservations():
-    page, size = page_args()
+def _reservations_page(args, back: str, *, failed: int | None = None, typed=None, errors=None):
+    """The list filtered by `args`; after a refused action on row `failed`, that row's fields as typed
+    with the message next to the field (a date reset to today would invoice on the wrong day)."""
+    page, size = page_args(args=args)
     s = db_session()
-    rows = purchases.list_reservations(s, status=request.args.get("status") or None, branch_id=_int("branch_id"),
-                                       q=request.args.get("q", ""), limit=size + 1, offset=(page - 1) * size)
+    rows = purchases.list_reservations(s, status=args.get("status") or None, branch_id=as_id(args.get("branch_id")),
+                                       q=args.get("q", ""), limit=size + 1, offset=(page - 1) * size)
     terms = {b.id: policy_for(s, b.id).installment_terms for b in _branches()}
     return render_template("credit/reservations.html", rows=rows[:size], has_next=len(rows) > size, page=page,
                            branches=_branches(), status_labels=RESERVATION_STATUS_LABELS, terms=terms,
-                           today=today_br(), args=request.args)
+                           today=today_br(), args=args, back=back, failed=failed, typed=typed or {},
+                           errors=errors or {})
+
+
+@bp.route("/reservas")
+@requires(Capability.VIEW_CREDIT)
+def reservations():
+    return _reservations_page(request.args, request.full_path)
 
 
 def _back_to_list(**_view_args) -> str:
     """The reservations list the action was posted from (its filters in `next`)."""
     return safe_next(request.form.get("next"), url_for("credit_admin.reservations"))
+
+
+def _reservation_form_again(data, errors, reservation_id: int):
+    back = _back_to_list()
+    args = MultiDict(parse_qsl(urlsplit(back).query, keep_blank_values=True))
+    return _reservations_page(args, back, failed=reservation_id, typed=dict(data), errors=errors)
 
 
 def _reservation_done(message: str):
@@ -120,14 +137,15 @@ def _reservation_done(message: str):
 
 
 @bp.route("/reservas/<int:reservation_id>/faturar", methods=["POST"])
-@on_error(redirect=_back_to_list)
+@on_error(form=_reservation_form_again, status=422)
 @requires(Capability.MANAGE_CREDIT)
 def settle(reservation_id: int):
     raw = request.form.get("invoice_date", "")
     try:
         day = parse_date(raw) if raw else None  # dd/mm/aaaa, as every date field
     except ValueError as exc:
-        raise ValidationError("Data de faturamento inválida.", field_errors={"invoice_date": "inválida"}) from exc
+        raise ValidationError("Data de faturamento inválida.",
+                              field_errors={"invoice_date": "Use dd/mm/aaaa."}) from exc
     end_snapshot()  # the service takes the account lock first
     titles = purchases.settle(db_session(), actor(), reservation_id,
                               installment_term=request.form.get("installment_term"), invoice_date=day)
@@ -136,7 +154,7 @@ def settle(reservation_id: int):
 
 
 @bp.route("/reservas/<int:reservation_id>/alterar", methods=["POST"])
-@on_error(redirect=_back_to_list)
+@on_error(form=_reservation_form_again, status=422)
 @requires(Capability.MANAGE_CREDIT)
 def change(reservation_id: int):
     end_snapshot()  # the service takes the account lock first
@@ -145,7 +163,7 @@ def change(reservation_id: int):
 
 
 @bp.route("/reservas/<int:reservation_id>/cancelar", methods=["POST"])
-@on_error(redirect=_back_to_list)
+@on_error(form=_reservation_form_again, status=422)
 @requires(Capability.MANAGE_CREDIT)
 def cancel(reservation_id: int):
     end_snapshot()  # the service takes the account lock first

@@ -14,7 +14,7 @@ from app.services.crm import parties as party_service
 from app.services.crm.search import SORTS, PartyFilter, list_parties
 from app.services.settings import branches as branch_service
 
-from .common import Capability, actor, can, db_session, requires
+from .common import Capability, actor, can, db_session, form_id, id_arg, requires
 from .errors import on_error, or_404
 from .party_tabs import PartyTab, register_tab
 
@@ -60,10 +60,9 @@ def _branch_options() -> list[tuple[int, str]]:
 
 def _list(stage: str):
     s = db_session()
-    branch_raw = request.args.get("branch_id", "")
     status = request.args.get("status") or None
     flt = PartyFilter(stage=stage, q=request.args.get("q", ""),
-                      branch_id=int(branch_raw) if branch_raw.isdigit() else None,
+                      branch_id=id_arg("branch_id"),
                       status=status if status in STATUS_LABELS else None,
                       sort=request.args.get("sort", "recent"))
     page = list_parties(s, flt, cursor=request.args.get("after") or None)
@@ -93,9 +92,8 @@ def clients():
 
 
 def _party_input() -> party_service.PartyInput:
-    raw = request.form.get("branch_id", "")
     values = {f: request.form.get(f, "") for f in PARTY_FIELDS if f != "branch_id"}
-    return party_service.PartyInput(branch_id=int(raw) if raw.isdigit() else None, **values)
+    return party_service.PartyInput(branch_id=form_id("branch_id"), **values)
 
 
 def _party_form(party: Party | None, stage: str, data, errors: dict[str, str]):

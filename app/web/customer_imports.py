@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.models import Branch
 from app.services.commerce import import_jobs
+from app.services.core.ids import as_id
 
 from .common import Capability, actor, after_commit, db_session, requires, services
 from .errors import on_error
@@ -45,7 +46,7 @@ def index():
             upload.save(fh)
     size = os.path.getsize(path)
     try:
-        row = import_jobs.start(db_session(), actor(), int(raw) if raw.isdigit() else None,
+        row = import_jobs.start(db_session(), actor(), as_id(raw),
                                 upload.filename if upload is not None else "", size)
     except Exception:
         Path(path).unlink(missing_ok=True)

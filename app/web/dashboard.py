@@ -16,6 +16,7 @@ from app.models import Branch
 from app.services.collections import dashboard as dashboard_service
 from app.services.collections.dashboard.runs import RUN_STATUS_LABELS
 from app.services.core.clock import today_br
+from app.services.core.ids import as_id
 from app.services.reconciliation.queries import open_counts
 
 from .charts import bar_chart, column_chart
@@ -39,9 +40,10 @@ def branch_arg(session, raw: str | None) -> tuple[int | None, bool]:
     raw = (raw or "").strip()
     if not raw:
         return None, True
-    if not raw.isdigit() or session.get(Branch, int(raw)) is None:
+    branch_id = as_id(raw)
+    if branch_id is None or session.get(Branch, branch_id) is None:
         return None, False
-    return int(raw), True
+    return branch_id, True
 
 
 # Removal bars by meaning: late ones red (through `highlight`), near the deadline amber, in time

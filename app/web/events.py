@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.models import Branch
 from app.models.events import DELIVERY_STATUS_LABELS
+from app.services.core.ids import as_id
 from app.services.events import delivery as delivery_service
 from app.services.events import endpoints as endpoint_service
 from app.services.events.catalog import EVENT_TYPES
@@ -48,12 +49,12 @@ def edit(endpoint_id: int | None = None):
     errors: dict[str, str] = {}
     if request.method == "POST":
         data = _form_input()
-        branch_raw = request.form.get("branch_id", "")
+        branch_id = as_id(request.form.get("branch_id"))  # none or not an id: "Escolha a filial."
         errors = endpoint_service.validate(data, production=_production())
-        if not branch_raw.isdigit():
+        if branch_id is None:
             errors["branch_id"] = "Escolha a filial."
         if not errors:
-            saved, secret = endpoint_service.save_endpoint(s, services().box, actor(), int(branch_raw), data,
+            saved, secret = endpoint_service.save_endpoint(s, services().box, actor(), branch_id, data,
                                                            endpoint_id=endpoint_id, production=_production())
             if secret:
                 flash(f"Destino salvo. Segredo HMAC (mostrado só agora, guarde-o no sistema receptor): {secret}",

@@ -22,7 +22,7 @@ from app.services.settings import restriction_reasons
 from app.services.titles import lifecycle as title_service
 from app.services.titles import manual_removal
 
-from .common import Capability, actor, can, credit_required, db_session, requires, services
+from .common import Capability, actor, can, credit_required, db_session, id_arg, requires, services
 from .errors import on_error, optional_step
 from .party_tabs import PartyTab, register_tab
 
@@ -50,6 +50,7 @@ def _flash_outcome(outcome: Outcome) -> None:
 
 
 @bp.route("/clientes/<int:party_id>/titulos")
+@on_error(redirect="negativations.party_titles")  # a damaged cursor: the tab's first page, with the message
 @requires(Capability.READ)
 def party_titles(party_id: int):
     party = _client(party_id)
@@ -111,6 +112,7 @@ def _include_page(party_id: int, data=None, errors=None):
         selected=set(request.form.getlist("title_ids")),
         today=today_br(),
         active_tab="negativations",
+        errors=errors or {},
     )
 
 
@@ -141,6 +143,10 @@ def _remove_page(party_id: int, data=None, errors=None):
         rows=listing.removable_of_party(db_session(), party_id),
         reasons=MANUAL_REMOVAL_REASONS,
         active_tab="negativations",
+        # After a refusal: the entries, reason and note as chosen and typed, the message by its field.
+        selected=set(request.form.getlist("ids")),
+        data=data or {},
+        errors=errors or {},
     )
 
 
@@ -165,11 +171,6 @@ def remove(party_id: int):
     return _remove_page(party_id)
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() else None
-
-
 def _date_arg(name: str):
     try:
         return title_service.parse_date(request.args.get(name, ""))
@@ -181,8 +182,8 @@ def _list_filter() -> neg_filters.NegativationFilter:
     status = request.args.get("status") or None
     origin = request.args.get("origin") or None
     return neg_filters.NegativationFilter(
-        branch_id=_int_arg("branch_id"),
-        party_id=_int_arg("party_id"),
+        branch_id=id_arg("branch_id"),
+        party_id=id_arg("party_id"),
         client=request.args.get("client") or None,
         status=status if status in NEGATIVATION_STATUS_LABELS else None,
         origin=origin if origin in neg_filters.ORIGIN_LABELS else None,
@@ -197,11 +198,10 @@ def _list_filter() -> neg_filters.NegativationFilter:
 @requires(Capability.READ)
 @credit_required
 def index():
-    before = request.args.get("before", "")
     flt = _list_filter()
     page = listing.list_negativations(
         db_session(),
-        before_id=int(before) if before.isdigit() else None,
+        before_id=id_arg("before"),
         limit=50,
         flt=flt,
     )

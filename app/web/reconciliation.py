@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.models import Branch
 from app.models.negativations import REMOVAL_REASON_LABELS
 from app.models.reconciliation import DIVERGENCE_KIND_LABELS
+from app.services.core.ids import as_id
 from app.services.reconciliation import actions, queries
 from app.services.reconciliation.actions import MARKABLE_REASONS
 from app.services.reconciliation.runs import STATUS_LABELS, queue_runs
@@ -35,8 +36,7 @@ def _labels():
 
 
 def _int_arg(name: str) -> int | None:
-    raw = request.values.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    return as_id(request.values.get(name))
 
 
 @bp.route("/")

@@ -10,6 +10,7 @@ from app.models import Branch, Party, Title
 from app.models.negativations import REMOVAL_REASON_LABELS
 from app.models.titles import TITLE_STATUS_LABELS
 from app.services.core.clock import today_br
+from app.services.core.ids import as_id
 from app.services.core.money import brl, decimal_br
 from app.services.crm import parties as party_service
 from app.services.negativations import removal as neg_removal
@@ -20,7 +21,7 @@ from app.services.titles import lifecycle as title_service
 from app.services.titles import manual_removal
 from app.services.titles import payments as payment_service
 
-from .common import Capability, actor, after_commit, can, checkbox, db_session, requires, services
+from .common import Capability, actor, after_commit, can, checkbox, db_session, form_id, id_arg, requires, services
 from .errors import on_error
 
 bp = Blueprint("titles", __name__, url_prefix="/titulos")
@@ -47,17 +48,12 @@ def _yes_no(name: str) -> bool | None:
     return {"sim": True, "nao": False}.get(request.args.get(name, ""))
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() else None
-
-
 def _filter() -> title_service.TitleFilter:
     status = request.args.get("status") or None
     aging = request.args.get("aging") or None
     return title_service.TitleFilter(
-        branch_id=_int_arg("branch_id"),
-        party_id=_int_arg("party_id"),
+        branch_id=id_arg("branch_id"),
+        party_id=id_arg("party_id"),
         status=status if status in TITLE_STATUS_LABELS else None,
         overdue=_yes_no("overdue"),
         aging=aging if aging in title_service.AGING_BUCKETS else None,
@@ -139,11 +135,9 @@ def export():
 
 
 def _input(form, origin: str = "manual") -> title_service.TitleInput:
-    raw_branch = form.get("branch_id", "")
-    branch_id = int(raw_branch) if raw_branch.isdigit() else None
-    if form.get("party_id", "").isdigit():
-        party_id = int(form["party_id"])
-    else:  # typed as the client's CPF/CNPJ
+    branch_id = form_id("branch_id")
+    party_id = as_id(form.get("party_id"))
+    if party_id is None:  # typed as the client's CPF/CNPJ
         party_id = party_service.client_id_by_document(db_session(), form.get("cliente_documento", ""),
                                                        branch_id=branch_id)
     return title_service.TitleInput(
@@ -161,8 +155,8 @@ def _input(form, origin: str = "manual") -> title_service.TitleInput:
 
 
 def _party_arg() -> Party | None:
-    raw = request.values.get("party_id", "")
-    return db_session().get(Party, int(raw)) if raw.isdigit() else None
+    party_id = as_id(request.values.get("party_id"))
+    return db_session().get(Party, party_id) if party_id is not None else None
 
 
 def _new_form(data, errors: dict[str, str]):
@@ -198,7 +192,12 @@ def new():
     return _new_form(data, {})
 
 
-def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None):
+PAYMENT_FIELDS = ("amount", "paid_on", "method", "reference")
+
+
+def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None, *, payment=None,
+                 payment_errors: dict[str, str] | None = None, action: str | None = None, action_reason: str = "",
+                 action_errors: dict[str, str] | None = None):
     s = db_session()
     title = s.get(Title, title_id)
     if title is None:
@@ -215,6 +214,8 @@ def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None)
             "payment_link": title.payment_link or "",
             "court_blocked": title.court_blocked,
         }
+    if payment is None:  # a first visit; after a refused payment, what the person typed stays
+        payment = {"amount": decimal_br(title.open_amount), "paid_on": today_br().strftime("%d/%m/%Y")}
     return render_template(
         "titles/detail.html",
         title=title,
@@ -225,6 +226,11 @@ def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None)
         can_write=can(Capability.MANAGE_TITLES),
         branch_options=[(b.id, b.name) for b in _branches()],
         hold_labels=REMOVAL_REASON_LABELS,
+        payment=payment,
+        payment_errors=payment_errors or {},
+        failed_action=action,
+        action_reason=action_reason,
+        action_errors=action_errors or {},
     )
 
 
@@ -258,8 +264,15 @@ def _send_removals_after_commit(ids: list[int]) -> None:
     after_commit(send)
 
 
+def _payment_form_again(data, errors, title_id: int):
+    """A refused payment: the title's page with each message next to its field and every field as
+    typed. Never the full balance and today again: a quick second click would record a full payment."""
+    typed = {name: data.get(name, "") for name in PAYMENT_FIELDS}
+    return _detail_page(title_id, payment=typed, payment_errors=errors)
+
+
 @bp.route("/<int:title_id>/pagamentos", methods=["POST"])
-@on_error(redirect="titles.detail")
+@on_error(form=_payment_form_again, status=422)
 @requires(Capability.MANAGE_TITLES)
 def pay(title_id: int):
     result = payment_service.register_payment(
@@ -267,17 +280,25 @@ def pay(title_id: int):
         actor(),
         title_id,
         request.form.get("amount", ""),
-        request.form.get("paid_on") or None,
+        request.form.get("paid_on", ""),
         method=request.form.get("method") or None,
         reference=request.form.get("reference") or None,
+        date_required=True,
     )
     flash(f"Pagamento registrado. Saldo em aberto: {brl(result.title.open_amount)}.", "success")
     _send_removals_after_commit(result.removal_ids)
     return redirect(url_for("titles.detail", title_id=title_id))
 
 
+def _action_form_again(data, errors, title_id: int, action: str):
+    """A refused action (a reason too short, a closed title): the title again, the reason as typed."""
+    reason_error = errors.get("reason") or errors.get("dispute_reason")  # the form's one field is `reason`
+    return _detail_page(title_id, action=action, action_reason=data.get("reason", ""),
+                        action_errors={"reason": reason_error} if reason_error else {})
+
+
 @bp.route("/<int:title_id>/<action>", methods=["POST"])
-@on_error(redirect="titles.detail")
+@on_error(form=_action_form_again, status=422)
 @requires(Capability.MANAGE_TITLES)
 def act(title_id: int, action: str):
     s = db_session()

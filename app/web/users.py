@@ -64,15 +64,17 @@ def edit(user_id: int):
     return _form(user, data, {})
 
 
-def _tokens_page(new_token: str | None = None):
+def _tokens_page(new_token: str | None = None, *, typed=None, errors=None):
     rows = db_session().scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())).all()
+    # After a refusal the form shows what was typed and chosen, with each message next to its field.
+    chosen = request.form.getlist("scopes") if typed is not None else default_scopes()
     return render_template("users/tokens.html", tokens=rows, new_token=new_token, scopes=SCOPES,
-                           chosen=default_scopes(), state=api_tokens.token_state)
+                           chosen=chosen, state=api_tokens.token_state, typed=typed, errors=errors)
 
 
 @bp.route("/conta/tokens", methods=["GET", "POST"])
-@on_error(form=lambda data, errors: _tokens_page())
+@on_error(form=lambda data, errors: _tokens_page(typed=data, errors=errors), status=422)
 @login_required
 def tokens():
     if request.method == "POST":

@@ -38,6 +38,9 @@ def policy_for(session: Session, branch_id: int) -> CollectionPolicy:
     return row
 
 
+MAX_RATE_PER_S = 1000
+
+
 def _int(value, field: str, errors: dict[str, str], label: str) -> int | None:
     try:
         return int(str(value).strip())
@@ -69,8 +72,10 @@ def save_collection_policy(session: Session, actor: audit.Actor, branch_id: int,
     rate = None
     if data.rate_limit_per_s not in (None, ""):
         rate = _int(data.rate_limit_per_s, "rate_limit_per_s", errors, "o limite de requisições")
-        if rate is not None and rate < 1:
-            errors["rate_limit_per_s"] = "O limite deve ser de pelo menos 1 requisição por segundo."
+        # An upper bound as well: past the column's integer range the save was a database error.
+        if rate is not None and not 1 <= rate <= MAX_RATE_PER_S:
+            errors["rate_limit_per_s"] = (f"O limite deve ficar entre 1 e {MAX_RATE_PER_S} requisições por "
+                                          "segundo (ou em branco: sem limite).")
     if data.enabled and not data.handle_by_title:
         errors["handle_by_title"] = "A inclusão automática exige 'Trata cobrança por título' = Sim."
     if errors:

@@ -54,11 +54,19 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
 
 
+MAX_CURSOR = 1024  # a real cursor holds one sort value and an id: far shorter
+
+
 def decode_cursor(cursor: str) -> list[Any]:
-    """The position a cursor holds; ValueError when it was damaged or made up."""
+    """The position a cursor holds; ValueError when it was damaged or made up.
+
+    A made-up cursor can be long or deeply nested JSON ("[[[[...") whose parsing is a RecursionError,
+    not a ValueError: both are refused before json reads them."""
+    if len(cursor) > MAX_CURSOR:
+        raise ValueError("cursor too long")
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise ValueError(f"not a cursor: {cursor!r}") from exc
     if not isinstance(payload, list) or not payload:
         raise ValueError(f"not a cursor: {cursor!r}")

@@ -26,6 +26,7 @@ from app.services.core.business_days import add_business_days
 from app.services.core.clock import now_utc, start_of_day_br, to_br, today_br
 from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.errors import Conflict, NotFound, ValidationError
+from app.services.core.ids import as_id
 from app.services.core.like import LIKE_ESCAPE, contains_pattern
 from app.services.core.money import brl, parse_money
 from app.services.credit import accounts as credit_accounts
@@ -93,7 +94,8 @@ class Authorization:
 
 def _validated(session: Session, branch_id, document, amount, method) -> tuple[Branch, str, Decimal]:
     errors: dict[str, str] = {}
-    branch = session.get(Branch, branch_id) if str(branch_id or "").isdigit() else None
+    branch_key = as_id(branch_id)  # "²" or an id past 64 bits is no branch, not a server error
+    branch = session.get(Branch, branch_key) if branch_key is not None else None
     if branch is None:
         errors["branch_id"] = "Filial inexistente."
     number = ""

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.db import is_postgres
 from app.models import Party
 from app.models.search_text import fold_words
+from app.services.core.ids import as_id
 from app.services.core.pagination import decode_cursor as decode_position
 from app.services.core.pagination import encode_cursor as encode_position
 from app.services.core.pagination import keyset_page
@@ -67,7 +68,7 @@ def _prefix_clause(session: Session, column, term: str):
     """`column LIKE 'term%'`: PostgreSQL uses a text_pattern_ops index for it; SQLite gets the
     equivalent byte range too, which its index on the same expression serves."""
     clause = column.like(_like_prefix(term), escape="\\")
-    if is_postgres(session) or not term:
+    if is_postgres(session) or not term or term[-1] == chr(0x10FFFF):  # no character follows the last one
         return clause
     upper = term[:-1] + chr(ord(term[-1]) + 1)
     return and_(column >= term, column < upper, clause)
@@ -107,7 +108,9 @@ def decode_cursor(cursor: str | None, sort: str) -> list | None:
     except ValueError:
         return None
     expected = 1 if sort == "recent" else 2
-    if not isinstance(payload, list) or len(payload) != expected or not isinstance(payload[-1], int):
+    # The id must be one the database can hold: 2**70 made up in a cursor was an OverflowError.
+    if not isinstance(payload, list) or len(payload) != expected or as_id(payload[-1]) is None \
+            or not isinstance(payload[-1], int):
         return None
     if sort == "name" and not isinstance(payload[0], str):
         return None

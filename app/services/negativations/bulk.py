@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.models import Title
 from app.services.core import audit
 from app.services.core.errors import DomainError, ValidationError
+from app.services.core.ids import as_id
 from app.services.negativations.eligibility import REASON_LABELS, Criteria, evaluate_titles
 from app.services.negativations.inclusion import negativate_groups
 
@@ -47,7 +48,7 @@ class BulkResult:
 
 
 def _ids(title_ids: Iterable[object]) -> list[int]:
-    ids = sorted({int(i) for i in title_ids if str(i).isdigit()})
+    ids = sorted({i for i in map(as_id, title_ids) if i is not None})  # "abc", "²", past 64 bits: not ids
     if not ids:
         raise ValidationError("Selecione ao menos um título.", code="no_titles")
     if len(ids) > MAX_TITLES:

@@ -38,6 +38,7 @@ from app.models.negativations import NegativationStatus
 from app.services.core import audit
 from app.services.core.clock import now_utc, today_br
 from app.services.core.errors import Conflict, DomainError, NotFound, ValidationError
+from app.services.core.ids import ids_or_error
 from app.services.core.money import brl
 from app.services.negativations import records as rec
 from app.services.negativations.eligibility import MANUAL_MIN_DAYS, Criteria, evaluate_titles
@@ -127,8 +128,8 @@ def negativate_groups(
     wanted: list[list[int]] = []
     for index, (_, title_ids, _) in enumerate(groups):
         try:
-            wanted.append(sorted({int(i) for i in title_ids}))
-        except (TypeError, ValueError) as exc:
+            wanted.append(ids_or_error(title_ids, field="title_ids", message="Seleção de títulos inválida."))
+        except ValidationError as exc:  # "abc", "²" or an id past 64 bits: this group only
             wanted.append([])
             results[index] = exc
     created: list[_Created] = []
@@ -220,11 +221,12 @@ def _create(s, actor, index, party, loaded, ids, restriction_code, origin, crite
     before the first change, so a group refused here leaves nothing behind."""
     code = (restriction_code or "").strip()
     if not ids:
-        raise ValidationError("Selecione ao menos um título.", field_errors={"title_ids": "obrigatório"})
+        message = "Selecione ao menos um título."
+        raise ValidationError(message, field_errors={"title_ids": message})
     if not code:
         raise ValidationError(
             "Escolha o motivo da restrição (Buscar motivos restrição).",
-            field_errors={"restriction_code": "obrigatório"},
+            field_errors={"restriction_code": "Escolha o motivo da restrição."},
         )
     if party is None or party.stage != "client":
         raise NotFound("Cliente não encontrado.")

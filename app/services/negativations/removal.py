@@ -17,6 +17,7 @@ from app.models.negativations import MANUAL_REMOVAL_REASONS, Negativation, Negat
 from app.services.core import audit
 from app.services.core.clock import to_br
 from app.services.core.errors import NotFound, ValidationError
+from app.services.core.ids import ids_or_error
 from app.services.negativations import records as rec
 from app.services.negativations.outcomes import (
     Outcome,
@@ -41,10 +42,11 @@ def remove_negativations(
     area (`app.services.titles.manual_removal`), and a refusal there removes nothing."""
     rec.require_writer(actor)
     if reason not in MANUAL_REMOVAL_REASONS:
-        raise ValidationError("Escolha o motivo da baixa.", field_errors={"reason": "obrigatório"})
-    ids = sorted({int(i) for i in ids})
+        raise ValidationError("Escolha o motivo da baixa.", field_errors={"reason": "Escolha o motivo da baixa."})
+    ids = ids_or_error(ids, field="ids", message="Seleção de negativações inválida.")
     if not ids:
-        raise ValidationError("Selecione ao menos uma negativação.", field_errors={"ids": "obrigatório"})
+        message = "Selecione ao menos uma negativação."
+        raise ValidationError(message, field_errors={"ids": message})
     skipped: list[Outcome] = []
     with transaction(services.session_factory) as s:
         for neg_id in ids:

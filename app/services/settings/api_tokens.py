@@ -35,9 +35,10 @@ def expiry_from_days(days: int | str | None, *, now: dt.datetime | None = None) 
     raw = str(days).strip() if days is not None else ""
     if not raw:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_EXPIRY_DAYS:
+    # ASCII digits only: "²".isdigit() is true and int("²") a ValueError.
+    if len(raw) > 6 or not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_EXPIRY_DAYS:
         raise ValidationError(f"A validade deve ser de 1 a {MAX_EXPIRY_DAYS} dias (ou em branco: sem validade).",
-                              field_errors={"expires_days": "inválido"})
+                              field_errors={"expires_days": f"De 1 a {MAX_EXPIRY_DAYS} dias, ou em branco."})
     return (now or utcnow()) + dt.timedelta(days=int(raw))
 
 
@@ -56,7 +57,7 @@ def create_api_token(session: Session, actor: audit.Actor, user: User, name: str
     if not chosen:
         raise ValidationError("Escolha ao menos um escopo para o token.", field_errors={"scopes": "Obrigatório."})
     if expires_at is not None and expires_at <= utcnow():
-        raise ValidationError("A validade do token já passou.", field_errors={"expires_days": "inválido"})
+        raise ValidationError("A validade do token já passou.", field_errors={"expires_days": "A validade já passou."})
     clear = "cd_" + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name[:80], token_hash=hash_token(clear), prefix=clear[:10],
                      scopes=chosen, expires_at=expires_at)

@@ -20,6 +20,7 @@ from app.models import Branch, NegativationTitle, Party, Title
 from app.models.titles import COLLECTIBLE_STATUSES, TitleStatus
 from app.services.core import audit
 from app.services.core.errors import Conflict, NotFound, ValidationError
+from app.services.core.ids import as_id
 from app.services.core.money import parse_money
 from app.services.core.pagination import decode_cursor as decode_position
 from app.services.core.pagination import encode_cursor as encode_position
@@ -248,7 +249,8 @@ def set_dispute(
     title = get_title(session, title_id, for_update=True)
     reason = (reason or "").strip()
     if disputed and not reason:
-        raise ValidationError("Informe o motivo da disputa.", field_errors={"dispute_reason": "obrigatório"})
+        message = "Informe o motivo da disputa."
+        raise ValidationError(message, field_errors={"dispute_reason": message})
     title.disputed, title.dispute_reason = disputed, (reason[:300] if disputed else None)
     audit.record(
         session,
@@ -340,19 +342,18 @@ _CURSOR_AMOUNT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,2})?")
 
 def _decode_cursor(sort: str, cursor: str) -> tuple[object, int]:
     """The keyset position in a cursor made by encode_cursor. A cursor edited by hand (a NaN or
-    "abc" amount, an id past 64 bits) is refused here instead of reaching SQL."""
+    "abc" amount, an id past the id columns' range) is refused here instead of reaching SQL."""
     try:
         value, last_id = decode_position(cursor)
-        if not isinstance(value, str) or not isinstance(last_id, int) or isinstance(last_id, bool) \
-                or not 0 < last_id < 2**63:
-            raise ValueError(cursor)
+        if not isinstance(value, str) or not isinstance(last_id, int) or as_id(last_id) is None:
+            raise ValueError(cursor)  # past the id columns' range it would be a database error
         if sort in ("due_date", "issue_date"):
             return dt.date.fromisoformat(value), last_id
         if sort in ("amount", "open_amount"):
             if not _CURSOR_AMOUNT.fullmatch(value):
                 raise ValueError(value)
             return Decimal(value), last_id
-        if sort == "id" and (not _CURSOR_ID.fullmatch(value) or int(value) >= 2**63):
+        if sort == "id" and (not _CURSOR_ID.fullmatch(value) or as_id(value) is None):
             raise ValueError(value)
         return (int(value) if sort == "id" else value), last_id
     except (ValueError, ArithmeticError, UnicodeDecodeError) as exc:

@@ -41,12 +41,16 @@ def register_payment(
     method: str | None = None,
     reference: str | None = None,
     today: dt.date | None = None,
+    date_required: bool = False,
 ) -> PaymentResult:
-    """Record a payment; `paid_on` left out (None or blank) is today in Brasília, for every caller."""
+    """Record a payment; `paid_on` left out (None or blank) is today in Brasília, for every caller,
+    unless `date_required` (the web form, whose date field a person must fill: a field emptied by
+    mistake is asked for again, never read as today)."""
     rec.require_writer(actor)
     today = today or today_br()
-    if paid_on is None or (isinstance(paid_on, str) and not paid_on.strip()):
-        paid_on = today
+    date_missing = paid_on is None or (isinstance(paid_on, str) and not paid_on.strip())
+    if date_missing and not date_required:
+        paid_on, date_missing = today, False
     # Two payments at once never overpay nor lose one another's amount: the title is read locked.
     title = lock_for_update(session, Title, title_id)
     if title is None:
@@ -59,16 +63,19 @@ def register_payment(
     except ValueError:
         errors["amount"] = "Informe um valor maior que zero, com até duas casas decimais."
         value = None
-    try:
-        day = parse_date(paid_on)
-        if day > today:
-            errors["paid_on"] = "A data do pagamento não pode ser futura."
-        elif day < title.issue_date:
-            errors["paid_on"] = (f"A data do pagamento não pode ser anterior à emissão do título "
-                                 f"({title.issue_date:%d/%m/%Y}).")
-    except ValueError:
-        errors["paid_on"] = "Data de pagamento inválida (use dd/mm/aaaa)."
-        day = None
+    day = None
+    if date_missing:
+        errors["paid_on"] = "Informe a data do crédito (dd/mm/aaaa)."
+    else:
+        try:
+            day = parse_date(paid_on)
+        except ValueError:
+            errors["paid_on"] = "Data de pagamento inválida (use dd/mm/aaaa)."
+    if day is not None and day > today:
+        errors["paid_on"] = "A data do pagamento não pode ser futura."
+    elif day is not None and day < title.issue_date:
+        errors["paid_on"] = (f"A data do pagamento não pode ser anterior à emissão do título "
+                             f"({title.issue_date:%d/%m/%Y}).")
     if errors:
         raise ValidationError("Não foi possível registrar o pagamento.", field_errors=errors)
     # A cancelled or renegotiated title is never collected; a paid one has nothing left.
@@ -77,7 +84,7 @@ def register_payment(
     if value > title.open_amount:
         raise ValidationError(
             f"Pagamento de {brl(value)} maior que o saldo em aberto ({brl(title.open_amount)}): recusado.",
-            field_errors={"amount": f"máximo {brl(title.open_amount)}"},
+            field_errors={"amount": f"Acima do saldo em aberto: o máximo é {brl(title.open_amount)}."},
             code="overpayment",
         )
     payment = Payment(
