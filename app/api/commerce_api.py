@@ -18,6 +18,7 @@ from app.services.commerce import outbox as commerce_outbox
 from app.services.commerce.customer_xml import BodyTooLarge
 from app.services.core.documents import InvalidDocument, normalize_cnpj
 from app.services.core.errors import NotFound, ValidationError
+from app.services.core.ids import as_id
 from app.services.core.privacy import document_for
 from integrations.commerce.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
@@ -35,9 +36,10 @@ def branch_from_request(session) -> int:
     raw_id = (request.args.get("branch") or "").strip()
     raw_cnpj = (request.args.get("branch_cnpj") or "").strip()
     if raw_id:
-        if not raw_id.isdigit() or session.get(Branch, int(raw_id)) is None:
+        branch_id = as_id(raw_id)
+        if branch_id is None or session.get(Branch, branch_id) is None:
             raise NotFound("Filial não encontrada.")
-        return int(raw_id)
+        return branch_id
     if raw_cnpj:
         try:
             cnpj = normalize_cnpj(raw_cnpj).number
@@ -94,7 +96,7 @@ def list_updates():
     party = request.args.get("party_id", "")
     limit, offset = request.args.get("limit", 200, type=int), read_cursor(request.args.get("cursor")) or 0
     rows = commerce_outbox.list_updates(db_session(), status=status,
-                                        party_id=int(party) if party.isdigit() else None, limit=limit + 1,
+                                        party_id=as_id(party), limit=limit + 1,
                                         offset=offset)
     return jsonify({"items": [update_json(u) for u in rows[:limit]],
                     "next_cursor": make_cursor(offset + limit) if len(rows) > limit else None})

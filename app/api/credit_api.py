@@ -13,6 +13,7 @@ from flask import Response, g, jsonify, request
 
 from app.request_scope import db_session, services
 from app.services.core.errors import NotFound, ValidationError
+from app.services.core.ids import as_id
 from app.services.core.privacy import document_for, sees_full_document
 from app.services.credit import account_list as credit_account_list
 from app.services.credit import accounts as credit_accounts
@@ -89,13 +90,13 @@ def authorize():
 @schema(query=sch.ReservationsQuery, ok=sch.ReservationList, errors=(403, 404))
 def list_reservations():
     s = db_session()
-    if request.args.get("order_ref") and request.args.get("branch_id", "").isdigit():
+    if request.args.get("order_ref") and as_id(request.args.get("branch_id")):
         return jsonify({"items": [reservation_json(purchases.find_reservation(
             s, int(request.args["branch_id"]), request.args["order_ref"]))], "next_cursor": None})
     branch = request.args.get("branch_id", "")
     limit, offset = request.args.get("limit", 200, type=int), read_cursor(request.args.get("cursor")) or 0
     rows = purchases.list_reservations(s, status=request.args.get("status") or None,
-                                       branch_id=int(branch) if branch.isdigit() else None, limit=limit + 1,
+                                       branch_id=as_id(branch), limit=limit + 1,
                                        offset=offset)
     return jsonify({"items": [reservation_json(r) for r in rows[:limit]],
                     "next_cursor": make_cursor(offset + limit) if len(rows) > limit else None})
@@ -162,7 +163,7 @@ def list_accounts():
     branch = request.args.get("branch_id", "")
     limit, offset = request.args.get("limit", 200, type=int), read_cursor(request.args.get("cursor")) or 0
     rows = credit_account_list.search_accounts(
-        db_session(), q=request.args.get("q", ""), branch_id=int(branch) if branch.isdigit() else None,
+        db_session(), q=request.args.get("q", ""), branch_id=as_id(branch),
         status=request.args.get("status") or None, sort=request.args.get("sort", "name"),
         descending=request.args.get("order") == "desc", limit=limit + 1, offset=offset)
     return jsonify({"items": [{"party_id": r.party_id, "name": r.name,
@@ -219,7 +220,7 @@ def resend(party_id: int):
 def export_accounts():
     branch = request.args.get("branch_id", "")
     rows = credit_account_list.export_csv_streamed(
-        services().session_factory, branch_id=int(branch) if branch.isdigit() else None,
+        services().session_factory, branch_id=as_id(branch),
         status=request.args.get("status") or None, mask_documents=not sees_full_document(g.api_user.role))
     return Response(rows, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=contas-credito.csv"})
@@ -232,7 +233,7 @@ def import_accounts():
     branch = request.args.get("branch_id", "")
     s = db_session()
     lines = credit_account_list.import_csv(s, api_actor(), request.get_data(as_text=True),
-                                           branch_id=int(branch) if branch.isdigit() else None,
+                                           branch_id=as_id(branch),
                                            reason=request.args.get("reason", ""))
     return jsonify({"ok": sum(line.ok for line in lines), "errors": sum(not line.ok for line in lines),
                     "lines": [line.__dict__ for line in lines]})

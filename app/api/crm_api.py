@@ -15,6 +15,7 @@ from app.services.consultations.consult import consult_credit, history, retry_co
 from app.services.consultations.decisions import apply_decision
 from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.errors import NotFound, ValidationError
+from app.services.core.ids import as_id
 from app.services.core.permissions import sees_full_document
 from app.services.crm import parties as party_service
 from app.services.crm.search import PartyFilter, list_parties
@@ -107,8 +108,7 @@ def _party_input(data: dict, current: Party | None = None) -> party_service.Part
 
 
 def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    return as_id(request.args.get(name))
 
 
 @bp.get(f"/{KIND_PATH}")

@@ -15,6 +15,7 @@ from app.request_scope import db_session
 from app.services.collections import dashboard as dashboard_service
 from app.services.core.clock import today_br
 from app.services.core.errors import NotFound, ValidationError
+from app.services.core.ids import as_id
 
 from . import Capability, bp, require, require_credit
 from .schemas.dashboard import DashboardOut, DashboardQuery
@@ -109,9 +110,10 @@ def dashboard():
     raw = request.args.get("branch_id", "").strip()
     branch_id = None
     if raw:
-        if not raw.isdigit():
-            raise ValidationError("'branch_id' deve ser um número inteiro.", field_errors={"branch_id": "inteiro"})
-        branch_id = int(raw)
+        branch_id = as_id(raw)
+        if branch_id is None:
+            raise ValidationError("'branch_id' deve ser um número inteiro positivo.",
+                                  field_errors={"branch_id": "inteiro"})
         if s.get(Branch, branch_id) is None:
             raise NotFound("Filial não encontrada.")
     return jsonify(dashboard_json(dashboard_service.dashboard(s, branch_id=branch_id, today=today_br())))

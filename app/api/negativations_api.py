@@ -10,6 +10,7 @@ from app.request_args import bounded_int
 from app.request_scope import db_session, end_snapshot, services
 from app.services.core.clock import today_br
 from app.services.core.errors import NotFound, ValidationError
+from app.services.core.ids import as_id
 from app.services.negativations import inclusion as neg_inclusion
 from app.services.negativations import listing
 from app.services.negativations import outbox as neg_outbox
@@ -103,8 +104,7 @@ def list_negativations():
         raise ValidationError("Status inválido.", field_errors={"status": "inválido"})
 
     def int_arg(name: str) -> int | None:
-        raw = request.args.get(name, "")
-        return int(raw) if raw.isdigit() else None
+        return as_id(request.args.get(name))
 
     limit = bounded_int("limit", 100, lo=1, hi=500)
     page = listing.list_negativations(

@@ -15,13 +15,13 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template_string, send_from_directory
 
+from app.services.core.ids import MAX_ID
 from app.services.events.schemas import WEBHOOKS
 
 from .validation import EXTRA_OPERATION_FIELDS, MAX_JSON_DEPTH, spec
 
 docs_bp = Blueprint("api_docs", __name__, url_prefix="/api/v1")
 SWAGGER_FILES = ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png")
-MAX_ID = 2**63 - 1
 
 DESCRIPTION = f"""API JSON do credit-desk (birô de crédito e cobrança).
 
@@ -35,7 +35,7 @@ usuário (admin, finance, crm, viewer). Sem token válido: 401.
 recusada (422), com o erro de cada campo.
 
 **Entrada**: campos desconhecidos são recusados; booleanos são `true`/`false`; ids são inteiros
-positivos de 64 bits; valores em reais são textos `"1234.56"` (até 2 casas); datas são `AAAA-MM-DD`.
+positivos até 2147483647; valores em reais são textos `"1234.56"` (até 2 casas); datas são `AAAA-MM-DD`.
 O corpo JSON tem no máximo 256 KiB e {MAX_JSON_DEPTH} níveis de aninhamento.
 
 **Paginação**: toda lista responde `{{"items": [...], "next_cursor": "..." | null}}`. Para a próxima
@@ -66,13 +66,13 @@ def _swagger_dir() -> str:
 
 
 def _int_path_params(document: dict) -> None:
-    """Spectree writes Flask's <int:...> as int32; our ids are positive 64-bit (the URL converter
-    registered in create_app refuses anything else with a 404)."""
+    """Path ids are positive and within the id columns' range (the URL converter registered in
+    create_app refuses anything else with a 404)."""
     for operations in document["paths"].values():
         for operation in operations.values():
             for param in operation.get("parameters", []):
                 if param["in"] == "path" and param["schema"].get("type") == "integer":
-                    param["schema"] = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
+                    param["schema"] = {"type": "integer", "format": "int32", "minimum": 1, "maximum": MAX_ID}
 
 
 def _operation_ids(document: dict) -> None:

@@ -11,9 +11,11 @@ import base64
 import re
 
 from app.services.core.errors import ValidationError
+from app.services.core.ids import MAX_ID
 
 _TOKEN = re.compile(r"p1\.([0-9]{1,19})")
-MAX_POSITION = 2**63 - 1
+# Positions are ids or offsets compared with INTEGER columns: past the id range there is no page.
+MAX_POSITION = MAX_ID
 
 
 def make_cursor(position: int) -> str:

@@ -8,6 +8,7 @@ from app.models import Title
 from app.request_scope import after_commit, db_session, services
 from app.services.core.clock import today_br
 from app.services.core.errors import ValidationError
+from app.services.core.ids import as_id
 from app.services.negativations import removal as neg_removal
 from app.services.negativations.records import live_negativation_of
 from app.services.titles import lifecycle as title_service
@@ -67,9 +68,10 @@ def _bool_arg(name: str) -> bool | None:
 
 def _int_arg(name: str) -> int | None:
     raw = request.args.get(name, "")
-    if raw and not raw.isdigit():
-        raise ValidationError(f"'{name}' deve ser um número inteiro.", field_errors={name: "inteiro"})
-    return int(raw) if raw else None
+    value = as_id(raw)
+    if raw and value is None:
+        raise ValidationError(f"'{name}' deve ser um número inteiro positivo.", field_errors={name: "inteiro"})
+    return value
 
 
 @bp.get("/titles")

@@ -34,7 +34,7 @@ from .schemas.common import ErrorBody
 
 API_JSON_MAX_BYTES = 256 * 1024
 MAX_JSON_DEPTH = 16
-# 404 and 405: an id past 64 bits does not match the route (the URL converter refuses it), so any
+# 404 and 405: an id past the id range (2^31 - 1) does not match the route (the URL converter refuses it), so any
 # operation with a path id may answer as an unknown address does.
 COMMON_ERRORS = (400, 401, 404, 405, 413, 415, 422, 429, 500)
 ERROR_DESCRIPTIONS = {

@@ -9,6 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 from sqlalchemy import select
 
+from app.api.pagination import make_cursor
 from app.models import CollectionPolicy, Negativation, Title
 from tests.clock import pin_clock
 
@@ -184,10 +185,15 @@ def test_money_is_a_plain_string_with_two_decimals(client, admin, services, sess
     assert limit.status_code == 422 and "limit" in fields(limit)
 
 
-def test_ids_are_positive_64_bit_integers(client, admin, services):
+def test_ids_are_positive_integers_within_the_id_columns(client, admin, services):
     branch_id, party_id, title_ids = world(services)
     huge = 2**63
+    past_int32 = 2**31  # PostgreSQL's INTEGER keys answer "integer out of range" here: never a 500
     cases = [
+        ("post", "/api/v1/negativations", {"party_id": past_int32, "title_ids": title_ids,
+                                           "restriction_code": "12"}),
+        ("post", "/api/v1/negativations", {"party_id": party_id, "title_ids": [past_int32]}),
+        ("post", "/api/v1/collections/runs", {"branch_id": past_int32}),
         ("post", "/api/v1/negativations", {"party_id": huge, "title_ids": title_ids, "restriction_code": "12"}),
         ("post", "/api/v1/negativations", {"party_id": party_id, "title_ids": [huge]}),
         ("post", "/api/v1/negativations", {"party_id": party_id, "title_ids": [True]}),
@@ -207,6 +213,13 @@ def test_ids_are_positive_64_bit_integers(client, admin, services):
     assert client.get(f"/api/v1/negativations?party_id={huge}", headers=admin).status_code == 422
     assert client.get(f"/api/v1/clients?branch_id={huge}", headers=admin).status_code == 422
     assert client.get(f"/api/v1/titles/{huge}", headers=admin).status_code == 404
+    for url in (f"/api/v1/titles/{past_int32}", f"/api/v1/clients/{past_int32}"):
+        assert client.get(url, headers=admin).status_code == 404, url
+    for query in (f"branch_id={past_int32}", f"party_id={past_int32}"):
+        assert client.get(f"/api/v1/titles?{query}", headers=admin).status_code == 422, query
+    assert client.get(f"/api/v1/negativations?party_id={past_int32}", headers=admin).status_code == 422
+    past_cursor = make_cursor(past_int32)
+    assert client.get(f"/api/v1/titles?cursor={past_cursor}", headers=admin).status_code == 422
     xml = b"<clientes/>"
     resp = client.post("/api/v1/commerce/customers?branch=%C2%B2", data=xml, headers=admin,
                        content_type="application/xml")

@@ -2,7 +2,7 @@
 
 Each type is the whole rule for its kind of value, so the same definition validates the input and
 documents it in the OpenAPI contract (pydantic builds the JSON Schema from it):
-- ids are positive 64-bit integers (the database's BIGINT; larger values used to reach SQL and 500);
+- ids are positive integers up to 2^31 - 1 (the id columns are INTEGER, 32-bit on PostgreSQL; larger values used to reach SQL and 500);
 - money is a JSON string "1234.56": ASCII digits, at most two decimals, no thousands separator, a
   sign only where the type says so, and an upper bound (the columns' NUMERIC(14, 2));
 - dates are ISO calendar dates ("2026-03-16") between MIN_DATE and MAX_DATE;
@@ -22,7 +22,9 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-MAX_ID = 2**63 - 1
+# The id columns' range (INTEGER primary keys, 32-bit on PostgreSQL): one bound with the web's.
+from app.services.core.ids import MAX_ID
+
 MAX_MONEY = "999999999999.99"  # NUMERIC(14, 2), also the services' MAX_AMOUNT / MAX_LIMIT
 MIN_DATE = dt.date(2000, 1, 1)
 MAX_DATE = dt.date(2099, 12, 31)
@@ -88,7 +90,7 @@ def _check_date(value: str) -> str:
 
 
 # --- bodies ---------------------------------------------------------------------------------
-Id = Annotated[int, Field(ge=1, le=MAX_ID, description="Identificador (inteiro positivo de 64 bits).")]
+Id = Annotated[int, Field(ge=1, le=MAX_ID, description="Identificador (inteiro positivo, até 2147483647).")]
 IdList = Annotated[list[Id], Field(min_length=1, max_length=MAX_LIST)]
 Money = Annotated[str, StringConstraints(pattern=_MONEY), Field(
     description=f'Valor em reais como texto: "1234.56" (até 2 casas, ponto decimal, até {MAX_MONEY}).',
