@@ -61,13 +61,12 @@ QUERIES = {
         ORDER BY t.due_date, t.id"""),
     "clients": ("Clientes", ["Nome", "CPF/CNPJ", "E-mail", "Cidade", "UF", "Filial", "Status"], """
         SELECT p.name, p.document, p.email, p.city, p.state, b.name, p.status
-        FROM parties p JOIN branches b ON b.id = p.branch_id WHERE p.stage = 'client'
-        ORDER BY p.id DESC LIMIT 50"""),
+        FROM (SELECT * FROM parties WHERE stage = 'client' ORDER BY id DESC LIMIT 50) p
+        JOIN branches b ON b.id = p.branch_id ORDER BY p.id DESC"""),
     "clients_search": ("Clientes", ["Nome", "CPF/CNPJ", "E-mail", "Cidade", "UF", "Filial", "Status"], """
         SELECT p.name, p.document, p.email, p.city, p.state, b.name, p.status
-        FROM parties p JOIN branches b ON b.id = p.branch_id
-        WHERE p.stage = 'client' AND p.search_name LIKE :name
-        ORDER BY p.id DESC LIMIT 50"""),
+        FROM (SELECT * FROM parties WHERE stage = 'client' AND search_name LIKE :name ORDER BY id DESC LIMIT 50) p
+        JOIN branches b ON b.id = p.branch_id ORDER BY p.id DESC"""),
     "negativations": ("Negativações", ["Nº", "Cliente", "Filial", "Status", "Origem", "Protocolo", "Valor",
                                        "Solicitante", "Prazo"], """
         SELECT n.id, p.name, b.name, n.status, n.origin, n.protocol, {m:n.total_amount}, n.requested_by,
@@ -79,8 +78,9 @@ QUERIES = {
         SELECT p.name, p.document, p.status, b.name, {m:coalesce(a.credit_limit, 0)},
                {m:(SELECT coalesce(sum(t.open_amount), 0) FROM titles t WHERE t.party_id = p.id
                    AND t.origin = 'credit_purchase' AND t.status IN """ + COLLECTIBLE + """)}
-        FROM parties p JOIN branches b ON b.id = p.branch_id LEFT JOIN credit_accounts a ON a.party_id = p.id
-        WHERE p.stage = 'client' ORDER BY p.name, p.id LIMIT 50"""),
+        FROM (SELECT * FROM parties WHERE stage = 'client' ORDER BY name, id LIMIT 50) p
+        JOIN branches b ON b.id = p.branch_id LEFT JOIN credit_accounts a ON a.party_id = p.id
+        ORDER BY p.name, p.id"""),
     "title_detail": ("Título", ["Número", "Cliente", "Filial", "Vencimento", "Valor", "Em aberto", "Status",
                                 "Pagamento", "Valor pago"], """
         SELECT t.number, p.name, b.name, t.due_date, {m:t.amount}, {m:t.open_amount}, t.status, pay.paid_on,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.models import AuditEvent, Branch, Party
 from app.models.consultations import PURPOSES
@@ -48,7 +49,8 @@ def party_page_context(party: Party) -> dict:
 
 
 def _load(party_id: int) -> Party:
-    party = db_session().get(Party, party_id)
+    # Every tab shows the party's branch: loaded with it rather than by a second query.
+    party = db_session().get(Party, party_id, options=[joinedload(Party.branch)])
     if party is None:
         abort(404)
     return party
