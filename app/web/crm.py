@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.models import AuditEvent, Branch, Party
+from app.models import AuditEvent, Party
 from app.models.consultations import PURPOSES
 from app.models.parties import STATUS_LABELS
 from app.services.commerce.customer_import import HISTORY_LABELS
@@ -69,9 +69,12 @@ def _list(stage: str):
                       status=status if status in STATUS_LABELS else None,
                       sort=request.args.get("sort", "recent"))
     page = list_parties(s, flt, cursor=request.args.get("after") or None)
-    branch_names = {row.id: row.name for row in s.execute(select(Branch.id, Branch.name))}
+    # One read of the branches for the rows' names (inactive ones too) and the filter (active ones).
+    every_branch = branch_service.list_branches(s)
+    branch_names = {b.id: b.name for b in every_branch}
+    options = [(b.id, b.name) for b in every_branch if b.active]
     return render_template("crm/parties_list.html", stage=stage, title=LIST_TITLES[stage], page=page,
-                           branch_names=branch_names, branches=_branch_options(), statuses=STATUS_LABELS,
+                           branch_names=branch_names, branches=options, statuses=STATUS_LABELS,
                            sorts=SORTS, args=request.args, slug=STAGE_SLUG[stage],
                            can_edit=can(Capability.EDIT_PARTIES), can_consult=can_consult())
 
