@@ -181,6 +181,7 @@ def serve(app_spec: str, env: dict, workers: int, port: int, logfile: Path) -> s
             if proc.poll() is not None:
                 raise SystemExit(f"{app_spec} did not start: {logfile.read_text()[-2000:]}") from None
             time.sleep(0.3)
+    stop(proc)  # never leave a server behind
     raise SystemExit(f"{app_spec} did not answer in 60 s")
 
 
@@ -261,7 +262,11 @@ def main() -> None:
     bare_env = {"BARE_DATABASE_URL": url, "BARE_TODAY": today.isoformat()}
     pp, bp = free_port(), free_port()
     product = serve("app:create_app()", product_env, args.workers, pp, instance / "product.log")
-    bare = serve("benchmarks.bare_pages:app", bare_env, args.workers, bp, instance / "bare.log")
+    try:
+        bare = serve("benchmarks.bare_pages:app", bare_env, args.workers, bp, instance / "bare.log")
+    except BaseException:
+        stop(product)
+        raise
     script = instance / "report.lua"
     script.write_text(LUA)
     pages = {
