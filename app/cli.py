@@ -221,6 +221,22 @@ def run_collections_cmd(branch_id, dry_run):
     sys.exit(collections_exit_code(summaries))
 
 
+@main.command("title-totals")
+@click.option("--rebuild", is_flag=True, help="Recount from every title instead of compacting the ledger.")
+@with_appcontext
+def title_totals_cmd(rebuild):
+    """Compact (or rebuild from the titles) the open totals the collections panel reads."""
+    from app.services.titles.open_totals import compact
+    from app.services.titles.open_totals import rebuild as rebuild_totals
+
+    with transaction(services().session_factory) as s:
+        if rebuild:
+            click.echo(f"Totais em aberto recontados: {rebuild_totals(s)} linha(s).")
+        else:
+            before, after = compact(s)
+            click.echo(f"Totais em aberto compactados: {before} -> {after} linha(s).")
+
+
 @main.command("reconcile")
 @click.option("--branch", "branch_id", type=int, default=None,
               help="Only this branch (default: every active branch with a bureau integration).")

@@ -65,6 +65,19 @@ def credit_reservations_expiry(services):
         return f"expiradas={expire_reservations(s, Actor.system('rotina'))}"
 
 
+@job("title_totals_compact", "interval", minutes=10,
+     description="Compactação dos totais em aberto por vencimento (painel de cobrança)")
+def title_totals_compact(services):
+    # Every title change appends a row to the ledger the panel sums (app/models/title_totals.py);
+    # folding it to one row per branch and due date keeps the panel's read short. Safe to repeat.
+    from app.db import transaction
+    from app.services.titles.open_totals import compact
+
+    with transaction(services.session_factory) as s:
+        before, after = compact(s)
+        return f"linhas={before}->{after}"
+
+
 @job("consultation_retention", "cron", hour=3, minute=30,
      description="Anonimização das consultas após o prazo de retenção de cada filial (LGPD)")
 def consultation_retention(services):

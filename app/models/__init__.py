@@ -25,6 +25,7 @@ from .parties import Contact, CustomerStatus, Party, Stage
 from .reconciliation import Divergence, ReconciliationRun
 from .security import InboundSignature, LoginThrottle
 from .settings import AppSetting
+from .title_totals import TitleOpenTotal
 from .titles import Payment, Title, TitleStatus
 from .users import ApiToken, Role, User
 
@@ -69,6 +70,7 @@ __all__ = [
     "Role",
     "Stage",
     "Title",
+    "TitleOpenTotal",
     "TitleStatus",
     "User",
 ]

@@ -63,16 +63,18 @@ class Title(Base, TimestampMixin):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    # active_history: the old branch, due date, status and open amount are known at flush time, so the
+    # ledger of open totals (title_totals.py) can take away what a change moved.
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), active_history=True)
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
     number: Mapped[str] = mapped_column(String(40))
     description: Mapped[str | None] = mapped_column(String(300))
     issue_date: Mapped[dt.date]
-    due_date: Mapped[dt.date]
+    due_date: Mapped[dt.date] = mapped_column(active_history=True)
     amount: Mapped[Decimal]
     amount_received: Mapped[Decimal] = mapped_column(default=Decimal("0.00"))
-    open_amount: Mapped[Decimal]
-    status: Mapped[str] = mapped_column(String(14), default=TitleStatus.OPEN.value)
+    open_amount: Mapped[Decimal] = mapped_column(active_history=True)
+    status: Mapped[str] = mapped_column(String(14), default=TitleStatus.OPEN.value, active_history=True)
     disputed: Mapped[bool] = mapped_column(default=False)
     dispute_reason: Mapped[str | None] = mapped_column(String(300))
     court_blocked: Mapped[bool] = mapped_column(default=False)  # a court order forbids negativation

@@ -5,10 +5,8 @@ from __future__ import annotations
 from flask import Flask, render_template, send_from_directory
 from flask_login import current_user
 
-from app.services.settings import switches as app_settings
-
 from .bureau_alerts import register_bureau_alerts
-from .common import can, db_session
+from .common import can, credit_enabled
 from .errors import register_error_pages
 from .formatting import register_filters
 from .navigation import nav_items, query_with
@@ -38,13 +36,13 @@ def register_web(app: Flask) -> None:
 
     @app.template_global()
     def party_tabs(party):
-        return tabs_for(party, app_settings.credit_analysis_enabled(db_session()))
+        return tabs_for(party, credit_enabled())
 
     @app.context_processor
     def _nav_context():
         enabled = True
         if current_user.is_authenticated:
-            enabled = app_settings.credit_analysis_enabled(db_session())
+            enabled = credit_enabled()
         return {"credit_enabled": enabled}
 
     @app.errorhandler(403)

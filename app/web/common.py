@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from app.request_args import MAX_PAGE, bounded_int, form_id, id_arg
@@ -14,7 +14,7 @@ from app.services.core.audit import Actor
 from app.services.core.permissions import Capability, allows
 from app.services.settings import switches as app_settings
 
-__all__ = ["Capability", "actor", "after_commit", "can", "checkbox", "credit_required", "db_session",
+__all__ = ["Capability", "actor", "after_commit", "can", "checkbox", "credit_enabled", "credit_required", "db_session",
            "discard_writes", "end_snapshot", "form_id", "id_arg", "page_args", "requires", "safe_next", "services"]
 
 
@@ -42,12 +42,21 @@ def requires(capability: Capability):
     return decorator
 
 
+def credit_enabled() -> bool:
+    """The credit-analysis switch, read once per request: the menu, the party tabs and
+    `credit_required` all ask, and each ask was a query. The settings page that changes it redirects,
+    so no request renders after changing it."""
+    if "credit_enabled" not in g:
+        g.credit_enabled = app_settings.credit_analysis_enabled(db_session())
+    return g.credit_enabled
+
+
 def credit_required(view):
     """Credit-analysis screens disappear and refuse when the global switch is off."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if not app_settings.credit_analysis_enabled(db_session()):
+        if not credit_enabled():
             flash("A integração com análise de crédito está desativada.", "warning")
             return redirect(url_for("home.index"))
         return view(*args, **kwargs)

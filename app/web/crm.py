@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from app.models import AuditEvent, Branch, Party
+from app.models import AuditEvent, Party
 from app.models.consultations import PURPOSES
 from app.models.parties import STATUS_LABELS
 from app.services.commerce.customer_import import HISTORY_LABELS
@@ -48,7 +49,8 @@ def party_page_context(party: Party) -> dict:
 
 
 def _load(party_id: int) -> Party:
-    party = db_session().get(Party, party_id)
+    # Every tab shows the party's branch: loaded with it rather than by a second query.
+    party = db_session().get(Party, party_id, options=[joinedload(Party.branch)])
     if party is None:
         abort(404)
     return party
@@ -66,9 +68,12 @@ def _list(stage: str):
                       status=status if status in STATUS_LABELS else None,
                       sort=request.args.get("sort", "recent"))
     page = list_parties(s, flt, cursor=request.args.get("after") or None)
-    branch_names = {row.id: row.name for row in s.execute(select(Branch.id, Branch.name))}
+    # One read of the branches for the rows' names (inactive ones too) and the filter (active ones).
+    every_branch = branch_service.list_branches(s)
+    branch_names = {b.id: b.name for b in every_branch}
+    options = [(b.id, b.name) for b in every_branch if b.active]
     return render_template("crm/parties_list.html", stage=stage, title=LIST_TITLES[stage], page=page,
-                           branch_names=branch_names, branches=_branch_options(), statuses=STATUS_LABELS,
+                           branch_names=branch_names, branches=options, statuses=STATUS_LABELS,
                            sorts=SORTS, args=request.args, slug=STAGE_SLUG[stage],
                            can_edit=can(Capability.EDIT_PARTIES), can_consult=can_consult())
 

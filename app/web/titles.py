@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.models import Branch, Party, Title
 from app.models.negativations import REMOVAL_REASON_LABELS
@@ -199,7 +200,9 @@ def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None,
                  payment_errors: dict[str, str] | None = None, action: str | None = None, action_reason: str = "",
                  action_errors: dict[str, str] | None = None):
     s = db_session()
-    title = s.get(Title, title_id)
+    # The page shows the client, the branch and the payments: loaded with the title, not one by one.
+    title = s.get(Title, title_id, options=[joinedload(Title.party), joinedload(Title.branch),
+                                            joinedload(Title.payments)])
     if title is None:
         flash("Título não encontrado.", "warning")
         return redirect(url_for("titles.index"))

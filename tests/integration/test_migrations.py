@@ -90,3 +90,32 @@ def test_search_name_is_backfilled_for_existing_parties(tmp_path):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT search_name FROM parties WHERE id = 7")).scalar() == " jose antonio d avila"
     engine.dispose()
+
+
+def test_title_open_totals_are_backfilled_from_the_titles(tmp_path):
+    url = _empty_sqlite(tmp_path)
+    upgrade(url, "b2c4d6e8f0a3")
+    engine = make_engine(url)
+    ts = "'2026-01-01', '2026-01-01'"
+    with engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO branches (id, name, cnpj, active, created_at, updated_at) "
+                          f"VALUES (1, 'F', '11444777000161', 1, {ts})"))
+        conn.execute(text(f"INSERT INTO parties (id, branch_id, stage, name, status, created_at, updated_at) "
+                          f"VALUES (7, 1, 'client', 'Ana', 'PEN', {ts})"))
+        # Amounts in cents (SQLite's Money): two open on one day, a partial, a paid and a cancelled one.
+        for tid, due, amount, open_amount, status in ((1, "2026-02-10", 10000, 10000, "open"),
+                                                      (2, "2026-02-10", 5000, 5000, "open"),
+                                                      (3, "2026-03-10", 8000, 3000, "partial"),
+                                                      (4, "2026-03-10", 8000, 0, "paid"),
+                                                      (5, "2026-03-10", 8000, 0, "cancelled")):
+            conn.execute(text(
+                "INSERT INTO titles (id, branch_id, party_id, number, issue_date, due_date, amount, amount_received, "
+                "open_amount, status, disputed, court_blocked, origin, created_at, updated_at) VALUES "
+                f"({tid}, 1, 7, 'T-{tid}', '2026-01-01', '{due}', {amount}, {amount - open_amount}, {open_amount}, "
+                f"'{status}', 0, 0, 'manual', {ts})"))
+    upgrade(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT branch_id, due_date, open_count, open_amount FROM title_open_totals "
+                                 "ORDER BY due_date")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, "2026-02-10", 2, 15000), (1, "2026-03-10", 1, 3000)]

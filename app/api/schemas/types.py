@@ -2,7 +2,8 @@
 
 Each type is the whole rule for its kind of value, so the same definition validates the input and
 documents it in the OpenAPI contract (pydantic builds the JSON Schema from it):
-- ids are positive integers up to 2^31 - 1 (the id columns are INTEGER, 32-bit on PostgreSQL; larger values used to reach SQL and 500);
+- ids are positive integers up to 2^31 - 1 (the id columns are INTEGER, 32-bit on PostgreSQL;
+  larger values used to reach SQL and 500);
 - money is a JSON string "1234.56": ASCII digits, at most two decimals, no thousands separator, a
   sign only where the type says so, and an upper bound (the columns' NUMERIC(14, 2));
 - dates are ISO calendar dates ("2026-03-16") between MIN_DATE and MAX_DATE;

@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.db import transaction
 from app.models import DeliveryLog, OutboundUpdate
@@ -134,7 +134,8 @@ def retry_update(session: Session, actor: audit.Actor, update_id: int) -> Outbou
 
 def list_updates(session: Session, *, status: str | None = None, branch_id: int | None = None,
                  party_id: int | None = None, limit: int = 50, offset: int = 0) -> list[OutboundUpdate]:
-    stmt = select(OutboundUpdate)
+    # The deliveries page names each update's customer: loaded with the page, not once per row.
+    stmt = select(OutboundUpdate).options(joinedload(OutboundUpdate.party))
     if status:
         stmt = stmt.where(OutboundUpdate.status == status)
     if branch_id:

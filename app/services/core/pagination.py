@@ -39,13 +39,25 @@ def after_position(order: Sequence[Any], position: Sequence[Any], *, descending:
     return and_(lead, after(0))
 
 
-def keyset_page(session: Session, stmt: Select, order: Sequence[Any], *, position: Sequence[Any] | None = None,
-                descending: bool = False, limit: int = 50) -> tuple[list[Any], bool]:
-    """(up to `limit` rows of `stmt` after `position` in `order`, whether more rows follow)."""
+def _page_statement(stmt: Select, order: Sequence[Any], position: Sequence[Any] | None, descending: bool,
+                    limit: int) -> Select:
     if position is not None:
         stmt = stmt.where(after_position(order, position, descending=descending))
     stmt = stmt.order_by(*(column.desc() if descending else column.asc() for column in order))
-    rows = list(session.scalars(stmt.limit(limit + 1)))
+    return stmt.limit(limit + 1)
+
+
+def keyset_page(session: Session, stmt: Select, order: Sequence[Any], *, position: Sequence[Any] | None = None,
+                descending: bool = False, limit: int = 50) -> tuple[list[Any], bool]:
+    """(up to `limit` rows of `stmt` after `position` in `order`, whether more rows follow)."""
+    rows = list(session.scalars(_page_statement(stmt, order, position, descending, limit)))
+    return rows[:limit], len(rows) > limit
+
+
+def keyset_rows(session: Session, stmt: Select, order: Sequence[Any], *, position: Sequence[Any] | None = None,
+                descending: bool = False, limit: int = 50) -> tuple[list[Any], bool]:
+    """`keyset_page` keeping every column of each row (an entity with computed columns beside it)."""
+    rows = list(session.execute(_page_statement(stmt, order, position, descending, limit)))
     return rows[:limit], len(rows) > limit
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.models import Branch
 from app.models.events import EventEndpoint
@@ -129,7 +129,9 @@ def get_endpoint(session: Session, endpoint_id: int) -> EventEndpoint:
 
 
 def list_endpoints(session: Session, branch_id: int | None = None) -> list[EventEndpoint]:
-    stmt = select(EventEndpoint).order_by(EventEndpoint.branch_id, EventEndpoint.id)
+    # The list shows each endpoint's branch: loaded with the endpoints, not once per row.
+    stmt = select(EventEndpoint).options(joinedload(EventEndpoint.branch)).order_by(EventEndpoint.branch_id,
+                                                                                  EventEndpoint.id)
     if branch_id is not None:
         stmt = stmt.where(EventEndpoint.branch_id == branch_id)
     return list(session.scalars(stmt))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.models import Branch, Negativation
 from app.models.negativations import REMOVABLE_STATUSES
@@ -29,7 +29,8 @@ class NegativationPage:
 def list_negativations(session: Session, *, status: str | None = None, party_id: int | None = None,
                        branch_id: int | None = None, before_id: int | None = None,
                        limit: int = 50, flt: NegativationFilter | None = None) -> NegativationPage:
-    stmt = select(Negativation)
+    # The list shows each entry's client and branch: loaded with the page, not one query per row.
+    stmt = select(Negativation).options(joinedload(Negativation.party), joinedload(Negativation.branch))
     if flt is not None:  # the list page's filters (filters.py)
         stmt = apply_filter(stmt, flt)
     if status:
@@ -44,8 +45,10 @@ def list_negativations(session: Session, *, status: str | None = None, party_id:
 
 
 def of_party(session: Session, party_id: int) -> list[Negativation]:
+    # The client's tab lists each entry's title numbers: one query for all of them, not one per entry.
     return list(session.scalars(
-        select(Negativation).where(Negativation.party_id == party_id).order_by(Negativation.id.desc())))
+        select(Negativation).options(selectinload(Negativation.titles))
+        .where(Negativation.party_id == party_id).order_by(Negativation.id.desc())))
 
 
 def removable_of_party(session: Session, party_id: int) -> list[Negativation]:

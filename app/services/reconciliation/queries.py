@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.models import Branch
 from app.models.reconciliation import DIVERGENCE_KIND_LABELS, Divergence, DivergenceKind, ReconciliationRun
@@ -35,7 +35,8 @@ def open_by_branch(session: Session) -> list[tuple[int, str, dict[str, int]]]:
 def list_divergences(session: Session, *, status: str | None = "open", kind: str | None = None,
                      branch_id: int | None = None, negativation_id: int | None = None, limit: int = 50,
                      offset: int = 0) -> list[Divergence]:
-    stmt = select(Divergence)
+    # The page shows each divergence's protocol and branch: loaded with the page, not once per row.
+    stmt = select(Divergence).options(joinedload(Divergence.negativation), joinedload(Divergence.branch))
     if status:
         stmt = stmt.where(Divergence.status == status)
     if kind:
@@ -59,7 +60,8 @@ def attention_items(session: Session) -> list[dict]:
 def list_runs(session: Session, *, branch_id: int | None = None, limit: int = 30,
               offset: int = 0, before_id: int | None = None) -> list[ReconciliationRun]:
     """Newest first; `before_id` continues a page (the API's cursor), `offset` a numbered page (the web)."""
-    stmt = select(ReconciliationRun).order_by(ReconciliationRun.id.desc())
+    # Each run shows its branch's name: loaded with the page, not once per row.
+    stmt = select(ReconciliationRun).options(joinedload(ReconciliationRun.branch)).order_by(ReconciliationRun.id.desc())
     if branch_id:
         stmt = stmt.where(ReconciliationRun.branch_id == branch_id)
     if before_id is not None:

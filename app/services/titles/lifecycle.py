@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import Select, and_, exists, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from app.db import lock_for_update
 from app.models import Branch, NegativationTitle, Party, Title
@@ -24,7 +24,7 @@ from app.services.core.ids import as_id
 from app.services.core.money import parse_money
 from app.services.core.pagination import decode_cursor as decode_position
 from app.services.core.pagination import encode_cursor as encode_position
-from app.services.core.pagination import keyset_page
+from app.services.core.pagination import keyset_rows
 from app.services.credit import accounts as credit_accounts
 from app.services.negativations import records as rec
 from app.services.titles import search as title_search
@@ -373,15 +373,14 @@ def list_titles(
 ) -> TitlePage:
     if sort not in SORTS:
         sort = "due_date"
-    stmt = filtered(flt, today).options(selectinload(Title.party), selectinload(Title.branch))
+    # One statement per page: each title with its client and branch (many-to-one joins, the limit
+    # still applies to titles) and whether it is in a live negativation (rule 7), instead of one
+    # query for each of them.
+    stmt = (filtered(flt, today).options(joinedload(Title.party), joinedload(Title.branch))
+            .add_columns(_negativated_clause().label("negativated")))
     position = _decode_cursor(sort, cursor) if cursor else None
-    items, more = keyset_page(session, stmt, (SORTS[sort], Title.id), position=position, descending=desc,
-                              limit=limit)
-    negativated = set(
-        session.scalars(
-            select(NegativationTitle.title_id).where(
-                NegativationTitle.live.is_(True), NegativationTitle.title_id.in_([t.id for t in items])
-            )
-        )
-    )
+    rows, more = keyset_rows(session, stmt, (SORTS[sort], Title.id), position=position, descending=desc,
+                             limit=limit)
+    items = [row[0] for row in rows]
+    negativated = {row[0].id for row in rows if row[1]}
     return TitlePage(items, encode_cursor(sort, items[-1]) if more else None, negativated)
