@@ -113,7 +113,7 @@ def _get(title_id: int) -> Title:
 def get_title(title_id: int):
     s = db_session()
     title = _get(title_id)
-    live = live_negativation_of(s, title.id)
+    live = live_negativation_of(s, title.id, for_update=False)
     return jsonify(
         title_json(title, negativation_id=live.id if live else None)
         | {"payments": [payment_json(p) for p in title.payments]}

@@ -56,3 +56,21 @@ def test_two_concurrent_requests_make_exactly_one_negativation(
     with services.session_factory() as s:
         assert s.scalar(select(func.count(Negativation.id))) == 1
     assert len(fake_bureau.calls_to("negativate")) == 1
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_showing_a_negativated_title_neither_waits_on_nor_blocks_its_negativation(services, login_as):
+    """A payment or a removal holds the negativation's row lock while it works; the title's page and
+    the API's title only read it, so they answer at once instead of queueing behind that work."""
+    _, party_id, ids = world(services)
+    negativate_titles(services, FINANCE, party_id, ids[:1], "12", today=TODAY)
+    client = login_as("viewer")
+    with services.session_factory() as holder:
+        neg = holder.scalars(select(Negativation).with_for_update()).one()
+        answers: list[int] = []
+        reader = threading.Thread(target=lambda: answers.append(client.get(f"/titulos/{ids[0]}").status_code))
+        reader.start()
+        reader.join(10)
+        assert answers == [200], "the title page waited on the negativation's row lock"
+        assert neg.id
+        holder.rollback()

@@ -65,13 +65,15 @@ def lock_negativation(session: Session, negativation_id: int) -> Negativation | 
     return session.scalar(stmt)
 
 
-def live_negativation_of(session: Session, title_id: int) -> Negativation | None:
+def live_negativation_of(session: Session, title_id: int, *, for_update: bool = True) -> Negativation | None:
+    """The title's live negativation. Locked by default: callers move it next (removal, payment);
+    a page that only shows it passes for_update=False and never waits on, nor blocks, a payment."""
     stmt = (
         select(Negativation)
         .join(NegativationTitle, NegativationTitle.negativation_id == Negativation.id)
         .where(NegativationTitle.title_id == title_id, NegativationTitle.live.is_(True))
     )
-    if is_postgres(session):
+    if for_update and is_postgres(session):
         stmt = stmt.with_for_update(of=Negativation)
     return session.scalar(stmt)
 
