@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from flask import g, request
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.models import Branch
 from app.request_scope import db_session
@@ -30,11 +31,16 @@ class PrintHeader:
 
 def _listed_branch() -> Branch | None:
     if "print_default_branch" not in g:
-        session = db_session()
-        raw = request.args.get("branch_id", "")
-        branch = session.get(Branch, int(raw)) if raw.isdigit() else None
-        g.print_default_branch = branch or session.scalars(
-            select(Branch).where(Branch.active.is_(True)).order_by(Branch.id).limit(1)).first()
+        try:
+            session = db_session()
+            raw = request.args.get("branch_id", "")
+            branch = session.get(Branch, int(raw)) if raw.isdigit() else None
+            g.print_default_branch = branch or session.scalars(
+                select(Branch).where(Branch.active.is_(True)).order_by(Branch.id).limit(1)).first()
+        except SQLAlchemyError:
+            # The error page of a failed request (its session aborted, or the database gone) must
+            # still render: it prints without a branch.
+            g.print_default_branch = None
     return g.print_default_branch
 
 
