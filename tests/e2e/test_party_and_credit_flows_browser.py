@@ -1,6 +1,6 @@
 """Daily flows in Chromium: consult a lead, convert it and see the consultation on the prospect;
-consult a client; authorise, reserve and settle a purchase; upload a customer XML file. Each
-flow's clicks are counted in the closing note of issue 14."""
+consult a client; authorise, reserve and settle a purchase; upload a customer XML file to its
+per-customer results. Each flow is walked by clicks from the page a person lands on after login."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from integrations.commerce.samples import batch_xml
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import browser_login
-from tests.e2e.flows_support import finance_world, sqlite_only
+from tests.e2e.flows_support import accept_confirmations, finance_world, sqlite_only
 from tests.integration.credit_support import CPF, make_client, set_policy
 from tests.integration.credit_support import make_branch as make_credit_branch
 from tests.integration.crm_helpers import make_branch, make_party
@@ -26,15 +26,16 @@ def _consult(page) -> None:
 def test_consult_a_lead_convert_and_see_it_on_the_prospect(page, live_server, users, services, backend,
                                                            fake_bureau):
     sqlite_only(backend)
-    page.on("dialog", lambda dialog: dialog.accept())
-    lead_id = make_party(services, make_branch(services), name="Lead da Web", seed=40)
+    confirmations = accept_confirmations(page)
+    make_party(services, make_branch(services), name="Lead da Web", seed=40)
     browser_login(page, live_server, "finance", PASSWORD)
     page.click("text=Leads")
     page.click("text=Lead da Web")
     _consult(page)
     assert "Consulta realizada" in page.inner_text("main")
-    page.goto(f"{live_server}/crm/cadastros/{lead_id}/dados")
+    page.click("dl.facts >> text=Lead da Web")  # the report links back to the register
     page.click("button:has-text('Converter em Prospect')")
+    assert len(confirmations) == 1
     assert "Prospect" in page.inner_text("main")
     page.click("summary:has-text('Análise de crédito')")
     page.click("text=Consultas de análise de crédito")
@@ -85,4 +86,10 @@ def test_upload_a_customer_xml(page, live_server, users, services, backend, tmp_
     page.click("button:has-text('Importar')")
     page.wait_for_selector("#import-items")  # the page follows the progress, then shows the results
     assert "5 criados, 0 atualizados, 0 recusados" in page.inner_text("#import-counts")
-    assert page.locator("#import-items tbody tr").count() == 5
+    assert page.inner_text("#import-status") == "Concluída"
+    rows = page.locator("#import-items tbody tr")
+    assert rows.count() == 5
+    assert rows.nth(0).inner_text().split("\t")[:3] == ["1", "PLT-00000001", "Criado (PEN)"]
+    page.click("#import-items tbody a >> nth=0")  # each result opens the customer it wrote
+    page.wait_for_url("**/crm/cadastros/*/dados")
+    assert "PEN" in page.inner_text(".page-head")

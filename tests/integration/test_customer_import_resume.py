@@ -80,6 +80,9 @@ def test_a_stalled_import_is_picked_up_by_the_scheduler_and_finishes_without_dup
     assert row.message.startswith("Retomada automaticamente após uma interrupção (tentativa 2)")
     with services.session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Party).where(Party.branch_id == branch_id)) == 3
+        # Every kept result opens the customer it wrote, the created one too.
+        ids = dict(s.execute(select(Party.external_id, Party.id).where(Party.branch_id == branch_id)).all())
+        assert [i["party_id"] for i in row.items] == [ids[i["external_id"]] for i in row.items]
         assert s.get(JobLock, import_jobs.lease_name(import_id)) is None  # released
     assert not import_jobs.upload_path(services.config, import_id).exists()  # kept only until the end
     page = login_as("crm").get(f"/credito/importacoes-de-clientes/{import_id}").get_data(as_text=True)

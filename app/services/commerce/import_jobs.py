@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import transaction
-from app.models import Branch, CustomerImport
+from app.models import Branch, CustomerImport, Party
 from app.services.commerce.customer_import import ImportItem
 from app.services.commerce.import_file import import_customer_file
 from app.services.core import audit
@@ -147,16 +147,30 @@ def _run_held(services, actor: audit.Actor, import_id: int) -> str:
     if status == "done" and attempt > 1:
         message = (f"Retomada automaticamente após uma interrupção (tentativa {attempt}); os clientes gravados "
                    "antes dela aparecem como Atualizado.")
+    items = sorted(refused + others, key=lambda i: i["index"])
     with transaction(services.session_factory) as s:
+        _link_created(s, branch_id, items)
         row = s.get(CustomerImport, import_id)
         row.status, row.message, row.finished_at = status, message, now_utc()
         row.read_bytes = row.size_bytes if status == "done" else read[0]
-        row.items = sorted(refused + others, key=lambda i: i["index"])
+        row.items = items
         # Counted as reported, so a failed file still says what it wrote before the failure.
         row.created, row.updated, row.refused = counts["created"], counts["updated"], counts["refused"]
     # Only once the row has ended: a crash before this line leaves the file for the next attempt.
     path.unlink(missing_ok=True)
     return status
+
+
+def _link_created(session: Session, branch_id: int, items: list[dict]) -> None:
+    """The streaming import does not look up the ids of the customers it creates (one SELECT per
+    batch the CLI does not need); the kept results get them here, so each opens its customer."""
+    missing = [i for i in items if i["result"] == "created" and not i.get("party_id") and i.get("external_id")]
+    for start in range(0, len(missing), 500):
+        chunk = missing[start:start + 500]
+        ids = dict(session.execute(select(Party.external_id, Party.id).where(
+            Party.branch_id == branch_id, Party.external_id.in_([i["external_id"] for i in chunk]))).all())
+        for item in chunk:
+            item["party_id"] = ids.get(item["external_id"])
 
 
 def run_in_background(services, actor: audit.Actor, import_id: int) -> threading.Thread:
