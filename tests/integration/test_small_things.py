@@ -49,3 +49,23 @@ def test_integration_delete_asks_first_and_date_fields_take_dd_mm_aaaa(services,
     assert 'data-confirm="Excluir a integração' in form
     audit = admin.get("/auditoria/?from=01/01/2026&to=31/12/2099").get_data(as_text=True)
     assert 'value="01/01/2026"' in audit and 'type="date"' not in audit
+
+
+def test_reconciliation_evidence_reads_in_pt_br(app):
+    """The divergence evidence is kept as JSON (ISO dates, dot decimals, the bureau's English
+    states); the page shows it like every other page: R$ 1.234,56, dd/mm/aaaa, Portuguese words."""
+    evidence = {
+        "local": {"status_label": "Ativo", "total_amount": "1234.56", "notice_until": "2026-11-03",
+                  "removed_at": None, "removal_deadline": "2026-11-30", "titles": []},
+        "bureau": {"found": True, "status": "removed", "total_amount": "1234.56",
+                   "removed_at": "2026-11-20T15:30:00+00:00"},
+        "checked_at": "2026-11-23T14:05:00+00:00",
+    }
+    with app.test_request_context():
+        macro = app.jinja_env.get_template("reconciliation/_evidence.html").module.evidence
+        html = " ".join(str(macro(evidence)).split())
+    assert "Ativo · R$ 1.234,56 · notificação até 03/11/2026" in html
+    assert "Prazo legal de baixa: 30/11/2026" in html
+    assert "Baixada · R$ 1.234,56 · baixada em 20/11/2026 12:30" in html  # 15:30 UTC is 12:30 in Brasília
+    assert "<dt>Visto em</dt><dd>23/11/2026 11:05</dd>" in html
+    assert "removed" not in html and "1234.56" not in html and "2026-11" not in html
