@@ -69,3 +69,39 @@ def test_reconciliation_evidence_reads_in_pt_br(app):
     assert "Baixada · R$ 1.234,56 · baixada em 20/11/2026 12:30" in html  # 15:30 UTC is 12:30 in Brasília
     assert "<dt>Visto em</dt><dd>23/11/2026 11:05</dd>" in html
     assert "removed" not in html and "1234.56" not in html and "2026-11" not in html
+
+
+def test_the_audit_trail_reads_in_portuguese(client, login_as):
+    from app.web.audit_labels import ACTION_LABELS
+
+    login_as("admin")  # writes an auth.login event
+    page = client.get("/auditoria/").get_data(as_text=True)
+    assert "<td>Entrada no sistema<br><small class=\"muted mono\">auth.login</small></td>" in page
+    assert "<td>Usuário nº " in page
+    # Every action the code records has its words (a new one without them fails here).
+    import pathlib
+    import re
+
+    recorded = set()
+    for path in pathlib.Path("app").rglob("*.py"):
+        text = path.read_text()
+        for call in re.finditer(r"(?:audit\.record|AuditEvent)\((.{0,300})", text, re.S):
+            recorded.update(re.findall(r"\"([a-z_]+\.[a-z_]+)\"", call.group(1)))
+    recorded.add("commerce.customer_update")
+    assert recorded and not recorded - set(ACTION_LABELS), recorded - set(ACTION_LABELS)
+
+
+def test_reasons_are_stored_again_when_the_process_cache_outlived_them(services, fake_bureau):
+    from app.services.settings import restriction_reasons
+
+    _, [party_id], _ = routine_world(services, today=today_br())
+    first = restriction_reasons.reasons_for_party(services, party_id)
+    assert first.items and not first.from_cache
+    with services.session_factory() as s:
+        s.get(BureauIntegration, 1).reasons_cache = None  # e.g. a database restored under a warm process
+        s.commit()
+    again = restriction_reasons.reasons_for_party(services, party_id)
+    assert not again.from_cache and len(fake_bureau.calls_to("restriction_reasons")) == 2
+    with services.session_factory() as s:
+        assert s.get(BureauIntegration, 1).reasons_cache["PF"]  # the detail pages can describe codes again
+    assert restriction_reasons.reasons_for_party(services, party_id).from_cache  # and the cache serves again
