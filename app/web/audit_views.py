@@ -16,6 +16,7 @@ from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.spreadsheet import text_cell
 from app.services.titles.lifecycle import parse_date
 
+from .audit_labels import action_label, entity_label
 from .common import Capability, db_session, page_args, requires
 
 bp = Blueprint("audit", __name__, url_prefix="/auditoria")
@@ -65,7 +66,8 @@ def index():
     rows = list(audit.search(s, flt, limit=size + 1, offset=(page - 1) * size))
     users = s.scalars(select(User).order_by(User.username)).all()
     return render_template("audit/index.html", events=rows[:size], has_next=len(rows) > size, page=page,
-                           purpose_and_outcome=purpose_and_outcome,
+                           purpose_and_outcome=purpose_and_outcome, action_label=action_label,
+                           entity_label=entity_label,
                            users=users, warning=warning, args=request.args)
 
 

@@ -12,7 +12,7 @@ from app.services.core.privacy import document_for
 
 __all__ = [
     "amount_br", "brl", "bureau_status", "cep_br", "date_br", "decimal_br", "document_for_role", "document_formatted",
-    "percent_br", "phone_br", "plural", "register_filters",
+    "percent_br", "phone_br", "plural", "register_filters", "restriction_kind",
 ]
 
 
@@ -87,12 +87,22 @@ def cep_br(value: str | None) -> str:
 BUREAU_STATUS_LABELS = {"notice": "Em notificação", "active": "Ativo", "removed": "Baixada", "rejected": "Recusada"}
 
 
+# The kinds of restriction a consultation report lists (the bureau's codes), in words.
+RESTRICTION_KIND_LABELS = {"PEFIN": "Pendência financeira (PEFIN)", "PROTESTO": "Protesto em cartório",
+                           "CHEQUE": "Cheque sem fundos", "ACAO": "Ação judicial"}
+
+
+def restriction_kind(value: str | None) -> str:
+    return RESTRICTION_KIND_LABELS.get(value or "", value or "—")
+
+
 def bureau_status(value: str | None) -> str:
     return BUREAU_STATUS_LABELS.get(value or "", value or "—")
 
 
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["bureau_status"] = bureau_status
+    app.jinja_env.filters["restriction_kind"] = restriction_kind
     app.jinja_env.filters["phone"] = phone_br
     app.jinja_env.filters["cep"] = cep_br
     app.jinja_env.globals["now_br"] = now_br
