@@ -93,3 +93,39 @@ def test_upload_a_customer_xml(page, live_server, users, services, backend, tmp_
     page.click("#import-items tbody a >> nth=0")  # each result opens the customer it wrote
     page.wait_for_url("**/crm/cadastros/*/dados")
     assert "PEN" in page.inner_text(".page-head")
+
+
+def test_an_import_whose_web_process_died_is_finished_by_the_scheduler_while_the_page_watches(
+        page, live_server, users, services, backend):
+    import datetime as dt
+
+    from app.db import transaction
+    from app.models import CustomerImport
+    from app.services.commerce import import_jobs
+    from app.services.core.clock import now_utc
+
+    sqlite_only(backend)
+    branch_id = make_credit_branch(services, name="Matriz")
+    body = batch_xml(1, 3)
+    # What a web process leaves when it is restarted mid-file: the row "Em andamento", no live
+    # lease, the uploaded file kept in the instance folder.
+    with transaction(services.session_factory) as s:
+        row = CustomerImport(branch_id=branch_id, filename="clientes.xml", size_bytes=len(body),
+                             read_bytes=len(body) // 2, requested_by="finance", items=[], attempts=1,
+                             started_at=now_utc() - dt.timedelta(minutes=10))
+        s.add(row)
+        s.flush()
+        import_id = row.id
+    path = import_jobs.upload_path(services.config, import_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    browser_login(page, live_server, "finance", PASSWORD)
+    page.click("text=Crédito")
+    page.click("text=Importar clientes (XML)")
+    page.click(f"table.grid >> text={import_id}")
+    assert page.inner_text("#import-status") == "Em andamento"
+    assert import_jobs.resume_stalled(services) == [f"importação {import_id}: done"]  # the scheduler's sweep
+    page.wait_for_selector("#import-items")  # the page was following the progress: it reloads by itself
+    assert page.inner_text("#import-status") == "Concluída"
+    assert "3 criados, 0 atualizados, 0 recusados" in page.inner_text("#import-counts")
+    assert "Retomada automaticamente" in page.inner_text("#import-message")
