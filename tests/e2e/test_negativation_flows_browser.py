@@ -83,3 +83,8 @@ def test_pay_a_title_and_see_it_removed_with_its_legal_deadline(page, live_serve
     page.click("#title-negativations >> text=1")
     facts = page.inner_text("dl.facts")
     assert "Baixada" in page.inner_text("h1") and "Prazo legal de baixa" in facts and "Prazo cumprido" in facts
+    # Printed, the page says whose it is and when; the menu and the buttons stay off the paper.
+    assert not page.is_visible(".print-header")
+    page.emulate_media(media="print")
+    assert page.is_visible(".print-header") and not page.is_visible(".topbar")
+    assert page.inner_text(".print-header").startswith("Filial Matriz · CNPJ 11.222.333/0001-81")
