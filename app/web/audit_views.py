@@ -17,7 +17,7 @@ from app.services.core.spreadsheet import text_cell
 from app.services.titles.lifecycle import parse_date
 
 from .audit_labels import action_label, entity_label
-from .common import Capability, db_session, page_args, requires
+from .common import Capability, db_session, page_args, requires, services
 
 bp = Blueprint("audit", __name__, url_prefix="/auditoria")
 
@@ -75,9 +75,17 @@ def index():
 @requires(Capability.VIEW_AUDIT)
 def export():
     flt, _ = _filter()
-    s = db_session()
+    # Its own session, closed when the stream ends: the stream outlives the request's session
+    # teardown, and a session reopened after it kept a connection idle in a transaction.
+    s = services().session_factory()
 
     def generate():
+        try:
+            yield from _rows()
+        finally:
+            s.close()
+
+    def _rows():
         buf = io.StringIO()
         writer = csv.writer(buf, delimiter=";")
         writer.writerow(["data_hora", "usuario", "acao", "entidade", "id", "filial", "documento", "resumo",

@@ -105,3 +105,13 @@ def test_reasons_are_stored_again_when_the_process_cache_outlived_them(services,
     with services.session_factory() as s:
         assert s.get(BureauIntegration, 1).reasons_cache["PF"]  # the detail pages can describe codes again
     assert restriction_reasons.reasons_for_party(services, party_id).from_cache  # and the cache serves again
+
+
+def test_the_audit_export_gives_its_connection_back(services, login_as):
+    client = login_as("admin")  # writes an auth.login event, so the file has a row to stream
+    resp = client.get("/auditoria/exportar.csv")
+    assert "auth.login" in resp.get_data(as_text=True)
+    resp.close()
+    # The stream outlives the request: it must not leave a connection checked out (on PostgreSQL
+    # one idle in a transaction blocked the next TRUNCATE).
+    assert services.engine.pool.checkedout() == 0
