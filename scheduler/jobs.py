@@ -54,6 +54,14 @@ def commerce_outbox(services):
     return deliver_pending(services)
 
 
+@job("customer_imports_resume", "interval", minutes=1,
+     description="Retomada das importações de clientes (XML) cujo processo parou no meio")
+def customer_imports_resume(services):
+    from app.services.commerce.import_jobs import resume_stalled
+
+    return resume_stalled(services)
+
+
 @job("credit_reservations_expiry", "interval", minutes=5,
      description="Expiração das pré-autorizações de boleto faturado vencidas")
 def credit_reservations_expiry(services):

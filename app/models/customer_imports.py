@@ -1,5 +1,9 @@
 """Customer XML files uploaded on the web screen: one row per file, with its progress while it
-runs and the per-customer results when it ends (the imports history)."""
+runs and the per-customer results when it ends (the imports history).
+
+A row in `running` is being imported by whoever holds its lease (`customer_import:<id>` in
+`job_locks`, renewed by a heartbeat); a row whose lease lapsed is picked up again by the scheduler
+(`app/services/commerce/import_jobs.resume_stalled`), or ends `interrupted` when it cannot be."""
 
 from __future__ import annotations
 
@@ -11,13 +15,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
 
-IMPORT_STATUS_LABELS = {"running": "Em andamento", "done": "Concluída", "failed": "Falhou"}
+IMPORT_STATUS_LABELS = {"running": "Em andamento", "done": "Concluída", "failed": "Falhou",
+                        "interrupted": "Interrompida"}
 
 
 class CustomerImport(Base):
     __tablename__ = "customer_imports"
     __table_args__ = (
-        CheckConstraint("status in ('running','done','failed')", name="status"),
+        CheckConstraint("status in ('running','done','failed','interrupted')", name="status"),
         Index("ix_customer_imports_branch_id", "branch_id", "id"),
     )
 
@@ -26,7 +31,9 @@ class CustomerImport(Base):
     filename: Mapped[str] = mapped_column(String(200))
     size_bytes: Mapped[int] = mapped_column(default=0)
     read_bytes: Mapped[int] = mapped_column(default=0)
-    status: Mapped[str] = mapped_column(String(10), default="running")
+    status: Mapped[str] = mapped_column(String(12), default="running")
+    # How many times a process started importing this file (1 for a file that ran through).
+    attempts: Mapped[int] = mapped_column(default=0)
     created: Mapped[int] = mapped_column(default=0)
     updated: Mapped[int] = mapped_column(default=0)
     refused: Mapped[int] = mapped_column(default=0)

@@ -11,6 +11,7 @@ from .errors import register_error_pages
 from .formatting import register_filters
 from .navigation import nav_items, query_with
 from .party_tabs import tabs_for
+from .print_header import print_header
 
 
 def register_web(app: Flask) -> None:
@@ -32,7 +33,7 @@ def register_web(app: Flask) -> None:
     register_filters(app)
     register_error_pages(app)
     register_bureau_alerts(app)
-    app.jinja_env.globals.update(nav_items=nav_items, query_with=query_with, can=can)
+    app.jinja_env.globals.update(nav_items=nav_items, query_with=query_with, can=can, print_header=print_header)
 
     @app.template_global()
     def party_tabs(party):

@@ -16,7 +16,8 @@ from app.services.core.documents import InvalidDocument, normalize_document
 from app.services.core.spreadsheet import text_cell
 from app.services.titles.lifecycle import parse_date
 
-from .common import Capability, db_session, id_arg, page_args, requires
+from .audit_labels import action_label, entity_label
+from .common import Capability, db_session, id_arg, page_args, requires, services
 
 bp = Blueprint("audit", __name__, url_prefix="/auditoria")
 
@@ -64,7 +65,8 @@ def index():
     rows = list(audit.search(s, flt, limit=size + 1, offset=(page - 1) * size))
     users = s.scalars(select(User).order_by(User.username)).all()
     return render_template("audit/index.html", events=rows[:size], has_next=len(rows) > size, page=page,
-                           purpose_and_outcome=purpose_and_outcome,
+                           purpose_and_outcome=purpose_and_outcome, action_label=action_label,
+                           entity_label=entity_label,
                            users=users, warning=warning, args=request.args)
 
 
@@ -72,9 +74,17 @@ def index():
 @requires(Capability.VIEW_AUDIT)
 def export():
     flt, _ = _filter()
-    s = db_session()
+    # Its own session, closed when the stream ends: the stream outlives the request's session
+    # teardown, and a session reopened after it kept a connection idle in a transaction.
+    s = services().session_factory()
 
     def generate():
+        try:
+            yield from _rows()
+        finally:
+            s.close()
+
+    def _rows():
         buf = io.StringIO()
         writer = csv.writer(buf, delimiter=";")
         writer.writerow(["data_hora", "usuario", "acao", "entidade", "id", "filial", "documento", "resumo",

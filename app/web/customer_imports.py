@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.models import Branch
@@ -34,7 +34,8 @@ def _page(data=None, errors=None):
 @requires(Capability.IMPORT_CUSTOMERS)
 def index():
     if request.method == "GET":
-        return _page()
+        # "Enviar o arquivo de novo" on an interrupted import comes back with its branch chosen.
+        return _page({"branch_id": request.args.get("branch_id", "")})
     upload = request.files.get("file")
     raw = request.form.get("branch_id", "")
     folder = Path(current_app.config["INSTANCE_DIR"]) / "imports"
@@ -52,8 +53,22 @@ def index():
         Path(path).unlink(missing_ok=True)
         raise
     svc, who, import_id = services(), actor(), row.id
+    # Kept under the row's own name until the import ends, so the scheduler can run it again if
+    # this process dies mid-file (import_jobs.resume_stalled).
+    import_jobs.keep_upload(current_app.config, import_id, path)
     # The row is committed first, so the page it redirects to (and the thread) find it.
-    after_commit(lambda: import_jobs.run_in_background(svc, who, import_id, path))
+    after_commit(lambda: import_jobs.run_in_background(svc, who, import_id))
+    return redirect(url_for("customer_imports.detail", import_id=import_id))
+
+
+@bp.route("/<int:import_id>/executar-de-novo", methods=["POST"])
+@on_error(redirect="customer_imports.index")
+@requires(Capability.IMPORT_CUSTOMERS)
+def run_again(import_id: int):
+    import_jobs.run_again(db_session(), current_app.config, import_id)
+    svc, who = services(), actor()
+    after_commit(lambda: import_jobs.run_in_background(svc, who, import_id))
+    flash("Importação executada de novo com o arquivo guardado.", "success")
     return redirect(url_for("customer_imports.detail", import_id=import_id))
 
 
@@ -61,8 +76,10 @@ def index():
 @on_error(redirect="customer_imports.index")
 @requires(Capability.IMPORT_CUSTOMERS)
 def detail(import_id: int):
-    return render_template("credit/customer_import.html", section="customer_imports",
-                           row=import_jobs.get(db_session(), import_id), labels=import_jobs.RESULT_LABELS)
+    row = import_jobs.get(db_session(), import_id)
+    return render_template("credit/customer_import.html", section="customer_imports", row=row,
+                           labels=import_jobs.RESULT_LABELS,
+                           can_run_again=import_jobs.can_run_again(current_app.config, row))
 
 
 @bp.route("/<int:import_id>/progresso.json")

@@ -11,14 +11,17 @@ from app.services.core.money import brl, decimal_br
 from app.services.core.privacy import document_for
 
 __all__ = [
-    "amount_br", "brl", "cep_br", "date_br", "decimal_br", "document_for_role", "document_formatted", "percent_br",
-    "phone_br", "plural", "register_filters",
+    "amount_br", "brl", "bureau_status", "cep_br", "date_br", "decimal_br", "document_for_role", "document_formatted",
+    "percent_br", "phone_br", "plural", "register_filters", "restriction_kind",
 ]
 
 
 def date_br(value) -> str:
-    if value is None:
+    if value is None or value == "":
         return "—"
+    if isinstance(value, str):
+        # Dates kept as ISO text in JSON (e.g. reconciliation evidence): shown like any other date.
+        value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
     if isinstance(value, dt.datetime):
         return to_br(value).strftime("%d/%m/%Y %H:%M")
     return value.strftime("%d/%m/%Y")
@@ -79,7 +82,27 @@ def cep_br(value: str | None) -> str:
     return f"{digits[:5]}-{digits[5:]}" if len(digits) == 8 else (value or "—")
 
 
+# The bureau's own negativation states (integrations/bureau.py NEGATIVATION_STATES), in the words
+# the UI uses for credit-desk's states.
+BUREAU_STATUS_LABELS = {"notice": "Em notificação", "active": "Ativo", "removed": "Baixada", "rejected": "Recusada"}
+
+
+# The kinds of restriction a consultation report lists (the bureau's codes), in words.
+RESTRICTION_KIND_LABELS = {"PEFIN": "Pendência financeira (PEFIN)", "PROTESTO": "Protesto em cartório",
+                           "CHEQUE": "Cheque sem fundos", "ACAO": "Ação judicial"}
+
+
+def restriction_kind(value: str | None) -> str:
+    return RESTRICTION_KIND_LABELS.get(value or "", value or "—")
+
+
+def bureau_status(value: str | None) -> str:
+    return BUREAU_STATUS_LABELS.get(value or "", value or "—")
+
+
 def register_filters(app: Flask) -> None:
+    app.jinja_env.filters["bureau_status"] = bureau_status
+    app.jinja_env.filters["restriction_kind"] = restriction_kind
     app.jinja_env.filters["phone"] = phone_br
     app.jinja_env.filters["cep"] = cep_br
     app.jinja_env.globals["now_br"] = now_br

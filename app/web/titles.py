@@ -14,8 +14,10 @@ from app.services.core.clock import today_br
 from app.services.core.ids import as_id
 from app.services.core.money import brl, decimal_br
 from app.services.crm import parties as party_service
+from app.services.negativations import listing as neg_listing
 from app.services.negativations import removal as neg_removal
 from app.services.negativations.records import live_negativation_of
+from app.services.settings import switches as app_settings
 from app.services.titles import csv_export as title_export
 from app.services.titles import csv_import as title_import
 from app.services.titles import lifecycle as title_service
@@ -226,6 +228,8 @@ def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None,
         errors=errors or {},
         today=today_br(),
         live=live_negativation_of(s, title.id, for_update=False),
+        # After a payment the person sees, on the same page, the removal and its legal deadline (rule 9).
+        negativations=neg_listing.of_title(s, title.id) if app_settings.credit_analysis_enabled(s) else [],
         can_write=can(Capability.MANAGE_TITLES),
         branch_options=[(b.id, b.name) for b in _branches()],
         hold_labels=REMOVAL_REASON_LABELS,

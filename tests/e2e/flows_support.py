@@ -26,3 +26,16 @@ def finance_world(services, page, live_server, **kw):
 def page_width(page) -> tuple[int, int]:
     """(document scroll width, viewport width): equal when nothing scrolls the page sideways."""
     return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+
+
+def accept_confirmations(page) -> list[str]:
+    """Answer "OK" to every confirmation the flow asks (each one is a click a person makes);
+    returns the questions asked, in order, so a flow can say how many there were."""
+    asked: list[str] = []
+
+    def accept(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
+    return asked

@@ -1,6 +1,6 @@
 """Daily flows in Chromium: negativate by hand with a reason, remove by hand, Simular and
 Executar agora, bulk negativation, and paying a title until its negativation is "Baixada" with
-its legal deadline. Each flow's clicks are counted in the closing note of issue 14."""
+its legal deadline. Each flow is walked by clicks from the page a person lands on after login."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from app.services.collections.routine import run_queued
 from app.services.core.clock import today_br
 from app.services.negativations.inclusion import negativate_titles
-from tests.e2e.flows_support import finance_world, sqlite_only
+from tests.e2e.flows_support import accept_confirmations, finance_world, sqlite_only
 from tests.integration.titles_support import FINANCE
 
 pytestmark = pytest.mark.browser
@@ -17,20 +17,25 @@ pytestmark = pytest.mark.browser
 
 def test_negativate_by_hand_then_remove_by_hand(page, live_server, users, services, backend, fake_bureau):
     sqlite_only(backend)
-    page.on("dialog", lambda dialog: dialog.accept())
+    confirmations = accept_confirmations(page)
     _, [party_id], ids = finance_world(services, page, live_server)
-    page.goto(f"{live_server}/clientes/{party_id}/negativacoes/incluir?buscar=1")
-    page.select_option("#f-restriction", "12")
+    page.click("#main-menu >> text=Clientes")
+    page.click("text=Cliente 0")
+    page.click("a:has-text('Negativação de crédito')")  # the client's tab
+    page.click("a:has-text('Incluir')")
+    page.select_option("#f-restriction", "12")  # the bureau's reasons, fetched when the form opens
     page.check(f"input[name=title_ids][value='{ids['T-60']}']")
     page.click("button:has-text('Enviar ao bureau')")
     assert "enviada com sucesso" in page.inner_text(".alert-success")
     assert "Mensalidade em atraso" in page.inner_text("dl.facts")  # the code with its description
-    page.goto(f"{live_server}/clientes/{party_id}/negativacoes/remover")
+    page.click("main p.muted >> text=Cliente 0")  # back to the client's negativations
+    page.click("a:has-text('Remover negativação')")
     page.check("input[name=ids]")
     page.select_option("#f-reason", "error_correction")
     page.fill("#f-note", "lançado em duplicidade")
     page.click("button:has-text('Remover negativação')")
     assert "baixada" in page.inner_text(".alert-success").lower()
+    assert len(confirmations) == 2  # "Enviar a negativação ao bureau?", "Remover as negativações selecionadas?"
 
 
 def test_simulate_then_execute_now(page, live_server, users, services, backend, fake_bureau):
@@ -68,9 +73,18 @@ def test_pay_a_title_and_see_it_removed_with_its_legal_deadline(page, live_serve
     _, [party_id], ids = finance_world(services, page, live_server)
     negativate_titles(services, FINANCE, party_id, [ids["T-60"]], "12", today=today_br())
     fake_bureau.activate("N-000001")
-    page.goto(f"{live_server}/titulos/{ids['T-60']}")
-    page.click("button:has-text('Registrar pagamento')")
+    page.click("#main-menu >> text=Títulos")
+    page.click("table.grid >> text=T-60")
+    page.click("button:has-text('Registrar pagamento')")  # the open amount and today are filled in
     assert "Saldo em aberto: R$ 0,00" in page.inner_text("main")
-    page.goto(f"{live_server}/negativacoes/1")
+    # The title page itself shows its negativation, "Baixada", and the legal deadline it was met by.
+    history = page.inner_text("#title-negativations")
+    assert "Baixada" in history and "Prazo cumprido" in history
+    page.click("#title-negativations >> text=1")
     facts = page.inner_text("dl.facts")
     assert "Baixada" in page.inner_text("h1") and "Prazo legal de baixa" in facts and "Prazo cumprido" in facts
+    # Printed, the page says whose it is and when; the menu and the buttons stay off the paper.
+    assert not page.is_visible(".print-header")
+    page.emulate_media(media="print")
+    assert page.is_visible(".print-header") and not page.is_visible(".topbar")
+    assert page.inner_text(".print-header").startswith("Filial Matriz · CNPJ 11.222.333/0001-81")

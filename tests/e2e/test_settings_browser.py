@@ -1,5 +1,6 @@
-"""As admin in a real browser: configure an integration against the simulator, fetch codes, test it,
-then switch credit analysis off and see the credit UI disappear."""
+"""As admin in a real browser, in the order of the provider's manual: configure an integration
+against the simulator, save it, fetch the restriction codes, test it, choose the PF and PJ codes,
+link it to a branch; then switch credit analysis off and see the credit UI disappear."""
 
 from __future__ import annotations
 
@@ -67,6 +68,16 @@ def test_admin_configures_integration_and_toggles_credit_analysis(page, live_ser
     assert "Integração salva" in page.inner_text(".alert-success")
     assert page.input_value("#f-auto") == "sim"
 
+    # Then, as the manual says, the integration is linked to the branch.
+    page.click("nav.menu >> text=Filiais")
+    page.click("text=Nova filial")
+    page.fill("#f-name", "Matriz")
+    page.fill("#f-cnpj", "11.222.333/0001-81")
+    page.fill("#f-state", "SP")
+    page.select_option("#f-bureau_integration_id", label="Crédito na Medida — Matriz")
+    page.click("button:has-text('Salvar')")
+    assert "Crédito na Medida — Matriz" in page.inner_text("table.grid tbody")
+
     page.click("nav.menu >> text=Parâmetros")
     page.select_option("#f-credit", "nao")
     page.click("button:has-text('Salvar')")
@@ -74,4 +85,3 @@ def test_admin_configures_integration_and_toggles_credit_analysis(page, live_ser
     assert page.locator("nav.menu >> text=Integrações").count() == 0
     page.goto(f"{live_server}/configuracoes/integracoes")
     assert page.url.endswith("/configuracoes/integracoes")  # admin page stays reachable to turn it back
-    page.screenshot(path=str(__import__("pathlib").Path("/tmp/e2e-settings.png")))

@@ -69,6 +69,20 @@ def test_crm_consults_from_leads_list_and_sees_report(client, users, fake_bureau
     assert "Consulta realizada" in html
 
 
+def test_report_lists_restrictions_in_words_with_pt_br_dates(client, users, fake_bureau, lead_id, session):
+    login(client, "crm")
+    c_id = report_id(client.post(f"/crm/cadastros/{lead_id}/consultar", data={"purpose": "cadastro"}))
+    [c] = consultations(session)
+    c.restrictions = [{"creditor": "Banco Horizonte S.A.", "kind": "PEFIN", "occurred_on": "2025-03-07",
+                       "amount": "1234.56"},
+                      {"creditor": "1º Tabelionato", "kind": "PROTESTO", "occurred_on": "2024-12-31", "amount": "10"}]
+    session.commit()
+    html = client.get(f"/crm/consultas/{c_id}").get_data(as_text=True)
+    assert ("<td>Banco Horizonte S.A.</td><td>Pendência financeira (PEFIN)</td><td>07/03/2025</td>"
+            '<td class="num">R$ 1.234,56</td>') in html
+    assert "<td>1º Tabelionato</td><td>Protesto em cartório</td><td>31/12/2024</td>" in html
+
+
 def test_reuse_shows_badge_without_bureau_call_then_confirmation_charges(
     client, users, fake_bureau, lead_id, session
 ):

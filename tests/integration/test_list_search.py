@@ -102,3 +102,19 @@ def test_negativation_filters_and_export(services, login_as, fake_bureau):
     assert cells[2] == "Maria Souza" and cells[5] == "Rotina" and cells[3] == "111.444.777-35"
     viewer_csv = login_as("viewer").get("/negativacoes/exportar.csv?origin=routine").get_data(as_text=True)
     assert "111.444.777-35" not in viewer_csv  # the privacy rule: masked for the read-only role
+
+
+def test_export_reads_in_the_lists_order_ties_included(services, login_as):
+    import re
+
+    from tests.clock import pin_clock
+
+    with pin_clock(dt.date(2026, 11, 23)):
+        _world(services, today_br())  # every title is R$ 100,00: sorting by amount is all ties
+        client = login_as("viewer")
+        for direction in ("asc", "desc"):
+            html = client.get(f"/titulos/?sort=amount&dir={direction}").get_data(as_text=True)
+            shown = re.findall(r'<td><a href="/titulos/\d+">([^<]+)</a></td>', html)
+            csv_text = client.get(f"/titulos/exportar.csv?sort=amount&dir={direction}").get_data(as_text=True)
+            exported = [line.split(";")[3] for line in csv_text.strip().splitlines()[1:]]
+            assert len(shown) == 5 and exported == shown, direction

@@ -29,7 +29,7 @@ def _post_login(client, username, password, address="10.0.0.1"):
 def _answer(resp, username: str) -> tuple[int, str]:
     """Status and page, with the echoed login field and the print header's clock made neutral."""
     page = resp.get_data(as_text=True).replace(f'value="{username}"', 'value="?"')
-    return resp.status_code, re.sub(r"Impresso em [0-9/]+ às [0-9:]+", "Impresso em ?", page)
+    return resp.status_code, re.sub(r"Impresso em [0-9/]+ [0-9:]+", "Impresso em ?", page)
 
 
 def _fail_until_locked(client, username, *, start=T0, address="10.0.0.1"):

@@ -94,7 +94,7 @@ def test_search_name_is_backfilled_for_existing_parties(tmp_path):
 
 def test_title_open_totals_are_backfilled_from_the_titles(tmp_path):
     url = _empty_sqlite(tmp_path)
-    upgrade(url, "b2c4d6e8f0a3")
+    upgrade(url, "c3d5e7f9a1b4")  # the revision before the ledger
     engine = make_engine(url)
     ts = "'2026-01-01', '2026-01-01'"
     with engine.begin() as conn:

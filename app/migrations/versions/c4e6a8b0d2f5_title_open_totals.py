@@ -2,7 +2,7 @@
 backfilled from the titles.
 
 Revision ID: c4e6a8b0d2f5
-Revises: b2c4d6e8f0a3
+Revises: c3d5e7f9a1b4
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import app.models.base
 
 revision = "c4e6a8b0d2f5"
-down_revision = "b2c4d6e8f0a3"
+down_revision = "c3d5e7f9a1b4"
 branch_labels = None
 depends_on = None
 

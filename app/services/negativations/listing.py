@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app.models import Branch, Negativation
+from app.models import Branch, Negativation, NegativationTitle
 from app.models.negativations import REMOVABLE_STATUSES
 from app.services.core.pagination import keyset_page
 from app.services.negativations.filters import NegativationFilter
@@ -49,6 +49,13 @@ def of_party(session: Session, party_id: int) -> list[Negativation]:
     return list(session.scalars(
         select(Negativation).options(selectinload(Negativation.titles))
         .where(Negativation.party_id == party_id).order_by(Negativation.id.desc())))
+
+
+def of_title(session: Session, title_id: int) -> list[Negativation]:
+    """Every negativation the title was sent in, newest first (the title page's history)."""
+    return list(session.scalars(
+        select(Negativation).join(NegativationTitle, NegativationTitle.negativation_id == Negativation.id)
+        .where(NegativationTitle.title_id == title_id).order_by(Negativation.id.desc())))
 
 
 def removable_of_party(session: Session, party_id: int) -> list[Negativation]:

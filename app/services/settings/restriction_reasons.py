@@ -44,9 +44,13 @@ def reasons_for_party(services, party_id: int, *, refresh: bool = False) -> Reas
         # Another URL or account is another bureau: never answer from the old one's cache.
         key = (integration_id, integration.base_url, integration.client_id, person_type)
         bureau = services.bureau_for(integration)
+        # The stored list is what the other screens describe codes with ("12 — Mensalidade em
+        # atraso"): a process cache that outlived it (another database, a cleared integration)
+        # must not keep it from being written again.
+        stored = bool((integration.reasons_cache or {}).get(person_type))
     with _lock:
         hit = _cache.get(key)
-    if hit and not refresh and time.monotonic() - hit[0] < TTL_S:
+    if hit and stored and not refresh and time.monotonic() - hit[0] < TTL_S:
         return ReasonList(person_type, hit[1], True)
     try:
         fetched = bureau.restriction_reasons(person_type)

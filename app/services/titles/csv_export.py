@@ -61,7 +61,9 @@ def export_csv(
         )
         .join(Branch, Branch.id == sub.c.branch_id)
         .join(Party, Party.id == sub.c.party_id)
-        .order_by(sub.c[col.key].desc() if desc else sub.c[col.key], sub.c.id)
+        # The list's order, ties included (its keyset runs on (column, id), both the same way): the
+        # file a person exports reads in the order the screen showed.
+        .order_by(*((sub.c[col.key].desc(), sub.c.id.desc()) if desc else (sub.c[col.key], sub.c.id)))
     )
     def rows() -> Iterator[list[object]]:
         for (cnpj, name, document, number, issue, due, amount, received, open_amount, status, disputed,

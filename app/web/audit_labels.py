@@ -1,0 +1,100 @@
+"""The audit trail in Portuguese: each action code and record type as a person reads it. The codes
+stay in the database and the CSV's own column (they are what a filter or an LGPD answer matches);
+the page shows these words, and an unknown code as it is."""
+
+from __future__ import annotations
+
+ACTION_LABELS = {
+    "api_token.create": "Token de API criado",
+    "api_token.revoke": "Token de API revogado",
+    "auth.lockout": "Acesso bloqueado por tentativas",
+    "auth.login": "Entrada no sistema",
+    "branch.create": "Filial criada",
+    "branch.delete": "Filial excluída",
+    "branch.update": "Filial alterada",
+    "collections.queue": "Rotina de cobrança posta na fila",
+    "collections.run": "Rotina de cobrança executada",
+    "commerce.customer_update": "Cliente atualizado pela plataforma",
+    "commerce.customers_import": "Clientes importados da plataforma",
+    "commerce.retry_update": "Envio à plataforma repetido",
+    "consultation.anonymise": "Consulta anonimizada",
+    "consultation.decision": "Decisão sobre consulta",
+    "consultation.failed": "Consulta com falha",
+    "consultation.pending": "Consulta em andamento",
+    "consultation.quota_exceeded": "Consulta recusada: cota atingida",
+    "consultation.reuse": "Consulta reaproveitada",
+    "consultation.reused": "Consulta reaproveitada",
+    "consultation.success": "Consulta realizada",
+    "consultation.uncertain": "Consulta incerta",
+    "contact.create": "Contato criado",
+    "contact.delete": "Contato excluído",
+    "contact.update": "Contato alterado",
+    "credit.csv_import": "Limites importados por planilha",
+    "credit.limit": "Limite de crédito alterado",
+    "credit.purchase_cancel": "Pedido a prazo cancelado",
+    "credit.purchase_change": "Pedido a prazo alterado",
+    "credit.release_title": "Crédito de título restaurado",
+    "credit.resend_limit": "Limite reenviado à plataforma",
+    "credit.settle": "Pedido faturado",
+    "credit.status": "Status do cliente alterado",
+    "events.endpoint_rotate_secret": "Segredo de destino de eventos trocado",
+    "events.endpoint_save": "Destino de eventos salvo",
+    "events.redeliver": "Evento reenviado",
+    "events.test": "Evento de teste enviado",
+    "integration.breaker_close": "Bureau de volta: envios retomados",
+    "integration.breaker_open": "Bureau fora do ar: envios suspensos",
+    "integration.create": "Integração criada",
+    "integration.delete": "Integração excluída",
+    "integration.fetch_codes": "Códigos de restrição buscados",
+    "integration.test": "Conexão testada",
+    "integration.update": "Integração alterada",
+    "negativation.create": "Negativação registrada",
+    "negativation.error": "Negativação recusada pelo bureau",
+    "negativation.mark_removed": "Negativação dada como baixada",
+    "negativation.remove_request": "Baixa solicitada",
+    "negativation.removed": "Negativação baixada",
+    "negativation.resend": "Negativação reenviada",
+    "negativation.sent": "Negativação aceita pelo bureau",
+    "party.convert": "Cadastro convertido",
+    "party.create": "Cadastro criado",
+    "party.delete": "Cadastro excluído",
+    "party.update": "Cadastro alterado",
+    "reconciliation.queue": "Conciliação posta na fila",
+    "reconciliation.run": "Conciliação executada",
+    "settings.branch_policy": "Política da filial alterada",
+    "settings.collection_policy": "Parâmetros de cobrança alterados",
+    "settings.consultation_policy": "Política de consultas alterada",
+    "settings.credit_analysis": "Análise de crédito ligada ou desligada",
+    "settings.credit_policy": "Política de crédito alterada",
+    "title.cancel": "Título cancelado",
+    "title.create": "Título criado",
+    "title.dispute": "Título posto em disputa",
+    "title.hold": "Título bloqueado para negativação",
+    "title.hold_cleared": "Título liberado para negativação",
+    "title.import": "Títulos importados",
+    "title.payment": "Pagamento registrado",
+    "title.renegotiate": "Título renegociado",
+    "title.undispute": "Disputa encerrada",
+    "title.update": "Título alterado",
+    "user.create": "Usuário criado",
+    "user.password_change": "Senha alterada",
+    "user.update": "Usuário alterado",
+}
+
+ENTITY_LABELS = {
+    "api_token": "Token de API", "branch": "Filial", "bureau_integration": "Integração",
+    "collection_policy": "Parâmetros de cobrança", "collection_run": "Execução da rotina",
+    "commerce_update": "Envio à plataforma", "consultation": "Consulta", "contact": "Contato",
+    "credit_account": "Conta de crédito", "credit_policy": "Política de crédito", "customer_import": "Importação",
+    "event_delivery": "Entrega de evento", "event_endpoint": "Destino de eventos", "negativation": "Negativação",
+    "party": "Cadastro", "reconciliation_run": "Conciliação", "reservation": "Pedido", "settings": "Parâmetros",
+    "title": "Título", "user": "Usuário",
+}
+
+
+def action_label(code: str | None) -> str:
+    return ACTION_LABELS.get(code or "", code or "")
+
+
+def entity_label(code: str | None) -> str:
+    return ENTITY_LABELS.get(code or "", code or "")
