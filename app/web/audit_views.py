@@ -98,5 +98,5 @@ def export():
                 e.branch_id, e.document, e.summary, *purpose_and_outcome(e))])
             yield buf.getvalue()
 
-    return Response(generate(), mimetype="text/csv; charset=utf-8",
+    return Response(generate(), mimetype="text/csv",  # Flask adds "; charset=utf-8" itself
                     headers={"Content-Disposition": "attachment; filename=auditoria.csv"})

@@ -239,7 +239,7 @@ def export():
 
     return Response(
         stream_with_context(generate()),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",  # Flask adds "; charset=utf-8" itself
         headers={"Content-Disposition": "attachment; filename=negativacoes.csv"},
     )
 

@@ -61,3 +61,11 @@ def test_api_account_export_neutralises_formulas(evil_world, client, api_token):
     with client.get("/api/v1/credit/accounts.csv", headers=api_token("finance")) as resp:
         text = resp.get_data(as_text=True)
     assert text.startswith("\ufeff") and f"'{EVIL_NAME}" in text.replace('""', '"')
+
+
+@pytest.mark.parametrize("url", ["/titulos/exportar.csv", "/credito/contas/exportar.csv",
+                                 "/negativacoes/exportar.csv", "/auditoria/exportar.csv"])
+def test_web_exports_declare_one_csv_type_with_one_charset(evil_world, login_as, url):
+    # A doubled "; charset=utf-8" makes some spreadsheet importers refuse the file's type.
+    with login_as("admin").get(url) as resp:
+        assert resp.status_code == 200 and resp.headers["Content-Type"] == "text/csv; charset=utf-8"
