@@ -23,14 +23,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from app.db import is_postgres, transaction
 from app.models import BureauIntegration, Negativation, NegativationTitle, Party, Title
@@ -42,18 +39,9 @@ from app.services.core.ids import ids_or_error
 from app.services.core.money import brl
 from app.services.negativations import records as rec
 from app.services.negativations.eligibility import MANUAL_MIN_DAYS, Criteria, evaluate_titles
-from app.services.negativations.outcomes import (
-    CLAIM,
-    Outcome,
-    apply_receipt,
-    claim_for_call,
-    fail,
-    outcome,
-    record_failure,
-    record_failure_in,
-)
+from app.services.negativations.outcomes import CLAIM, Outcome
 from app.services.negativations.payload import build_payload, request_from_payload, same_request
-from app.services.negativations.removal import send_removal
+from app.services.negativations.sending import Created, call_bureau, record_answers, send_inclusion
 
 log = logging.getLogger("creditdesk.negativations")
 
@@ -89,17 +77,6 @@ def negativate_titles(
     return result
 
 
-@dataclass
-class _Created:
-    index: int
-    negativation: Negativation
-    integration: BureauIntegration | None
-    request: object
-    key: str
-    audit: dict
-    negativation_id: int = 0  # known once the row is flushed
-
-
 def negativate_groups(
     services,
     actor: audit.Actor,
@@ -132,7 +109,7 @@ def negativate_groups(
         except ValidationError as exc:  # "abc", "²" or an id past 64 bits: this group only
             wanted.append([])
             results[index] = exc
-    created: list[_Created] = []
+    created: list[Created] = []
     with transaction(services.session_factory) as s:
         # The chunk's clients and titles in two queries (PostgreSQL: its titles locked FOR UPDATE, in id
         # order, which serialises two requests for the same titles); each group is then checked again.
@@ -152,13 +129,13 @@ def negativate_groups(
         created = batch
         for row in created:  # written with the rows, in one flush at commit (not one per SAVEPOINT)
             audit.record(s, actor, "negativation.create", "negativation", row.negativation_id, **row.audit)
-    answers = _call_bureau(services, created, results)
-    _record_answers(services, answers, results)
+    answers = call_bureau(services, created, results)
+    record_answers(services, answers, results)
     return results  # type: ignore[return-value]
 
 
 def _create_batch(s, actor, parties, titles, wanted, groups, origin, criteria, integrations, results
-                  ) -> list[_Created] | None:
+                  ) -> list[Created] | None:
     """Every group of the chunk in ONE SAVEPOINT and one flush (a batched INSERT per table instead of
     a SAVEPOINT, three INSERTs and two eligibility queries per group). Rules 1-8 are checked for all the
     chunk's titles at once, inside this transaction, with the titles locked. A group that fails a rule
@@ -168,7 +145,7 @@ def _create_batch(s, actor, parties, titles, wanted, groups, origin, criteria, i
     groups): the SAVEPOINT is rolled back, nothing of the batch remains, and the caller goes group by
     group so that only the colliding group loses."""
     errors: dict[int, Exception] = {}
-    created: list[_Created] = []
+    created: list[Created] = []
     try:
         with s.begin_nested():
             verdicts = evaluate_titles(s, titles.values(), criteria)
@@ -191,8 +168,8 @@ def _create_batch(s, actor, parties, titles, wanted, groups, origin, criteria, i
 
 
 def _create_each(s, actor, parties, titles, wanted, groups, origin, criteria, integrations, results
-                 ) -> list[_Created]:
-    created: list[_Created] = []
+                 ) -> list[Created]:
+    created: list[Created] = []
     for index, (party_id, _, restriction_code) in enumerate(groups):
         if results[index] is not None:
             continue
@@ -216,7 +193,7 @@ def _create_each(s, actor, parties, titles, wanted, groups, origin, criteria, in
 
 
 def _create(s, actor, index, party, loaded, ids, restriction_code, origin, criteria, integrations, *,
-            verdicts=None) -> _Created:
+            verdicts=None) -> Created:
     """Check one group and add its `pending` row to the session (the caller flushes). Every check comes
     before the first change, so a group refused here leaves nothing behind."""
     code = (restriction_code or "").strip()
@@ -301,113 +278,7 @@ def _create(s, actor, index, party, loaded, ids, restriction_code, origin, crite
         "summary": f"Negativação de {len(titles)} título(s)",
         "details": {"title_ids": ids, "restriction_code": code, "origin": origin},
     }
-    return _Created(index, neg, integration, request_from_payload(payload), neg.idempotency_key, audit_entry)
-
-
-def _call_bureau(services, created: list[_Created], results: list) -> list[tuple[_Created, object]]:
-    """Send each created row (no transaction open); returns (row, receipt or exception) to record.
-
-    The rows are claimed for CLAIM from the create commit. Should a slow chunk approach that, the
-    answers so far are recorded and the rest go through `send_inclusion` (which re-claims each row
-    under its lock), so a row is never sent by this call after the outbox may have taken it."""
-    started = time.monotonic()
-    answers: list[tuple[_Created, object]] = []
-    bureaus: dict[int, object] = {}
-    for i, row in enumerate(created):
-        if row.integration is None:
-            answers.append((row, None))
-            continue
-        if time.monotonic() - started > CLAIM.total_seconds() / 3:
-            _record_answers(services, answers, results)
-            answers = []
-            for late in created[i:]:
-                try:
-                    results[late.index] = send_inclusion(services, late.negativation_id, force=True)
-                except Exception as exc:  # noqa: BLE001 - reported for that group; the outbox retries
-                    results[late.index] = exc
-            break
-        try:
-            bureau = bureaus.get(row.integration.id)
-            if bureau is None:
-                bureau = bureaus[row.integration.id] = services.bureau_for(row.integration)
-        except Exception as exc:  # noqa: BLE001 - row stays pending and claimed; the outbox retries it
-            results[row.index] = exc
-            continue
-        try:
-            answers.append((row, bureau.negativate(row.request, row.key)))
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded; unknown ones are retried
-            answers.append((row, exc))
-    return answers
-
-
-def _record_answers(services, answers: list[tuple[_Created, object]], results: list) -> None:
-    """Record a chunk's answers in one transaction (one flush), then send the removals of
-    rows paid while their inclusion was in flight."""
-    if not answers:
-        return
-    removals: list[_Created] = []
-    try:
-        with transaction(services.session_factory) as s:
-            # The titles come with the rows: `move_to` sets their live flag, and a lazy load per row would
-            # also autoflush the previous row's changes, one UPDATE and two INSERTs per row instead of
-            # one batch per table at commit.
-            stmt = (select(Negativation).options(selectinload(Negativation.titles))
-                    .where(Negativation.id.in_(sorted(r.negativation_id for r, _ in answers))))
-            if is_postgres(s):
-                stmt = stmt.with_for_update()
-            rows = {n.id: n for n in s.scalars(stmt)}
-            # No SAVEPOINT per row: one flush for the chunk. Any failure rolls the whole recording back
-            # and leaves every row `pending` and claimed: the outbox resends each with its SAME key.
-            for row, answer in answers:
-                results[row.index] = _record_answer(s, rows[row.negativation_id], answer)
-                received = answer is not None and not isinstance(answer, Exception)
-                if received and results[row.index].status == NegativationStatus.REMOVAL_PENDING.value:
-                    removals.append(row)
-    except Exception as exc:  # noqa: BLE001 - nothing recorded: the outbox retries with the same keys
-        log.exception("recording the bureau's answers for %d negativation(s) failed", len(answers))
-        for row, _ in answers:
-            results[row.index] = exc
-        return
-    for row in removals:  # paid while the inclusion was in flight
-        try:
-            results[row.index] = send_removal(services, row.negativation_id, force=True)
-        except Exception as exc:  # noqa: BLE001
-            results[row.index] = exc
-
-
-def _record_answer(s, neg: Negativation, answer) -> Outcome:
-    if answer is None:
-        fail(s, neg, "no_integration", "A filial não tem integração com o bureau.", permanent=True)
-        return outcome(neg, ok=False)
-    if isinstance(answer, Exception):
-        return record_failure_in(s, neg, answer, removal=False)
-    if answer.status == "rejected":
-        fail(s, neg, "rejected", "O bureau recusou a negativação.", permanent=True)
-        return outcome(neg, ok=False)
-    apply_receipt(s, neg, answer)
-    return outcome(neg)
-
-
-
-def send_inclusion(services, negativation_id: int, *, force: bool = False) -> Outcome:
-    """Call the bureau for a `pending` row (retry or resend), always with its stored key."""
-    with transaction(services.session_factory) as s:
-        neg, integration, done = claim_for_call(s, negativation_id, NegativationStatus.PENDING, force,
-                                                permanent_without_integration=True)
-        if done is not None:
-            return done
-        neg.attempts += 1
-        request, key = request_from_payload(neg.payload), neg.idempotency_key
-        bureau = services.bureau_for(integration)
-    try:
-        receipt = bureau.negativate(request, key)
-    except Exception as exc:  # noqa: BLE001 - any failure is recorded; unknown ones are retried
-        return record_failure(services, negativation_id, exc, removal=False)
-    with transaction(services.session_factory) as s:
-        result = _record_answer(s, rec.lock_negativation(s, negativation_id), receipt)
-    if result.status == NegativationStatus.REMOVAL_PENDING.value:
-        return send_removal(services, negativation_id, force=True)  # paid while the inclusion was in flight
-    return result
+    return Created(index, neg, integration, request_from_payload(payload), neg.idempotency_key, audit_entry)
 
 
 def resend(

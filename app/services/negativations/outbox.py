@@ -21,10 +21,10 @@ from app.services.core.clock import now_utc, today_br
 from app.services.core.errors import NotFound
 from app.services.negativations import records as rec
 from app.services.negativations.eligibility import is_prescribed, prescription_cutoff
-from app.services.negativations.inclusion import send_inclusion
 from app.services.negativations.outcomes import Outcome, outcome
 from app.services.negativations.policy import policy_for
 from app.services.negativations.removal import send_removal
+from app.services.negativations.sending import send_inclusion
 from app.services.settings.bureau_breaker import not_blocked
 from app.services.settings.bureau_messages import describe
 
