@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.models import Branch
 from app.request_scope import db_session
 from app.services.core.clock import now_br
+from app.services.core.ids import as_id
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,8 @@ def _listed_branch() -> Branch | None:
     if "print_default_branch" not in g:
         try:
             session = db_session()
-            raw = request.args.get("branch_id", "")
-            branch = session.get(Branch, int(raw)) if raw.isdigit() else None
+            branch_id = as_id(request.args.get("branch_id"))
+            branch = session.get(Branch, branch_id) if branch_id else None
             g.print_default_branch = branch or session.scalars(
                 select(Branch).where(Branch.active.is_(True)).order_by(Branch.id).limit(1)).first()
         except SQLAlchemyError:

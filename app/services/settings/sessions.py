@@ -11,14 +11,17 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.models import User
+from app.services.core.ids import as_id
 
 
 def user_for_session(session: Session, session_user_id: str | None) -> User | None:
     """The user a session cookie names, or None when the session was ended or is malformed."""
     raw_id, sep, raw_version = (session_user_id or "").partition(":")
-    if not sep or not raw_id.isdigit() or not raw_version.isdigit():
+    user_id = as_id(raw_id)
+    # ASCII digits only: "²".isdigit() is true and int("²") a ValueError.
+    if not sep or user_id is None or not (raw_version.isascii() and raw_version.isdigit()):
         return None  # includes cookies issued before session versions existed
-    user = session.get(User, int(raw_id))
+    user = session.get(User, user_id)
     if user is None or not user.active or (user.session_version or 0) != int(raw_version):
         return None
     return user
