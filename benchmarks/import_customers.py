@@ -247,10 +247,11 @@ def http_posts(db: Database, branch_id: int, token: str, posts: int, workers: in
         deadline = time.monotonic() + 120
         while True:
             try:  # the workers import the app first: on a busy machine that takes seconds
-                if requests.get(base + "/healthz", timeout=10).status_code == 200:
-                    break
+                ready = requests.get(base + "/healthz", timeout=10).status_code == 200
             except requests.RequestException:
-                pass
+                ready = False  # not listening yet
+            if ready:
+                break
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit("gunicorn did not start")
             time.sleep(0.2)
