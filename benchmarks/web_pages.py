@@ -54,6 +54,10 @@ PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 SQLITE_PATH = Path(tempfile.gettempdir()) / "bench_pages.sqlite3"
 ENCRYPTION_KEY = "x3Yb0Yl1E6k3yqI3jQyq7pVDZ2Qn6Rk3GfV0yq2YF6o="
 USER, PASSWORD = "bench", "Bench-pages-2026!long"
+# Flask-Login's "strong" session protection ties the session to the browser's address and User-Agent:
+# wrk sends none of its own, so every request sends this one, the login's included. Without it each
+# measured request was a 302 to the login page, fast and meaningless.
+USER_AGENT = "credit-desk-benchmark/1"
 SEARCH = "silva"
 LIST_PAGES = ("titles", "titles_overdue", "clients", "clients_search", "negativations", "credit_accounts")
 DETAIL_PAGES = ("title_detail", "client_detail")
@@ -61,8 +65,9 @@ LUA = """
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('WRK {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, '
-    .. '"errors": %d, "non2xx": %d}\\n', summary.requests, summary.duration, latency:percentile(50),
-    latency:percentile(95), latency:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))
+    .. '"errors": %d, "non2xx": %d, "bytes": %d}\\n', summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status, summary.bytes))
 end
 """
 
@@ -197,6 +202,7 @@ def stop(proc: subprocess.Popen) -> None:
 def login(base: str) -> str:
     """The product's session cookie after one login (the CSRF token read from the form)."""
     http = requests.Session()
+    http.headers["User-Agent"] = USER_AGENT
     page = http.get(f"{base}/login", timeout=30).text
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     data = {"username": USER, "password": PASSWORD, **({"csrf_token": match.group(1)} if match else {})}
@@ -210,7 +216,8 @@ def login(base: str) -> str:
 
 
 def wrk(url: str, cookie: str | None, duration: int, connections: int, script: Path) -> dict:
-    cmd = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "30s", "-s", str(script)]
+    cmd = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--timeout", "30s", "-s", str(script),
+           "-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
@@ -218,14 +225,25 @@ def wrk(url: str, cookie: str | None, duration: int, connections: int, script: P
     raw = json.loads(line[4:])
     return {"rps": raw["requests"] / (raw["duration_us"] / 1e6), "p50_ms": raw["p50_us"] / 1000,
             "p95_ms": raw["p95_us"] / 1000, "p99_ms": raw["p99_us"] / 1000, "requests": raw["requests"],
-            "errors": raw["errors"] + raw["non2xx"]}
+            "errors": raw["errors"] + raw["non2xx"], "bytes_per_response": raw["bytes"] / max(raw["requests"], 1)}
 
 
-def check(url: str, cookie: str | None, must: str) -> None:
-    """The page answers 200 with its content (not the login page nor a redirect) before it is measured."""
-    resp = requests.get(url, headers={"Cookie": cookie} if cookie else {}, allow_redirects=False, timeout=120)
+def check(url: str, cookie: str | None, must: str) -> int:
+    """The page answers 200 with its content (not the login page nor a redirect) before it is measured;
+    returns the response's size, which every measured response must match (see `same_page`)."""
+    headers = {"User-Agent": USER_AGENT, **({"Cookie": cookie} if cookie else {})}
+    resp = requests.get(url, headers=headers, allow_redirects=False, timeout=120)
     if resp.status_code != 200 or must not in resp.text:
         raise SystemExit(f"{url}: HTTP {resp.status_code}, {must!r} {'missing' if resp.ok else ''}")
+    return len(resp.content)
+
+
+def same_page(url: str, figures: dict, body_bytes: int) -> None:
+    """wrk counts a 302 as a success: a run whose responses are much smaller than the checked page
+    measured something else (a redirect to the login page, an error page) and is refused."""
+    if figures["bytes_per_response"] < body_bytes * 0.9:
+        raise SystemExit(f"{url}: wrk read {figures['bytes_per_response']:.0f} bytes per response, the page has "
+                         f"{body_bytes}: the measured responses were not the page (a redirect?)")
 
 
 def main() -> None:
@@ -290,9 +308,10 @@ def main() -> None:
             figures = {}
             for side, port, path, ck in (("product", pp, product_path, cookie), ("bare", bp, bare_path, None)):
                 target = f"http://127.0.0.1:{port}{path}"
-                check(target, ck, must)
+                size = check(target, ck, must)
                 wrk(target, ck, 2, args.connections, script)  # warm-up: every worker has served it
                 figures[side] = wrk(target, ck, args.duration, args.connections, script)
+                same_page(target, figures[side], size)
             p, b = figures["product"], figures["bare"]
             results[name] = {"product_rps": round(p["rps"], 1), "bare_rps": round(b["rps"], 1),
                              "rps_ratio": round(p["rps"] / b["rps"], 2) if b["rps"] else None,
