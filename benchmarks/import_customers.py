@@ -239,7 +239,8 @@ def http_posts(db: Database, branch_id: int, token: str, posts: int, workers: in
     port = free_port()
     env = {**os.environ, "DATABASE_URL": db.url, "ENCRYPTION_KEY": db.key, "SECRET_KEY": "benchmark-" + "x" * 40,
            "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", str(workers), "-b",
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "python:app.gunicorn_conf",
+                               "-w", str(workers), "-b",
                                f"127.0.0.1:{port}", "--log-level", "warning", "app:create_app()"],
                               env=env, cwd=Path(__file__).resolve().parents[1])
     base = f"http://127.0.0.1:{port}"

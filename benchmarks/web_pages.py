@@ -173,7 +173,9 @@ def free_port() -> int:
 
 
 def serve(app_spec: str, env: dict, workers: int, port: int, logfile: Path) -> subprocess.Popen:
-    cmd = [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+    # Both servers take the production recipe's settings (app/gunicorn_conf.py): same server, same tuning.
+    cmd = [str(Path(sys.executable).parent / "gunicorn"), "-c", "python:app.gunicorn_conf",
+           "-w", str(workers), "-b", f"127.0.0.1:{port}",
            "--log-level", "warning", app_spec]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=logfile.open("w"),
                             stderr=subprocess.STDOUT, start_new_session=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from app.request_scope import db_session
+from app.credit_switch import forget_credit_switch
+from app.request_scope import after_commit, db_session
 from app.services.core.errors import ValidationError
 from app.services.settings import branches
 from app.services.settings import switches as app_settings
@@ -76,5 +77,6 @@ def put_credit_analysis():
         raise ValidationError("Informe 'enabled' como true ou false.", field_errors={"enabled": "booleano"})
     s = db_session()
     app_settings.set_credit_analysis(s, api_actor(), data["enabled"])
+    after_commit(forget_credit_switch)  # this process's pages show the change at once
     return jsonify({"enabled": data["enabled"]})
 

@@ -6,16 +6,19 @@ from functools import wraps
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
+from app.credit_switch import credit_switch_on
+from app.models import Branch
 from app.request_args import MAX_PAGE, bounded_int, form_id, id_arg
 from app.request_scope import after_commit, db_session, discard_writes, end_snapshot, services
 from app.safe_redirect import safe_next  # the one safe-redirect helper, re-exported for the views
 from app.services.core.audit import Actor
 from app.services.core.permissions import Capability, allows
-from app.services.settings import switches as app_settings
 
 __all__ = ["Capability", "actor", "after_commit", "can", "checkbox", "credit_enabled", "credit_required", "db_session",
-           "discard_writes", "end_snapshot", "form_id", "id_arg", "page_args", "requires", "safe_next", "services"]
+           "discard_writes", "end_snapshot", "form_id", "id_arg", "page_args", "request_branches", "requires",
+           "safe_next", "services"]
 
 
 def actor() -> Actor:
@@ -42,12 +45,22 @@ def requires(capability: Capability):
     return decorator
 
 
+def request_branches(active_only: bool = False) -> list:
+    """Every branch by name (rows of id, name, cnpj, active), read once per request: the list filters
+    and the print header (`print_header`) both need them, and a branch table holds a handful of rows.
+    Plain rows, not ORM objects: a rollback in the request (end_snapshot) cannot expire them."""
+    if "request_branches" not in g:
+        g.request_branches = db_session().execute(
+            select(Branch.id, Branch.name, Branch.cnpj, Branch.active).order_by(Branch.name, Branch.id)).all()
+    return [b for b in g.request_branches if b.active] if active_only else list(g.request_branches)
+
+
 def credit_enabled() -> bool:
-    """The credit-analysis switch, read once per request: the menu, the party tabs and
-    `credit_required` all ask, and each ask was a query. The settings page that changes it redirects,
-    so no request renders after changing it."""
+    """The credit-analysis switch, read once per request (the menu, the party tabs and
+    `credit_required` all ask), from the app's copy of at most `CACHE_SECONDS` (app.credit_switch): the
+    settings page that changes it clears that copy and redirects, so no request renders it stale."""
     if "credit_enabled" not in g:
-        g.credit_enabled = app_settings.credit_analysis_enabled(db_session())
+        g.credit_enabled = credit_switch_on(db_session())
     return g.credit_enabled
 
 

@@ -7,7 +7,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app.models import Branch
@@ -35,6 +34,7 @@ from .common import (
     form_id,
     id_arg,
     page_args,
+    request_branches,
     requires,
     services,
 )
@@ -44,7 +44,7 @@ bp = Blueprint("credit_admin", __name__, url_prefix="/credito")
 
 
 def _branches():
-    return list(db_session().scalars(select(Branch).order_by(Branch.name)))
+    return request_branches()
 
 
 def _int(name: str) -> int | None:

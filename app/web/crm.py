@@ -15,7 +15,7 @@ from app.services.crm import parties as party_service
 from app.services.crm.search import SORTS, PartyFilter, list_parties
 from app.services.settings import branches as branch_service
 
-from .common import Capability, actor, can, db_session, form_id, id_arg, requires
+from .common import Capability, actor, can, db_session, form_id, id_arg, request_branches, requires
 from .errors import on_error, or_404
 from .party_tabs import PartyTab, register_tab
 
@@ -69,7 +69,7 @@ def _list(stage: str):
                       sort=request.args.get("sort", "recent"))
     page = list_parties(s, flt, cursor=request.args.get("after") or None)
     # One read of the branches for the rows' names (inactive ones too) and the filter (active ones).
-    every_branch = branch_service.list_branches(s)
+    every_branch = request_branches()
     branch_names = {b.id: b.name for b in every_branch}
     options = [(b.id, b.name) for b in every_branch if b.active]
     return render_template("crm/parties_list.html", stage=stage, title=LIST_TITLES[stage], page=page,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import Blueprint, flash, render_template, request
-from sqlalchemy import select
 
 from app.models import Branch
 from app.services.collections import dashboard as dashboard_service
@@ -20,7 +19,7 @@ from app.services.core.ids import as_id
 from app.services.reconciliation.queries import open_counts
 
 from .charts import bar_chart, column_chart
-from .common import Capability, credit_required, db_session, requires
+from .common import Capability, credit_required, db_session, request_branches, requires
 from .formatting import brl, decimal_br
 
 bp = Blueprint("dashboard", __name__, url_prefix="/cobranca")
@@ -109,7 +108,7 @@ def index():
     if not valid:
         flash("Filial inexistente; mostrando todas as filiais.", "warning")
     data = dashboard_service.dashboard(s, branch_id=branch_id, today=today_br())
-    branches = s.execute(select(Branch.id, Branch.name).order_by(Branch.name)).all()
+    branches = request_branches()
     return render_template(
         "dashboard/index.html",
         data=data,

@@ -10,9 +10,8 @@ from app.models import Branch, BureauIntegration, Party
 from app.services.collections.attention import attention_today
 from app.services.core.clock import today_br
 from app.services.reconciliation.queries import attention_items
-from app.services.settings import switches as app_settings
 
-from .common import Capability, can, db_session
+from .common import Capability, can, credit_enabled, db_session
 
 bp = Blueprint("home", __name__)
 
@@ -32,7 +31,7 @@ def index():
 
 def _attention():
     """Per branch, what needs a person today, each line with the link to its filtered list."""
-    if not can(Capability.READ) or not app_settings.credit_analysis_enabled(db_session()):
+    if not can(Capability.READ) or not credit_enabled():
         return []
     groups = attention_today(db_session(), today_br())
     for group in groups:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app.credit_switch import forget_credit_switch
 from app.models import Branch, BureauIntegration
 from app.services.settings import bureau_integrations as bureau_settings
 from app.services.settings import switches as app_settings
 
-from .common import Capability, actor, db_session, requires, services
+from .common import Capability, actor, after_commit, db_session, requires, services
 from .errors import on_error
 
 bp = Blueprint("integrations", __name__, url_prefix="/configuracoes")
@@ -21,7 +22,9 @@ def parameters():
     s = db_session()
     if request.method == "POST":
         enabled = request.form.get("credit_analysis_enabled") == "sim"
-        if app_settings.set_credit_analysis(s, actor(), enabled):
+        changed = app_settings.set_credit_analysis(s, actor(), enabled)
+        after_commit(forget_credit_switch)  # this process's pages show the change at once
+        if changed:
             flash("Parâmetro salvo: integração com análise de crédito "
                   + ("ativada." if enabled else "desativada. Botões e abas de análise de crédito foram ocultados."),
                   "success")

@@ -22,7 +22,7 @@ from app.services.settings import restriction_reasons
 from app.services.titles import lifecycle as title_service
 from app.services.titles import manual_removal
 
-from .common import Capability, actor, can, credit_required, db_session, id_arg, requires, services
+from .common import Capability, actor, can, credit_required, db_session, id_arg, request_branches, requires, services
 from .errors import on_error, optional_step
 from .party_tabs import PartyTab, register_tab
 
@@ -217,7 +217,7 @@ def index():
         can_remove=can(Capability.NEGATIVATE),
         removable=REMOVABLE_STATUSES,
         removal_reasons=MANUAL_REMOVAL_REASONS,
-        branches=db_session().scalars(select(Branch).order_by(Branch.name)).all(),
+        branches=request_branches(),
         status=flt.status,
         args=request.args,
         today=today_br(),

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 from flask import g, request
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.models import Branch
-from app.request_scope import db_session
 from app.services.core.clock import now_br
 from app.services.core.ids import as_id
+
+from .common import request_branches
 
 
 @dataclass(frozen=True)
@@ -30,14 +29,16 @@ class PrintHeader:
     printed_by: str | None
 
 
-def _listed_branch() -> Branch | None:
+def _listed_branch():
+    """The filtered branch, else the first active one registered: from the request's branch rows
+    (`request_branches`), which the list's own filter already read."""
     if "print_default_branch" not in g:
         try:
-            session = db_session()
+            branches = request_branches()
             branch_id = as_id(request.args.get("branch_id"))
-            branch = session.get(Branch, branch_id) if branch_id else None
-            g.print_default_branch = branch or session.scalars(
-                select(Branch).where(Branch.active.is_(True)).order_by(Branch.id).limit(1)).first()
+            chosen = [b for b in branches if b.id == branch_id] if branch_id else []
+            active = sorted((b for b in branches if b.active), key=lambda b: b.id)
+            g.print_default_branch = (chosen or active or [None])[0]
         except SQLAlchemyError:
             # The error page of a failed request (its session aborted, or the database gone) must
             # still render: it prints without a branch.
@@ -45,7 +46,7 @@ def _listed_branch() -> Branch | None:
     return g.print_default_branch
 
 
-def print_header(branch: Branch | None = None) -> PrintHeader:
+def print_header(branch=None) -> PrintHeader:  # a Branch, or a row of request_branches()
     who = current_user.name if current_user.is_authenticated else None
     if branch is None and current_user.is_authenticated:
         branch = _listed_branch()

@@ -4,10 +4,9 @@ renegotiate, dispute; payments; CSV imports of titles and payments with a line-b
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.models import Branch, Party, Title
+from app.models import Party, Title
 from app.models.negativations import REMOVAL_REASON_LABELS
 from app.models.titles import TITLE_STATUS_LABELS
 from app.services.core.clock import today_br
@@ -16,15 +15,26 @@ from app.services.core.money import brl, decimal_br
 from app.services.crm import parties as party_service
 from app.services.negativations import listing as neg_listing
 from app.services.negativations import removal as neg_removal
-from app.services.negativations.records import live_negativation_of
-from app.services.settings import switches as app_settings
 from app.services.titles import csv_export as title_export
 from app.services.titles import csv_import as title_import
 from app.services.titles import lifecycle as title_service
 from app.services.titles import manual_removal
 from app.services.titles import payments as payment_service
 
-from .common import Capability, actor, after_commit, can, checkbox, db_session, form_id, id_arg, requires, services
+from .common import (
+    Capability,
+    actor,
+    after_commit,
+    can,
+    checkbox,
+    credit_enabled,
+    db_session,
+    form_id,
+    id_arg,
+    request_branches,
+    requires,
+    services,
+)
 from .errors import on_error
 
 bp = Blueprint("titles", __name__, url_prefix="/titulos")
@@ -77,7 +87,7 @@ def _date_arg(name: str):
 
 
 def _branches():
-    return db_session().scalars(select(Branch).order_by(Branch.name)).all()
+    return request_branches()
 
 
 @bp.route("/")
@@ -219,6 +229,8 @@ def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None,
             "payment_link": title.payment_link or "",
             "court_blocked": title.court_blocked,
         }
+    # The history and the live entry in one read, without the row lock a payment takes.
+    history, live = neg_listing.of_title_with_live(s, title.id)
     if payment is None:  # a first visit; after a refused payment, what the person typed stays
         payment = {"amount": decimal_br(title.open_amount), "paid_on": today_br().strftime("%d/%m/%Y")}
     return render_template(
@@ -227,9 +239,9 @@ def _detail_page(title_id: int, data=None, errors: dict[str, str] | None = None,
         data=data,
         errors=errors or {},
         today=today_br(),
-        live=live_negativation_of(s, title.id, for_update=False),
+        live=live,
         # After a payment the person sees, on the same page, the removal and its legal deadline (rule 9).
-        negativations=neg_listing.of_title(s, title.id) if app_settings.credit_analysis_enabled(s) else [],
+        negativations=history if credit_enabled() else [],
         can_write=can(Capability.MANAGE_TITLES),
         branch_options=[(b.id, b.name) for b in _branches()],
         hold_labels=REMOVAL_REASON_LABELS,

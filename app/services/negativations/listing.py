@@ -58,6 +58,16 @@ def of_title(session: Session, title_id: int) -> list[Negativation]:
         .where(NegativationTitle.title_id == title_id).order_by(Negativation.id.desc())))
 
 
+def of_title_with_live(session: Session, title_id: int) -> tuple[list[Negativation], Negativation | None]:
+    """`of_title` and the title's live entry (`records.live_negativation_of`) in one query, read
+    without a lock: what the title page shows."""
+    rows = session.execute(
+        select(Negativation, NegativationTitle.live)
+        .join(NegativationTitle, NegativationTitle.negativation_id == Negativation.id)
+        .where(NegativationTitle.title_id == title_id).order_by(Negativation.id.desc())).all()
+    return [neg for neg, _ in rows], next((neg for neg, live in rows if live), None)
+
+
 def removable_of_party(session: Session, party_id: int) -> list[Negativation]:
     """The entries a removal may be asked for (`REMOVABLE_STATUSES`), newest first."""
     return list(session.scalars(

@@ -20,7 +20,9 @@ from app.services.collections.dashboard.sql import RECENT_DAYS, ZERO, br_date, m
 from app.services.core.business_days import next_business_day
 from app.services.core.clock import today_br
 
-REMOVAL_ROWS_LIMIT = 100
+# The panel is a summary: the first rows, alerts first; the negativations list (status Baixa
+# pendente) holds all of them, linked under the table when it is cut.
+REMOVAL_ROWS_LIMIT = 50
 
 # Removal categories, in display order; `alert` ones are shown in red / as warnings.
 REMOVAL_CATEGORY_LABELS = {
