@@ -90,6 +90,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         # Inbound commerce XML: a signed request older or newer than this is refused (replay window).
         "COMMERCE_SIGNATURE_MAX_SKEW_S": int(env.get("COMMERCE_SIGNATURE_MAX_SKEW_S", "300")),
+        # The collections panel's figures are kept this long per web process, the position's time on
+        # the page and an "Atualizar agora" link (docs/benchmarks.md); 0 computes them on every view.
+        "DASHBOARD_CACHE_SECONDS": int(env.get("DASHBOARD_CACHE_SECONDS", "60")),
         "TESTING": False,
     }
     cfg["SECRET_KEY"] = secret("SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(48))

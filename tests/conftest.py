@@ -186,6 +186,8 @@ def test_config(db, tmp_path) -> dict:
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "WTF_CSRF_ENABLED": False,
         "SIMULATOR_URL": "http://127.0.0.1:5999",
+        # Tests change titles and read the panel again at once; test_dashboard_cache.py covers the cache.
+        "DASHBOARD_CACHE_SECONDS": 0,
     }
 
 

@@ -7,14 +7,17 @@ next to it in a small table, for screen readers and for print.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
-from flask import Blueprint, flash, render_template, request
+from flask import Blueprint, current_app, flash, render_template, request
 
 from app.models import Branch
 from app.services.collections import dashboard as dashboard_service
 from app.services.collections.dashboard.runs import RUN_STATUS_LABELS
-from app.services.core.clock import today_br
+from app.services.core.clock import now_br, today_br
 from app.services.core.ids import as_id
 from app.services.reconciliation.queries import open_counts
 
@@ -99,6 +102,37 @@ def charts_for(data: dashboard_service.Dashboard) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Position:
+    data: dashboard_service.Dashboard
+    charts: dict
+    taken_at: datetime  # Brasília: shown on the page as the position's time
+    read_at: float  # monotonic
+
+
+_POSITIONS = "credit_desk.panel_positions"
+
+
+def position(session, branch_id: int | None, *, refresh: bool) -> Position:
+    """The panel's figures, kept per web process for DASHBOARD_CACHE_SECONDS by branch and day: the
+    panel runs five aggregate queries and builds six charts, a few times the cost of a list page,
+    and is the page a finance team leaves open and reloads. The page shows the position's time and
+    "Atualizar agora" (`refresh`) computes it again."""
+    ttl = current_app.config.get("DASHBOARD_CACHE_SECONDS", 60)
+    positions = current_app.extensions.setdefault(_POSITIONS, {})
+    key, now = (branch_id, today_br()), time.monotonic()
+    kept = positions.get(key)
+    if kept is not None and not refresh and now - kept.read_at < ttl:
+        return kept
+    data = dashboard_service.dashboard(session, branch_id=branch_id, today=key[1])
+    fresh = Position(data=data, charts=charts_for(data), taken_at=now_br(), read_at=now)
+    if ttl > 0:
+        for old in [k for k, p in positions.items() if now - p.read_at >= ttl]:
+            positions.pop(old, None)  # another day's or branch's expired figures
+        positions[key] = fresh
+    return fresh
+
+
 @bp.route("/painel")
 @requires(Capability.READ)
 @credit_required
@@ -107,12 +141,15 @@ def index():
     branch_id, valid = branch_arg(s, request.args.get("branch_id"))
     if not valid:
         flash("Filial inexistente; mostrando todas as filiais.", "warning")
-    data = dashboard_service.dashboard(s, branch_id=branch_id, today=today_br())
+    shown = position(s, branch_id, refresh=request.args.get("atualizar") == "1")
+    data = shown.data
     branches = request_branches()
     return render_template(
         "dashboard/index.html",
         data=data,
-        charts=charts_for(data),
+        taken_at=shown.taken_at,
+        cached=current_app.config.get("DASHBOARD_CACHE_SECONDS", 60) > 0,
+        charts=shown.charts,
         branches=branches,
         branch_id=branch_id,
         run_labels=RUN_STATUS_LABELS,

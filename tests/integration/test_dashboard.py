@@ -22,6 +22,7 @@ from app.services.collections.dashboard.runs import runs_per_day
 from app.services.collections.dashboard.statuses import negativations_by_status
 from app.services.core.audit import Actor
 from app.services.core.business_days import removal_deadline
+from app.services.core.clock import BR_TZ
 from app.services.settings import switches as app_settings
 from tests.integration.titles_support import CPF_OK, CPF_OK_2, TODAY, make_branch, make_client, make_title
 
@@ -343,6 +344,8 @@ def _bar_fill(html: str, title: str) -> str:
 @pytest.fixture
 def pinned_today(monkeypatch):
     monkeypatch.setattr("app.web.dashboard.today_br", lambda: TODAY)
+    monkeypatch.setattr("app.web.dashboard.now_br", lambda: dt.datetime(TODAY.year, TODAY.month, TODAY.day, 9, 30,
+                                                                        tzinfo=BR_TZ))
     monkeypatch.setattr("app.api.dashboard_api.today_br", lambda: TODAY)
 
 
