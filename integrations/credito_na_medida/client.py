@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
+from requests.utils import resolve_proxies
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from integrations.bureau import (
@@ -236,11 +237,19 @@ class CreditoNaMedidaClient:
         try:
             request = prepare(call.method, self.base_url + call.path, call.params,
                               call.json_body if call.json_body is not None else call.form, headers, auth)
-            response = self._session.send(
+            # Straight to the session's adapter: Session.send adds hooks, cookie extraction and redirect
+            # bookkeeping, none of which this client uses, and never follows a redirect from here
+            # (a redirected POST would silently become a GET).
+            session = self._session
+            response = session.get_adapter(request.url).send(
                 request,
+                stream=False,
                 timeout=self._timeout,
-                allow_redirects=False,  # a redirected POST would silently become a GET
+                verify=session.verify,
+                cert=session.cert,
+                proxies=resolve_proxies(request, session.proxies, session.trust_env),
             )
+            response.content  # noqa: B018 - read inside this try: a broken body is a transport failure
         except TRANSIENT_TRANSPORT as exc:
             raise self._transport_failure(call, exc) from exc
         except requests.RequestException as exc:
