@@ -11,6 +11,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 
+from app.services.collections.heap import older_objects_frozen
 from app.services.collections.pacing import SlotBucket
 from app.services.core.errors import Conflict, DomainError, ValidationError
 from app.services.core.rate_limit import PacedBureau
@@ -81,7 +82,8 @@ def send_groups(services, actor, groups, party_kinds, codes, days, today, items,
         return negativate_groups(services, actor, batch, origin="routine", today=today, min_days_overdue=days)
 
     done = 0
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collections") as pool:
+    with older_objects_frozen(), ThreadPoolExecutor(max_workers=max(1, concurrency),
+                                                    thread_name_prefix="collections") as pool:
         futures = {pool.submit(chunk_of, chunk): chunk for chunk in _chunks(groups, concurrency)}
         for future in as_completed(futures):
             chunk = futures[future]
