@@ -57,3 +57,14 @@ def test_waiting_threads_get_consecutive_slots_and_sleep_once():
     for t in threads:
         t.join()
     assert sorted(waits) == [0.1, 0.2, 0.3, 0.4]
+
+
+def test_older_objects_are_frozen_only_while_a_run_sends():
+    import gc
+
+    from app.services.collections.heap import older_objects_frozen
+
+    before = gc.get_freeze_count()
+    with older_objects_frozen():
+        assert gc.get_freeze_count() > before
+    assert gc.get_freeze_count() == 0
