@@ -65,28 +65,28 @@ def start_in_thread(
     thread.start()
     stopped = threading.Event()
 
-    def close_all() -> None:
-        # Run by the server's own loop (pull_trigger): the socket map is only ever changed by that
-        # thread; the loop ends once the map is empty.
-        for channel in list(server._map.values()):
-            if channel is not server and channel is not server.trigger:
-                channel.handle_close()
-        server.close()  # the listening socket and the trigger
-
     def stop() -> None:
         if stopped.is_set():
             return
         stopped.set()
         app.begin_shutdown()  # wakes requests sleeping on latency or timeout faults
-        server.trigger.pull_trigger(close_all)
+        # An empty socket map ends the server's loop at its next turn (asyncore_loop_timeout); then
+        # this thread is the only one left touching the sockets.
+        dispatchers = list(server._map.values())
+        server._map.clear()
         thread.join(timeout=10)
-        quiet = logging.getLogger("waitress.queue")  # tasks of connections closed above, cancelled
+        quiet = logging.getLogger("waitress.queue")  # tasks of connections closed below, cancelled
         level = quiet.level
         quiet.setLevel(logging.ERROR)
         try:
+            # The request threads finish (they may still pull the trigger) before anything is closed.
             server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
         finally:
             quiet.setLevel(level)
+        for channel in dispatchers:
+            if channel is not server and channel is not server.trigger:
+                channel.handle_close()
+        server.close()  # the listening socket and the trigger
         app.close()
 
     return f"http://{host}:{bound}", stop
