@@ -1,12 +1,18 @@
 """Benchmark of the collections routine. A script, not a test.
 
     .venv/bin/python -m benchmarks.collections [--clients 100000] [--titles 1000000] [--send 2000]
-        [--database-url URL] [--skip-selection] [--skip-send] [--keep] [--explain] [--runs 3]
-        [--simulator thread|process] [--busy-core [free|pinned]]
+        [--database sqlite|postgresql | --database-url URL] [--reuse] [--skip-selection] [--skip-send] [--keep]
+        [--explain] [--runs 3] [--simulator thread|process] [--busy-core [free|pinned]]
 
 (`python benchmarks/collections.py` works too.) The database is a fresh SQLite file under benchmarks/out/
-unless `--database-url` or `DATABASE_URL` is given; on PostgreSQL everything happens in a private schema
+unless `--database postgresql` (the local server, postgresql://postgres@127.0.0.1:5432), `--database-url` or
+`DATABASE_URL` is given; on PostgreSQL everything happens in a private schema
 (`options=-csearch_path=<schema>`) dropped at the end (kept with `--keep`).
+
+`--reuse` builds the portfolio once and keeps it as a template (benchmarks/reuse.py): a PostgreSQL database
+or a SQLite file named after --clients/--titles/--send/--seed; every run then works on a fresh copy of it
+(the send phase writes 2,000 negativations: a run on the template itself would find nothing to send the
+second time).
 
 1. Builds a synthetic portfolio (benchmarks/portfolio.py): the main branch with `--clients` clients and
    `--titles` titles, and a send branch where exactly `--send` clients have one title 90 days overdue.
@@ -63,7 +69,7 @@ from app.services.core.clock import today_br
 from app.services.core.crypto import SecretBox
 from app.services.negativations.eligibility import Criteria, eligible_titles_select, prescription_cutoff
 from app.services.negativations.policy import policy_for
-from benchmarks import portfolio
+from benchmarks import portfolio, reuse
 from integrations.simulator.config import SimulatorConfig
 from integrations.simulator.server import start_in_thread
 
@@ -390,7 +396,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--clients", type=int, default=100_000, help="clients of the main branch (100,000)")
     p.add_argument("--titles", type=int, default=1_000_000, help="titles of the main branch (1,000,000)")
     p.add_argument("--send", type=int, default=2_000, help="eligible clients to send (2,000)")
+    p.add_argument("--database", choices=("sqlite", "postgresql"), default=None,
+                   help="postgresql: the local server (postgres@127.0.0.1:5432); sqlite: a file under "
+                        "benchmarks/out/ (the default without --database-url or DATABASE_URL)")
     p.add_argument("--database-url", default=None, help="default: DATABASE_URL, else a new SQLite file")
+    p.add_argument("--reuse", action="store_true",
+                   help="build the portfolio once as a template and run on a fresh copy of it (the first run "
+                        "builds it; later runs with the same --clients/--titles/--send/--seed copy it)")
     p.add_argument("--skip-selection", action="store_true")
     p.add_argument("--skip-send", action="store_true")
     p.add_argument("--keep", action="store_true", help="keep the database (SQLite file / PostgreSQL schema)")
@@ -407,14 +419,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.clients < 1 or args.titles < 0 or args.send < 0 or args.runs < 1:
         p.error("--clients and --runs must be >= 1, --titles and --send >= 0")
+    if args.database and args.database_url:
+        p.error("--database and --database-url: give one")
+    if args.database == "postgresql":
+        args.database_url = reuse.LOCAL_POSTGRES
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    db = open_database(args.database_url)
     key = Fernet.generate_key().decode()
     today = today_br()
+    built: portfolio.Portfolio | None = None
+    if args.reuse:
+        url, built, drop, where = reuse.prepare(args.database_url or os.environ.get("DATABASE_URL"), key,
+                                                clients=args.clients, titles=args.titles, send=args.send,
+                                                seed=args.seed, today=today, log=log)
+        db = Database(url, make_engine(url), "postgresql" if url.startswith("postgresql") else "sqlite", where,
+                      [drop])
+        today = built.today
+    else:
+        db = open_database(args.database_url)
     result: dict[str, Any] = {"titles": None, "eligible": None, "selection_s": None, "bare_sql_s": None,
                               "selection_vs_sql_ratio": None, "sent": None, "send_rate_per_s": None,
                               "rate_limit_per_s": RATE_LIMIT_PER_S, "send_rate_vs_limit": None,
@@ -426,8 +451,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"[machine] {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
         log(f"[build] {args.clients:,} clients, {args.titles:,} titles (+ {args.send:,} to send) on {db.kind} "
             f"({db.where}), today {today}")
-        pf = portfolio.build(db.engine, SecretBox(key), clients=args.clients, titles=args.titles,
-                             send_clients=args.send, today=today, seed=args.seed, log=log)
+        pf = built or portfolio.build(db.engine, SecretBox(key), clients=args.clients, titles=args.titles,
+                                      send_clients=args.send, today=today, seed=args.seed, log=log)
         timings.update(pf.timings)
         result["titles"] = pf.titles
         log(f"[build] {pf.timings['build_s']:.1f}s; profiles {pf.profiles}; {pf.negativations} earlier negativations")

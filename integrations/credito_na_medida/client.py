@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
+from requests.utils import resolve_proxies
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from integrations.bureau import (
@@ -45,6 +46,7 @@ from integrations.credito_na_medida.transport import (
     checked_key,
     log_retry,
     never_sent,
+    prepare,
     retry_after_seconds,
     utcnow,
     version,
@@ -107,7 +109,10 @@ class CreditoNaMedidaClient:
         store: TokenStore = token_store if token_store is not None else InMemoryTokenStore()
         self._tokens = TokenKeeper(store, self._request_token, clock, margin_cap_s=refresh_margin_s,
                                    margin_share=refresh_share, refusal_pause_s=refusal_pause_s)
-        self._headers = {"User-Agent": f"credit-desk/{version()}", "Accept": "application/json"}
+        # The session's defaults (Accept-Encoding, Connection) merged once: `_attempt` prepares each
+        # request itself instead of `Session.request` merging them again on every call.
+        self._headers = {**self._session.headers, "User-Agent": f"credit-desk/{version()}",
+                         "Accept": "application/json"}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, client_id={self.client_id!r})"
@@ -230,16 +235,21 @@ class CreditoNaMedidaClient:
         if call.idempotency_key is not None:
             headers[wire.IDEMPOTENCY_HEADER] = call.idempotency_key
         try:
-            response = self._session.request(
-                call.method,
-                self.base_url + call.path,
-                params=call.params,
-                data=call.json_body if call.json_body is not None else call.form,
-                headers=headers,
-                auth=auth,
+            request = prepare(call.method, self.base_url + call.path, call.params,
+                              call.json_body if call.json_body is not None else call.form, headers, auth)
+            # Straight to the session's adapter: Session.send adds hooks, cookie extraction and redirect
+            # bookkeeping, none of which this client uses, and never follows a redirect from here
+            # (a redirected POST would silently become a GET).
+            session = self._session
+            response = session.get_adapter(request.url).send(
+                request,
+                stream=False,
                 timeout=self._timeout,
-                allow_redirects=False,  # a redirected POST would silently become a GET
+                verify=session.verify,
+                cert=session.cert,
+                proxies=resolve_proxies(request, session.proxies, session.trust_env),
             )
+            response.content  # noqa: B018 - read inside this try: a broken body is a transport failure
         except TRANSIENT_TRANSPORT as exc:
             raise self._transport_failure(call, exc) from exc
         except requests.RequestException as exc:

@@ -92,6 +92,29 @@ class Call:
         return f"{self.method} {self.path}"
 
 
+def prepare(
+    method: str,
+    url: str,
+    params: dict[str, str] | None,
+    data: bytes | dict[str, str] | None,
+    headers: dict[str, str],
+    auth: AuthBase,
+) -> requests.PreparedRequest:
+    """The request as `Session.request` would prepare it for this client, without what that adds on
+    every call and this client never uses: merging the session's cookie jar (the bureau sets no
+    cookies), its default headers (merged once into the client's), auth, params and hooks, a third
+    of requests' CPU per call in a routine's profile. `Session.send` still applies the session's
+    proxies and CA settings."""
+    request = requests.PreparedRequest()
+    request.prepare_method(method)
+    request.prepare_url(url, params)
+    request.prepare_headers(headers)
+    request.prepare_cookies(None)  # an empty jar: `Session.send` reads it when it sees a redirect
+    request.prepare_body(data, None)
+    request.prepare_auth(auth, url)  # also sets Content-Length from the body
+    return request
+
+
 def checked_key(key: str) -> str:
     if not isinstance(key, str) or not _IDEMPOTENCY_KEY.fullmatch(key):
         raise ValueError("idempotency_key must be 1-255 visible ASCII characters (use a UUID)")

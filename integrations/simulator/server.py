@@ -1,16 +1,27 @@
-"""Running the simulator: under waitress for the demo, or in a background thread for tests."""
+"""Running the simulator: under waitress, for the demo (`serve`) or in a background thread for tests and
+benchmarks (`start_in_thread`).
+
+Both keep HTTP/1.1 connections alive, as the real bureau's HTTPS front does: werkzeug's development
+server (used here before) answers every request with `Connection: close`, so each bureau call paid a
+new TCP connection on the client's side (connect, a new urllib3 connection object, the close), a
+cost the product does not have against the real bureau and that the routine's benchmark counted as
+the routine's CPU. waitress also reads any unread request body before the next request on the
+connection, which the werkzeug server cannot do (the reason it closes).
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
-
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import create_simulator_app
 from .config import SimulatorConfig
 
 DEFAULT_THREADS = 16
+# In a thread: enough request threads that timeout faults (which hold a thread while they sleep) and a
+# routine's worker pool (one kept-alive connection each) never wait for one another.
+THREAD_SERVER_THREADS = 48
 
 
 def serve(
@@ -21,18 +32,13 @@ def serve(
 ) -> None:
     """Serve until interrupted. Enough threads that timeout faults (which hold a thread while
     they sleep) do not starve the other clients."""
-    import waitress  # imported here: tests that only use start_in_thread do not need it
+    import waitress  # imported here: only the demo and start_in_thread need it
 
     app = create_simulator_app(config)
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="credito-na-medida-simulator")
     finally:
         app.close()
-
-
-class _QuietRequestHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """The app writes its own request line; werkzeug's would repeat it."""
 
 
 def start_in_thread(
@@ -42,12 +48,20 @@ def start_in_thread(
 
     Returns (base_url, stop); stop() is idempotent and releases the port and the storage.
     """
+    from waitress.server import create_server
+
     app = create_simulator_app(config)
-    server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
-    # A short poll interval makes stop() return in milliseconds instead of half a second.
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="bureau-simulator", daemon=True
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=THREAD_SERVER_THREADS,
+        ident="credito-na-medida-simulator",
+        asyncore_loop_timeout=0.05,  # how soon the loop sees stop(): milliseconds, not the default second
+        clear_untrusted_proxy_headers=False,
     )
+    bound = server.effective_port
+    thread = threading.Thread(target=server.run, name="bureau-simulator", daemon=True)
     thread.start()
     stopped = threading.Event()
 
@@ -55,10 +69,24 @@ def start_in_thread(
         if stopped.is_set():
             return
         stopped.set()
-        app.begin_shutdown()
-        server.shutdown()
+        app.begin_shutdown()  # wakes requests sleeping on latency or timeout faults
+        # An empty socket map ends the server's loop at its next turn (asyncore_loop_timeout); then
+        # this thread is the only one left touching the sockets.
+        dispatchers = list(server._map.values())
+        server._map.clear()
         thread.join(timeout=10)
-        server.server_close()
+        quiet = logging.getLogger("waitress.queue")  # tasks of connections closed below, cancelled
+        level = quiet.level
+        quiet.setLevel(logging.ERROR)
+        try:
+            # The request threads finish (they may still pull the trigger) before anything is closed.
+            server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        finally:
+            quiet.setLevel(level)
+        for channel in dispatchers:
+            if channel is not server and channel is not server.trigger:
+                channel.handle_close()
+        server.close()  # the listening socket and the trigger
         app.close()
 
-    return f"http://{host}:{server.server_port}", stop
+    return f"http://{host}:{bound}", stop

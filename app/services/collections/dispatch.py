@@ -11,8 +11,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 
+from app.services.collections.heap import older_objects_frozen
+from app.services.collections.pacing import SlotBucket
 from app.services.core.errors import Conflict, DomainError, ValidationError
-from app.services.core.rate_limit import PacedBureau, TokenBucket
+from app.services.core.rate_limit import PacedBureau
 from app.services.negativations.inclusion import negativate_groups
 from app.services.negativations.outbox import mark_due_removals
 from app.services.negativations.removal import send_removal
@@ -25,9 +27,10 @@ SEND_CHUNK = 50  # groups per create/record transaction of negativations.inclusi
 
 def paced_services(services, rate: int | None):
     """The run's services: one bureau client per worker thread and integration (its token stays in
-    memory for the run instead of being read from the database for every call), paced by one bucket,
+    memory for the run instead of being read from the database for every call), paced by one bucket
+    (`pacing.SlotBucket`),
     and one cached view of the breakers (`bureau_breaker.StateCache`)."""
-    bucket = TokenBucket(rate) if rate else None
+    bucket = SlotBucket(rate) if rate else None  # one wake-up per call (see pacing.py)
     base = services.bureau_factory
     local = threading.local()
 
@@ -79,7 +82,8 @@ def send_groups(services, actor, groups, party_kinds, codes, days, today, items,
         return negativate_groups(services, actor, batch, origin="routine", today=today, min_days_overdue=days)
 
     done = 0
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collections") as pool:
+    with older_objects_frozen(), ThreadPoolExecutor(max_workers=max(1, concurrency),
+                                                    thread_name_prefix="collections") as pool:
         futures = {pool.submit(chunk_of, chunk): chunk for chunk in _chunks(groups, concurrency)}
         for future in as_completed(futures):
             chunk = futures[future]
