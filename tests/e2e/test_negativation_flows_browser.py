@@ -84,6 +84,8 @@ def test_pay_a_title_and_see_it_removed_with_its_legal_deadline(page, live_serve
     facts = page.inner_text("dl.facts")
     assert "Baixada" in page.inner_text("h1") and "Prazo legal de baixa" in facts and "Prazo cumprido" in facts
     # Printed, the page says whose it is and when; the menu and the buttons stay off the paper.
+    # The DOM is read before the stylesheets have loaded on a busy machine: wait for them first.
+    page.wait_for_load_state("load")
     assert not page.is_visible(".print-header")
     page.emulate_media(media="print")
     assert page.is_visible(".print-header") and not page.is_visible(".topbar")

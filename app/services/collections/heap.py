@@ -17,10 +17,13 @@ from contextlib import contextmanager
 
 @contextmanager
 def older_objects_frozen() -> Iterator[None]:
+    # A process that froze its objects already (a web worker, app/gunicorn_conf.py) or a run of this
+    # process still sending owns the freeze: this run neither adds to it nor undoes it at its end.
+    if gc.get_freeze_count() > 0:
+        yield
+        return
     gc.freeze()
     try:
         yield
     finally:
-        # Another run of this process may have frozen too and still be sending: unfreezing here only
-        # returns it to ordinary collections, which is what every run did before.
         gc.unfreeze()
