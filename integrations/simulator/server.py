@@ -61,9 +61,23 @@ def start_in_thread(
         clear_untrusted_proxy_headers=False,
     )
     bound = server.effective_port
-    thread = threading.Thread(target=server.run, name="bureau-simulator", daemon=True)
-    thread.start()
     stopped = threading.Event()
+
+    def run() -> None:
+        # The server's loop reads time.time() at every turn (every 50 ms). Under a test's time travel
+        # (time-machine, tests/clock.py) a turn that straddles the end of the travel raises
+        # "Not currently time-travelling" in this thread, before any channel is touched: the turn
+        # is simply taken again. Any other error still ends the thread.
+        while True:
+            try:
+                server.run()
+                return
+            except ValueError as exc:
+                if stopped.is_set() or "time-travelling" not in str(exc):
+                    raise
+
+    thread = threading.Thread(target=run, name="bureau-simulator", daemon=True)
+    thread.start()
 
     def stop() -> None:
         if stopped.is_set():
