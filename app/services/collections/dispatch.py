@@ -12,9 +12,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 
 from app.services.collections.heap import older_objects_frozen
-from app.services.collections.pacing import SlotBucket
 from app.services.core.errors import Conflict, DomainError, ValidationError
-from app.services.core.rate_limit import PacedBureau
+from app.services.core.rate_limit import PacedBureau, TokenBucket
 from app.services.negativations.inclusion import negativate_groups
 from app.services.negativations.outbox import mark_due_removals
 from app.services.negativations.removal import send_removal
@@ -28,9 +27,9 @@ SEND_CHUNK = 50  # groups per create/record transaction of negativations.inclusi
 def paced_services(services, rate: int | None):
     """The run's services: one bureau client per worker thread and integration (its token stays in
     memory for the run instead of being read from the database for every call), paced by one bucket
-    (`pacing.SlotBucket`),
-    and one cached view of the breakers (`bureau_breaker.StateCache`)."""
-    bucket = SlotBucket(rate) if rate else None  # one wake-up per call (see pacing.py)
+    (`core.rate_limit.TokenBucket`, one wake-up per call), and one cached view of the breakers
+    (`bureau_breaker.StateCache`)."""
+    bucket = TokenBucket(rate) if rate else None
     base = services.bureau_factory
     local = threading.local()
 
