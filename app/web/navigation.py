@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import url_for
+from flask import current_app, request, url_for
 from werkzeug.routing import BuildError
 
 from app.services.core.permissions import Capability, allows
@@ -43,6 +43,16 @@ NAV: list[NavItem] = [
 
 
 def nav_items(role: str, credit_enabled: bool) -> list[dict]:
+    """The menu of a role, built once per app, role, switch position and mount point (every page
+    shows it: fifteen URL builds per page otherwise)."""
+    built = current_app.extensions.setdefault("nav_items", {})
+    key = (role, credit_enabled, request.script_root)
+    if key not in built:
+        built[key] = _build(role, credit_enabled)
+    return built[key]
+
+
+def _build(role: str, credit_enabled: bool) -> list[dict]:
     items = []
     for item in NAV:
         if not allows(role, item.capability) or (item.credit and not credit_enabled):

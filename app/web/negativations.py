@@ -62,6 +62,7 @@ def party_titles(party_id: int):
         today=today_br(),
         cursor=request.args.get("cursor") or None,
         limit=100,
+        table_only=True,
     )
     return render_template(
         "negativations/party_titles.html",
@@ -204,6 +205,7 @@ def index():
         before_id=id_arg("before"),
         limit=50,
         flt=flt,
+        table_only=True,
     )
     return render_template(
         "negativations/index.html",

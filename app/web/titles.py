@@ -104,6 +104,7 @@ def index():
         desc=desc,
         cursor=request.args.get("cursor") or None,
         limit=50,
+        table_only=True,
     )
     return render_template(
         "titles/index.html",

@@ -7,8 +7,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
-from app.models import Title
+from app.models import NegativationTitle, Title
 from app.services.core.clock import today_br
 from app.services.core.errors import Conflict, ValidationError
 from app.services.negativations import eligibility
@@ -145,6 +146,33 @@ def test_filters_overdue_status_branch_negativated(services):
     with services.session_factory() as s:
         page = titles.list_titles(s, titles.TitleFilter(negativated=True), today=TODAY)
         assert {t.number for t in page.items} == {"A30", "A60"} and page.negativated == set(ids)
+
+
+def test_list_marks_only_live_entries_once_per_title(services):
+    """The list's "Negativado" comes from an outer join on live entries: a title whose earlier entry
+    was removed (not live) and then negativated again appears once, marked; a removed-only one is not
+    marked; the table's light loading gives the same page as the full one."""
+    _aging_world(services)
+    a30, a60 = _id(services, "A30"), _id(services, "A60")
+    with services.session_factory() as s:
+        party_id = s.get(Title, a30).party_id
+    negativate_titles(services, FINANCE, party_id, [a30, a60], "12", today=TODAY)
+    with services.session_factory() as s:
+        # A60's entry ends (a removal); A30 keeps a live one beside an old removed one.
+        for entry in s.scalars(select(NegativationTitle).where(NegativationTitle.title_id == a60)):
+            entry.live = False
+        live_a30 = s.scalars(select(NegativationTitle).where(NegativationTitle.title_id == a30)).one()
+        s.add(NegativationTitle(negativation_id=live_a30.negativation_id, title_id=a30, live=False,
+                                number=live_a30.number, due_date=live_a30.due_date, amount_sent=live_a30.amount_sent))
+        s.commit()
+    for table_only in (True, False):
+        with services.session_factory() as s:
+            page = titles.list_titles(s, titles.TitleFilter(), today=TODAY, limit=100, table_only=table_only)
+            ids = [t.id for t in page.items]
+            assert len(ids) == len(set(ids)) and {a30, a60} <= set(ids)
+            assert page.negativated == {a30}
+            shown = {t.number: (t.party.name, t.branch.name, t.open_amount) for t in page.items}
+            assert all(name and branch and amount is not None for name, branch, amount in shown.values())
 
 
 def _id(services, number):
