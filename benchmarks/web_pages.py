@@ -11,11 +11,15 @@ credit-analysis switch on and the panel's open totals. Then it serves, at the sa
 - the PRODUCT as the README's production recipe does: `gunicorn -w 4 'app:create_app()'` with
   CREDITDESK_ENV=production, logged in once (the session cookie is reused by every request);
 - the BARE pages (benchmarks/bare_pages.py): each page's rows from one hand-written SQL query,
-  rendered by a minimal Jinja template in a minimal WSGI app, same gunicorn and worker count.
+  rendered by a minimal Jinja template in a minimal WSGI app, same gunicorn and worker count;
+- the LOGIN FLOOR (benchmarks/floor_app.py; `--no-floor` leaves it out): the product's app, built
+  as the recipe does, serving the bare page's HTML at `/_floor/<page>` behind `login_required`,
+  logged in with its own cookie. It pays Flask, the product's hooks, the session and the user's
+  row, not the page's own queries and templates: information, not a target.
 
-wrk drives each page of each server in turn (never both at once) at 20 connections for
+wrk drives each page of each server in turn (never two at once) at 20 connections for
 `--duration` seconds after a short warm-up, and a Lua `done` hook reports p50/p95/p99. Printed per
-page: requests/s and latency percentiles of both; the last line is JSON. Targets: rps_ratio ≥ 0.5
+page: requests/s and latency percentiles of each; the last line is JSON. Targets: rps_ratio ≥ 0.5
 and p95_ratio ≤ 2 for each list and detail page, dashboard_vs_titles_p95 ≤ 2.
 
 Other processes on the machine share the CPU with the servers, the database and wrk: the script
@@ -61,6 +65,7 @@ USER_AGENT = "credit-desk-benchmark/1"
 SEARCH = "silva"
 LIST_PAGES = ("titles", "titles_overdue", "clients", "clients_search", "negativations", "credit_accounts")
 DETAIL_PAGES = ("title_detail", "client_detail")
+FLOOR_PREFIX = "/_floor"  # the floor's route (benchmarks/floor_app.py) + the bare page's path
 LUA = """
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -248,6 +253,34 @@ def same_page(url: str, figures: dict, body_bytes: int) -> None:
                          f"{body_bytes}: the measured responses were not the page (a redirect?)")
 
 
+def page_result(figures: dict) -> dict:
+    """A page's JSON entry: product against bare (the targets), and the floor's figures when it ran."""
+    p, b = figures["product"], figures["bare"]
+    out = {"product_rps": round(p["rps"], 1), "bare_rps": round(b["rps"], 1),
+           "rps_ratio": round(p["rps"] / b["rps"], 2) if b["rps"] else None,
+           "product_p95_ms": round(p["p95_ms"], 1), "bare_p95_ms": round(b["p95_ms"], 1),
+           "p95_ratio": round(p["p95_ms"] / b["p95_ms"], 2) if b["p95_ms"] else None}
+    if "floor" in figures:
+        f = figures["floor"]
+        out.update({"floor_rps": round(f["rps"], 1), "floor_p95_ms": round(f["p95_ms"], 1),
+                    "floor_rps_ratio": round(f["rps"] / b["rps"], 2) if b["rps"] else None,
+                    "product_vs_floor_rps": round(p["rps"] / f["rps"], 2) if f["rps"] else None})
+    return out
+
+
+def page_line(name: str, figures: dict, result: dict) -> str:
+    p, b, f = figures["product"], figures["bare"], figures.get("floor")
+    line = (f"{name:16s} product {p['rps']:7.1f} rps  p50 {p['p50_ms']:7.1f}  p95 {p['p95_ms']:7.1f}  "
+            f"p99 {p['p99_ms']:7.1f} ms | bare {b['rps']:7.1f} rps  p50 {b['p50_ms']:6.1f}  "
+            f"p95 {b['p95_ms']:6.1f}  p99 {b['p99_ms']:6.1f} ms | rps x{result['rps_ratio']}  "
+            f"p95 x{result['p95_ratio']}")
+    if f:
+        line += (f" | floor {f['rps']:7.1f} rps  p95 {f['p95_ms']:6.1f} ms  "
+                 f"floor/bare x{result['floor_rps_ratio']}  product/floor x{result['product_vs_floor_rps']}")
+    errors = [str(figures[side]["errors"]) for side in figures]
+    return line + (f"  errors {'/'.join(errors)}" if any(e != "0" for e in errors) else "")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--titles", type=int, default=1_000_000)
@@ -259,6 +292,8 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=20)
     ap.add_argument("--pages", default="", help="comma-separated subset of the pages")
     ap.add_argument("--build-only", action="store_true", help="build (or check) the database and stop")
+    ap.add_argument("--floor", action=argparse.BooleanOptionalAction, default=True,
+                    help="also serve and measure the login floor (benchmarks/floor_app.py); information, not a target")
     args = ap.parse_args()
 
     url = database_url(args.database, args.db_name)
@@ -280,13 +315,9 @@ def main() -> None:
                    "ENCRYPTION_KEY": ENCRYPTION_KEY, "SESSION_COOKIE_SECURE": "0",
                    "CREDITDESK_INSTANCE": str(instance)}
     bare_env = {"BARE_DATABASE_URL": url, "BARE_TODAY": today.isoformat()}
-    pp, bp = free_port(), free_port()
-    product = serve("app:create_app()", product_env, args.workers, pp, instance / "product.log")
-    try:
-        bare = serve("benchmarks.bare_pages:app", bare_env, args.workers, bp, instance / "bare.log")
-    except BaseException:
-        stop(product)
-        raise
+    servers = [("product", "app:create_app()", product_env), ("bare", "benchmarks.bare_pages:app", bare_env)]
+    if args.floor:
+        servers.append(("floor", "benchmarks.floor_app:app", {**product_env, "BARE_TODAY": today.isoformat()}))
     script = instance / "report.lua"
     script.write_text(LUA)
     pages = {
@@ -304,29 +335,28 @@ def main() -> None:
     if args.pages:
         pages = {k: v for k, v in pages.items() if k in args.pages.split(",")}
     results: dict = {}
+    ports: dict[str, int] = {}
+    procs: list[subprocess.Popen] = []
     try:
-        cookie = login(f"http://127.0.0.1:{pp}")
+        for side, app_spec, env in servers:
+            ports[side] = free_port()
+            procs.append(serve(app_spec, env, args.workers, ports[side], instance / f"{side}.log"))
+        # The product and the floor each log in once, on their own server, with their own cookie.
+        cookies = {side: None if side == "bare" else login(f"http://127.0.0.1:{port}") for side, port in ports.items()}
         for name, (product_path, bare_path, must) in pages.items():
+            paths = {"product": product_path, "bare": bare_path, "floor": FLOOR_PREFIX + bare_path}
             figures = {}
-            for side, port, path, ck in (("product", pp, product_path, cookie), ("bare", bp, bare_path, None)):
-                target = f"http://127.0.0.1:{port}{path}"
-                size = check(target, ck, must)
-                wrk(target, ck, 2, args.connections, script)  # warm-up: every worker has served it
-                figures[side] = wrk(target, ck, args.duration, args.connections, script)
+            for side, port in ports.items():  # product, bare, then the floor
+                target = f"http://127.0.0.1:{port}{paths[side]}"
+                size = check(target, cookies[side], must)
+                wrk(target, cookies[side], 2, args.connections, script)  # warm-up: every worker has served it
+                figures[side] = wrk(target, cookies[side], args.duration, args.connections, script)
                 same_page(target, figures[side], size)
-            p, b = figures["product"], figures["bare"]
-            results[name] = {"product_rps": round(p["rps"], 1), "bare_rps": round(b["rps"], 1),
-                             "rps_ratio": round(p["rps"] / b["rps"], 2) if b["rps"] else None,
-                             "product_p95_ms": round(p["p95_ms"], 1), "bare_p95_ms": round(b["p95_ms"], 1),
-                             "p95_ratio": round(p["p95_ms"] / b["p95_ms"], 2) if b["p95_ms"] else None}
-            errors = f"  errors {p['errors']}/{b['errors']}" if p["errors"] or b["errors"] else ""
-            log(f"{name:16s} product {p['rps']:7.1f} rps  p50 {p['p50_ms']:7.1f}  p95 {p['p95_ms']:7.1f}  "
-                f"p99 {p['p99_ms']:7.1f} ms | bare {b['rps']:7.1f} rps  p50 {b['p50_ms']:6.1f}  "
-                f"p95 {b['p95_ms']:6.1f}  p99 {b['p99_ms']:6.1f} ms | rps x{results[name]['rps_ratio']}  "
-                f"p95 x{results[name]['p95_ratio']}{errors}  (load {load()})")
+            results[name] = page_result(figures)
+            log(page_line(name, figures, results[name]) + f"  (load {load()})")
     finally:
-        stop(product)
-        stop(bare)
+        for proc in procs:
+            stop(proc)
     ratio = None
     if "dashboard" in results and "titles" in results:
         ratio = round(results["dashboard"]["product_p95_ms"] / results["titles"]["product_p95_ms"], 2)
