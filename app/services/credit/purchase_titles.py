@@ -59,7 +59,7 @@ def _refuse_negativated(session: Session, titles: list[Title]) -> None:
     if not ids:
         return
     number = session.scalar(select(Title.number).join(NegativationTitle, NegativationTitle.title_id == Title.id)
-                            .where(NegativationTitle.title_id.in_(ids), NegativationTitle.live.is_(True)).limit(1))
+                            .where(NegativationTitle.title_id.in_(ids), NegativationTitle.live).limit(1))
     if number:
         raise Conflict(f"O título {number} está negativado: faça a baixa da negativação antes de alterá-lo.",
                        code="title_negativated")

@@ -205,7 +205,7 @@ def live_entries(session: Session, title_ids: Iterable[int]) -> dict[int, LiveEn
     rows = session.execute(
         select(NegativationTitle.title_id, Negativation.id, Negativation.status)
         .join(Negativation, Negativation.id == NegativationTitle.negativation_id)
-        .where(NegativationTitle.live.is_(True), NegativationTitle.title_id.in_(ids))
+        .where(NegativationTitle.live, NegativationTitle.title_id.in_(ids))
     )
     return {title_id: LiveEntry(neg_id, status) for title_id, neg_id, status in rows}
 
@@ -252,7 +252,7 @@ def reason_code_sql(criteria: Criteria, policy: NegativationPolicy) -> ColumnEle
     so the expression is index-friendly on both databases. Documents are validated when stored
     (documents.normalize_document), so SQL checks presence and kind only."""
     today = criteria.today
-    live = exists().where(NegativationTitle.title_id == Title.id, NegativationTitle.live.is_(True))
+    live = exists().where(NegativationTitle.title_id == Title.id, NegativationTitle.live)
     blank = [func.coalesce(func.trim(getattr(Party, f)), "") == "" for f in _ADDRESS_FIELDS]
     doc_ok = and_(
         Party.document.is_not(None),

@@ -183,7 +183,7 @@ def _removal_candidates(s, today: dt.date, branch_id: int | None) -> list[int]:
         .join(Title, Title.id == NegativationTitle.title_id)
         .where(
             Negativation.status.in_(rec.REMOVABLE_STATUSES),
-            NegativationTitle.live.is_(True),
+            NegativationTitle.live,
             or_(
                 ~Title.status.in_(COLLECTIBLE_STATUSES),
                 Title.open_amount <= 0,

@@ -71,7 +71,7 @@ def live_negativation_of(session: Session, title_id: int, *, for_update: bool = 
     stmt = (
         select(Negativation)
         .join(NegativationTitle, NegativationTitle.negativation_id == Negativation.id)
-        .where(NegativationTitle.title_id == title_id, NegativationTitle.live.is_(True))
+        .where(NegativationTitle.title_id == title_id, NegativationTitle.live)
     )
     if for_update and is_postgres(session):
         stmt = stmt.with_for_update(of=Negativation)

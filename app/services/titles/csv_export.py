@@ -57,7 +57,7 @@ def export_csv(
             sub.c.open_amount,
             sub.c.status,
             sub.c.disputed,
-            exists().where(NegativationTitle.title_id == sub.c.id, NegativationTitle.live.is_(True)),
+            exists().where(NegativationTitle.title_id == sub.c.id, NegativationTitle.live),
         )
         .join(Branch, Branch.id == sub.c.branch_id)
         .join(Party, Party.id == sub.c.party_id)

@@ -296,8 +296,8 @@ class TitlePage:
 
 
 def _negativated_clause():
-    # `live`, not `live IS true` (the same for a NOT NULL column): only the plain form lets the
-    # planner use the partial unique index on live entries (ux_negativation_titles_live_title).
+    # `live`, not `live IS true` (the same for a NOT NULL column), here as everywhere: only the plain
+    # form matches the partial unique index on live entries (ux_negativation_titles_live_title).
     return exists().where(NegativationTitle.title_id == Title.id, NegativationTitle.live)
 
 
