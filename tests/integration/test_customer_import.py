@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 import time
@@ -230,6 +231,14 @@ def test_cli_import_customers(app, services, branch_id, tmp_path):
     assert "cliente #7 (PLT-00000007)" in result.output
     result = app.test_cli_runner().invoke(args=["import-customers", str(path), "--branch", str(branch_id)])
     assert "0 criados, 29 atualizados, 1 recusados." in result.output
+
+
+def test_the_collector_is_paused_while_importing_and_resumed_after(services, branch_id):
+    seen = []
+    with services.session_factory() as s:
+        customer_import.import_customers(s, ADMIN, io.BytesIO(batch_xml(1, 3)), branch_id,
+                                         on_item=lambda item: seen.append(gc.isenabled()))
+    assert seen == [False, False, False] and gc.isenabled()
 
 
 @pytest.mark.parametrize("parallel", [False, True])

@@ -11,8 +11,12 @@ loads fast.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -104,6 +108,7 @@ class _Importer:
         if self.commit_each_batch:
             self.s.commit()
             self._keep_statistics()
+        gc.collect(1)  # see _young_collections_only: the batch's cycles, if any, go now
 
     def _keep_statistics(self) -> None:
         """PostgreSQL plans each batch's lookups from the table's statistics, which autovacuum
@@ -175,7 +180,7 @@ class _Importer:
         """
         conn, c, names = self.s.connection(), _parties.c, self.names
         rows = conn.execute(select(*self.columns).where(
-            c.branch_id == self.branch_id, c.external_id.in_([r.external_id for r in batch])))
+            c.branch_id == self.branch_id, c.external_id.in_([r.external_id for r in batch]))).all()
         # Plain dicts: built at C speed, and much faster to read than Row attributes.
         by_ext = {r["external_id"]: r for r in (dict(zip(names, row, strict=True)) for row in rows)}
         docs = [r.document for r in batch
@@ -218,17 +223,16 @@ class _Importer:
             # An unchanged customer is not written at all; a changed one gets its plain columns, and
             # its indexed ones only when they changed (no needless index maintenance). Few distinct
             # column sets per batch, so few statements.
-            if any(match[k] != v for k, v in values.items()):
-                changes = {k: v for k, v in values.items() if k not in INDEXED_COLUMNS or match[k] != v}
-            else:
-                changes = {}
+            diff = {k: [old, v] for k, v in values.items() if (old := match[k]) != v}  # [before, after]
+            changes = {**{k: v for k, v in values.items() if k not in INDEXED_COLUMNS},
+                       **{k: pair[1] for k, pair in diff.items()}} if diff else {}
             if "name" in changes:
                 changes["search_name"] = fold_words(changes["name"])  # Core update: no ORM validator here
             if match["stage"] != Stage.CLIENT.value:
                 changes.update(stage=Stage.CLIENT.value, became_client_at=now)
             if changes:
                 updates.append({"party_id": match["id"], "updated_at": now, **changes})
-                self.history.extend(field_history(match, values, self.branch_id))
+                self.history.extend(field_history(match, diff, self.branch_id))
             updated.append((rec, match))
         try:
             if inserts:
@@ -258,28 +262,49 @@ class _Importer:
         return deferred
 
 
-def field_history(match: dict, values: dict, branch_id: int) -> list[dict]:
+def field_history(match: dict, diff: dict[str, list], branch_id: int) -> list[dict]:
     """The Histórico of a customer the platform changed: one audit event per customer update,
     whose `details["changes"]` holds every changed field as [before, after] (the format of
     `audit.diff`); the party's page shows each field as its own line, by "plataforma".
 
-    One row per customer, not per field: a full resend of 100k customers would otherwise write a
-    million audit rows and make the update pass several times slower (benchmarks/import_customers.py).
-    Only fields whose value differs are recorded."""
-    changes = {}
-    for column, new in values.items():
-        old = match.get(column)
-        if old == new or (old in (None, "") and new in (None, "")) or column == "document_kind":
-            continue
-        if column == "document":  # the privacy rule: the Histórico is read by every role
-            old, new = _masked(old), _masked(new)
-        changes[column] = [old, new]
+    `diff` maps each column the import found different to [before, after]. One row per customer,
+    not per field: a full resend of 100k customers would otherwise write a million audit rows and
+    make the update pass several times slower (benchmarks/import_customers.py)."""
+    # Text columns only: a change between None and "" is no change; the document's kind follows
+    # the document.
+    changes = {column: pair for column, pair in diff.items()
+               if column != "document_kind" and pair[0] != pair[1] and (pair[0] or pair[1])}
     if not changes:
         return []
-    names = ", ".join(HISTORY_LABELS.get(c, c) for c in changes)
+    if "document" in changes:  # the privacy rule: the Histórico is read by every role
+        changes["document"] = [_masked(v) for v in changes["document"]]
     return [{"actor": PLATFORM_ACTOR, "action": "commerce.customer_update", "entity_type": "party",
              "entity_id": str(match["id"]), "branch_id": branch_id, "document": match.get("document"),
-             "summary": f"Atualizado pela plataforma: {names}"[:300], "details": {"changes": changes}}]
+             "summary": _history_summary(tuple(changes)), "details": {"changes": changes}}]
+
+
+@lru_cache(maxsize=256)
+def _history_summary(columns: tuple[str, ...]) -> str:
+    # A file changes the same few sets of fields again and again: each summary is built once.
+    return f"Atualizado pela plataforma: {', '.join(HISTORY_LABELS.get(c, c) for c in columns)}"[:300]
+
+
+@contextmanager
+def _young_collections_only():
+    """Pause Python's automatic garbage collection for a bulk import; `_Importer._run` collects the
+    young generations after each batch instead.
+
+    A batch allocates tens of thousands of short-lived dicts and lists, and the automatic collector
+    then keeps walking every object of the process (the app's modules, SQLAlchemy's metadata):
+    a quarter of the update pass's CPU (docs/benchmarks.md). Process-wide, so a web worker's
+    requests meanwhile get the same per-batch collections; whoever paused it first resumes it."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _masked(document: str | None) -> str | None:
@@ -302,7 +327,12 @@ def _executemany(session: Session, stmt, rows: list[dict]) -> None:
         groups.setdefault(tuple(row), []).append(row)
     for keys, group in groups.items():
         compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
-        params = [tuple(r[k] for k in compiled.positiontup) for r in group] if compiled.positional else group
+        if compiled.positional:
+            keys = compiled.positiontup
+            get = itemgetter(*keys) if len(keys) > 1 else (lambda row, key=keys[0]: (row[key],))
+            params = list(map(get, group))  # itemgetter builds each row's tuple at C speed
+        else:
+            params = group
         conn.exec_driver_sql(str(compiled), params)
 
 
@@ -335,12 +365,13 @@ def import_items(session: Session, actor: audit.Actor, items: Iterable[CustomerR
     importer = _Importer(session, branch_id, protected_columns(policy.protected_fields), summary,
                          collect=collect_items, on_item=on_item, batch_size=batch_size,
                          commit_each_batch=commit_each_batch)
-    for item in items:
-        if isinstance(item, Refusal):
-            importer.refuse(item)
-        else:
-            importer.add(item)
-    importer.flush()
+    with _young_collections_only():
+        for item in items:
+            if isinstance(item, Refusal):
+                importer.refuse(item)
+            else:
+                importer.add(item)
+        importer.flush()
     summary.items.sort(key=lambda i: i.index)  # a refusal is reported before its batch is written
     audit.record(session, actor, "commerce.customers_import", "branch", branch_id, branch_id=branch_id,
                  summary=(f"Clientes da plataforma: {summary.created} criados, "
