@@ -23,6 +23,7 @@ from app.services.credit import account_list as credit_account_list
 from app.services.credit import accounts as credit_accounts
 from app.services.credit import purchases
 from app.services.titles.payments import register_payment
+from integrations.commerce.samples import cnpj_for
 
 from .credit_support import ADMIN, CPF, CRM, FINANCE, make_branch, make_client, set_policy, summary
 
@@ -234,6 +235,33 @@ def test_admin_list_search_sort_and_csv_round_trip(client, services, login_as, b
     assert summary(services, a).limit == Decimal("250.00")
     page = client.get("/credito/contas?q=Alfa").get_data(as_text=True)
     assert "Alfa Ltda" in page and "Beta Ltda" not in page
+
+
+def test_admin_list_pages_are_slices_of_the_whole_sorted_list_for_every_sort(services, branch_id):
+    """Column sorts page their clients first and compute the used credit of that page alone; each
+    page must still be the slice of the whole sorted list, ties broken by id, for every sort."""
+    names = ["Delta", "Alfa", "Charlie", "Bravo", "Eco", "Foxtrot", "Golf"]
+    limits = ["500", None, "100", "900", "100", "0", "250"]
+    statuses = ["APV", "PEN", "APV", "RPV", "APV", "PEN", "APV"]
+    ids = [make_client(services, branch_id, name=n, document=cnpj_for(i + 1), limit=lim, status=st)
+           for i, (n, lim, st) in enumerate(zip(names, limits, statuses, strict=True))]
+    used = {ids[0]: Decimal("120.00"), ids[3]: Decimal("900.00"), ids[6]: Decimal("10.00")}
+    with transaction(services.session_factory) as s:
+        for n, (party_id, amount) in enumerate(used.items()):
+            _title(s, branch_id, party_id, f"C-{n}", str(amount))
+    expected = {pid: {"name": n, "limit": Decimal(lim or "0"), "status": st, "used": used.get(pid, Decimal("0.00"))}
+                for pid, n, lim, st in zip(ids, names, limits, statuses, strict=True)}
+    for row in expected.values():
+        row["available"] = max(row["limit"] - row["used"], Decimal("0"))
+    with services.session_factory() as s:
+        for sort in credit_account_list.SORTS:
+            for descending in (False, True):
+                order = sorted(sorted(ids), key=lambda pid, sort=sort: expected[pid][sort], reverse=descending)
+                pages = [credit_account_list.search_accounts(s, sort=sort, descending=descending, limit=3, offset=o)
+                         for o in (0, 3, 6)]
+                got = [r for page in pages for r in page]
+                assert [r.party_id for r in got] == order, (sort, descending)
+                assert [r.used for r in got] == [expected[pid]["used"] for pid in order], (sort, descending)
 
 
 def test_api_accounts(client, services, api_token, branch_id):
