@@ -59,7 +59,13 @@ class Title(Base, TimestampMixin):
         # The collections selection: collectible titles of a branch by due date.
         Index("ix_titles_branch_status_due", "branch_id", "status", "due_date"),
         Index("ix_titles_party_status", "party_id", "status"),
-        Index("ix_titles_due_date", "due_date"),
+        # The titles list's sorts, paged by keyset (the column, then the id): a page is a range of
+        # one of these instead of a sort of every title (docs/benchmarks.md).
+        Index("ix_titles_due_date_id", "due_date", "id"),
+        Index("ix_titles_issue_date_id", "issue_date", "id"),
+        Index("ix_titles_number_id", "number", "id"),
+        Index("ix_titles_amount_id", "amount", "id"),
+        Index("ix_titles_open_amount_id", "open_amount", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
