@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from app.services.core.clock import today_br
 from app.services.negativations import filters as neg_filters
 from app.services.negativations import listing
 from app.services.negativations.inclusion import negativate_titles
 from app.services.titles import csv_export as title_export
 from app.services.titles import lifecycle as titles
+from app.services.titles import search as title_search
 
 from .titles_support import CPF_OK_2, FINANCE, make_branch, make_client, make_title
 
@@ -39,7 +42,13 @@ def _numbers(services, today, **kw):
         return sorted(t.number for t in page.items)
 
 
-def test_title_search_by_name_words_document_and_number_prefix(services):
+@pytest.mark.parametrize("listed", [True, False], ids=["matches-read-by-index", "list-order-walked"])
+def test_title_search_by_name_words_document_and_number_prefix(services, monkeypatch, listed):
+    # A search with few matches names its clients by id and reads the number by index; one with
+    # many walks the list's order (title_search.search_clause). Both forms find the same titles.
+    if not listed:
+        monkeypatch.setattr(title_search, "LISTED_CLIENTS", -1)
+        monkeypatch.setattr(title_search, "LISTED_NUMBERS", -1)
     today = today_br()
     matriz, rio, *_ = _world(services, today)
     assert _numbers(services, today, q="conceicao joao") == ["DEMO-17", "DEMO-170"]  # any order, no accents

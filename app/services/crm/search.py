@@ -64,7 +64,7 @@ def _like_prefix(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _prefix_clause(session: Session, column, term: str):
+def prefix_clause(session: Session, column, term: str):
     """`column LIKE 'term%'`: PostgreSQL uses a text_pattern_ops index for it; SQLite gets the
     equivalent byte range too, which its index on the same expression serves."""
     clause = column.like(_like_prefix(term), escape="\\")
@@ -77,9 +77,9 @@ def _prefix_clause(session: Session, column, term: str):
 def _search_clause(session: Session, q: str):
     kind, term = search_kind(q)
     if kind == "document":
-        return _prefix_clause(session, Party.document, term)
+        return prefix_clause(session, Party.document, term)
     if kind == "email":
-        return _prefix_clause(session, Party.email, term)
+        return prefix_clause(session, Party.email, term)
     return name_matches(term)
 
 

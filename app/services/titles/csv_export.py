@@ -43,7 +43,7 @@ def export_csv(
     """The filtered titles as a pt-BR spreadsheet (app/services/core/spreadsheet.py), streamed in
     chunks: memory stays flat for 1M rows."""
     col = SORTS.get(sort, Title.due_date)
-    sub = filtered(flt, today).subquery()
+    sub = filtered(flt, today, session).subquery()
     stmt = (
         select(
             Branch.cnpj,
