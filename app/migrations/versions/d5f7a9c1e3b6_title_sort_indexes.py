@@ -1,7 +1,8 @@
 """titles: an index per sort the titles list offers (due date, issue date, number, amount, open
 amount), each with the id that breaks ties, so that every page of the list is an index range; the
-due date's own index becomes (due date, id), which serves every use of the old one. At 1,000,000 titles a page sorted by amount took 0.35-0.39 s (a sort of every title) and
-takes 9 ms with them (docs/benchmarks.md).
+due date's own index becomes (due date, id), which serves every use of the old one. At 1,000,000
+titles a page sorted by amount took 0.35-0.39 s (a sort of every title) and takes 9 ms with them
+(docs/benchmarks.md).
 
 A plain CREATE INDEX blocks writes to titles while it builds: about 0.6 s per index at 1,000,000
 titles on PostgreSQL.

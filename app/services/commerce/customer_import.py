@@ -328,8 +328,8 @@ def _executemany(session: Session, stmt, rows: list[dict]) -> None:
     for keys, group in groups.items():
         compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
         if compiled.positional:
-            keys = compiled.positiontup
-            get = itemgetter(*keys) if len(keys) > 1 else (lambda row, key=keys[0]: (row[key],))
+            order = compiled.positiontup
+            get = itemgetter(*order) if len(order) > 1 else (lambda row, key=order[0]: (row[key],))
             params = list(map(get, group))  # itemgetter builds each row's tuple at C speed
         else:
             params = group
