@@ -86,13 +86,22 @@ def emit(session: Session, event_type: str, branch_id: int, data: dict[str, Any]
     return event_id
 
 
+_INSTALLED = "_creditdesk_events_installed"
+
+
 def install(session_factory) -> None:
-    """Listen to the sessions of this factory (idempotent: one listener however often called)."""
-    if event.contains(session_factory, "before_flush", _before_flush):
+    """Listen to the sessions of this factory (idempotent: one listener however often called).
+
+    The mark is kept on the factory itself. `event.contains` keys its registry by `id()` of the
+    factory, while the listeners live on the factory's generated Session class, which only the
+    cyclic garbage collector frees: a new factory allocated where a dead one was could be taken for
+    it, and would then get no listener, so no events at all."""
+    if getattr(session_factory, _INSTALLED, False):
         return
     event.listen(session_factory, "before_flush", _before_flush)
     event.listen(session_factory, "after_commit", _forget_endpoints)
     event.listen(session_factory, "after_rollback", _forget_endpoints)
+    setattr(session_factory, _INSTALLED, True)
 
 
 def _forget_endpoints(session: Session) -> None:
